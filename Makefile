@@ -1,0 +1,58 @@
+# repo2video — every target sets up what it needs first (see `make help`).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.setup-stamp
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+export REPO2VIDEO_DATA_DIR ?= $(CURDIR)/var
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export HF_HUB_OFFLINE := 1
+PYTEST_ARGS ?=
+
+.PHONY: help setup demo test lint format dev bench check-reliability lock clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml requirements.lock scripts/setup-system.sh
+	@echo "==> system packages"
+	@scripts/setup-system.sh
+	@echo "==> python environment in $(VENV)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@# torch first: the CPU build from local disk (a plain resolve would pull CUDA torch)
+	@$(BIN)/pip install -q torch==2.13.0
+	@$(BIN)/pip install -q --no-deps -r requirements.lock
+	@$(BIN)/pip install -q --no-deps --no-build-isolation -e .
+	@mkdir -p $(DAGSTER_HOME) && ln -sf ../dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	@$(BIN)/repo2video doctor
+	@touch $(STAMP)
+
+setup: $(STAMP) ## create .venv, install pinned deps, system packages and models
+
+demo: $(STAMP) ## render a real video of a bundled sample repository (offline)
+	@$(BIN)/python scripts/make_sample_repo.py $(REPO2VIDEO_DATA_DIR)/sample-repo
+	@REPO2VIDEO_ALLOW_LOCAL=1 $(BIN)/repo2video render $(REPO2VIDEO_DATA_DIR)/sample-repo
+
+test: $(STAMP) ## run the whole test suite
+	@$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff lint + format check
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+
+format: $(STAMP) ## apply ruff formatting and fixes
+	@$(BIN)/ruff check --fix .
+	@$(BIN)/ruff format .
+
+dev: $(STAMP) ## Dagster UI + daemon on the embedded default (http://127.0.0.1:3000)
+	@$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+bench: $(STAMP) ## benchmark: stage timings, real-time factor, encode ratio
+	@$(BIN)/python -m repo2video_dagster.bench
+
+lock: ## regenerate requirements.lock from the current .venv
+	@{ head -3 requirements.lock; $(BIN)/pip freeze --exclude-editable | grep -viE '^(torch|triton|nvidia)'; } > requirements.lock.new && mv requirements.lock.new requirements.lock
+
+clean: ## remove generated data (keeps .venv)
+	rm -rf var .dagster_home/storage .dagster_home/history .dagster_home/schedules .dagster_home/logs

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the system packages repo2video needs, only when something is missing:
+# ffmpeg/ffprobe (probing and the bare-ffmpeg benchmark), espeak-ng (second TTS
+# engine), DejaVu and Droid Fallback fonts (Latin/Cyrillic/Greek and CJK on slides).
+set -euo pipefail
+need=()
+command -v ffmpeg >/dev/null || need+=(ffmpeg)
+command -v ffprobe >/dev/null || need+=(ffmpeg)
+command -v espeak-ng >/dev/null || need+=(espeak-ng)
+command -v git >/dev/null || need+=(git)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+[ -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || need+=(fonts-droid-fallback)
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "==> installing system packages: ${need[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null; then sudo="sudo"; else
+    echo "error: missing system packages (${need[*]}) and not root; install them with apt-get and rerun" >&2
+    exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
