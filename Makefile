@@ -30,9 +30,9 @@ $(STAMP): pyproject.toml requirements.lock scripts/setup-system.sh
 
 setup: $(STAMP) ## create .venv, install pinned deps, system packages and models
 
-demo: $(STAMP) ## render a real video of a bundled sample repository (offline)
-	@$(BIN)/python scripts/make_sample_repo.py $(REPO2VIDEO_DATA_DIR)/sample-repo
-	@REPO2VIDEO_ALLOW_LOCAL=1 $(BIN)/repo2video render $(REPO2VIDEO_DATA_DIR)/sample-repo
+demo: $(STAMP) ## render a real video of this project's own checkout (offline)
+	@$(BIN)/repo2video render $(CURDIR) --out $(REPO2VIDEO_DATA_DIR)/demo
+	@echo "open $(REPO2VIDEO_DATA_DIR)/site/index.html in a browser, or run 'make dev' to see the run in the Dagster UI"
 
 test: $(STAMP) ## run the whole test suite
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -45,8 +45,8 @@ format: $(STAMP) ## apply ruff formatting and fixes
 	@$(BIN)/ruff check --fix .
 	@$(BIN)/ruff format .
 
-dev: $(STAMP) ## Dagster UI + daemon on the embedded default (http://127.0.0.1:3000)
-	@$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+dev: $(STAMP) ## Dagster UI + daemon + webhook receiver (http://127.0.0.1:3000, :8787)
+	@scripts/dev.sh
 
 bench: $(STAMP) ## benchmark: stage timings, real-time factor, encode ratio
 	@$(BIN)/python -m repo2video_dagster.bench

@@ -1,11 +1,361 @@
-"""Placeholder CLI (replaced as the project grows)."""
+"""``repo2video``: render a repository, serve webhooks, inspect jobs.
 
+Errors the user can fix are printed as one line (``error: ...``) with a non-zero
+exit status, never as a traceback. Dagster is imported only by the commands that
+need it, so ``render`` can answer "cached" for an unchanged commit quickly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
 import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from repo2video_dagster.lib.errors import UserError
+
+EXIT_USER_ERROR = 2
+EXIT_RUN_FAILED = 1
+
+DESCRIPTION = """\
+Turn a source repository into a narrated explainer video: a 9:16 reel and a 16:9 cut
+with word-highlighted captions, SRT/VTT subtitles, a thumbnail and a blog post.
+Runs are recorded in the Dagster instance named by $DAGSTER_HOME, so they show in
+the Dagster UI (`make dev`)."""
+
+RENDER_EPILOG = """\
+examples:
+  repo2video render https://github.com/pallets/click
+  repo2video render ./my-project --format reel --out ~/Videos
+  repo2video render ~/src/tool --json
+
+environment (defaults in parentheses):
+  REPO2VIDEO_DATA_DIR       outputs, checkouts and caches (./var)
+  REPO2VIDEO_ALLOWED_HOSTS  git hosts that may be cloned (github.com)
+  REPO2VIDEO_WRITER         template | llm (template); llm uses REPO2VIDEO_LLM_BASE_URL,
+                            REPO2VIDEO_LLM_MODEL, REPO2VIDEO_LLM_API_KEY
+  REPO2VIDEO_TTS            piper | espeak (piper)
+  REPO2VIDEO_ASR            faster-whisper | openai-whisper (faster-whisper)
+  REPO2VIDEO_ASR_MODEL      tiny.en | base | a model dir or .pt checkpoint (tiny.en)
+"""
+
+
+def ensure_dagster_home() -> Path:
+    """Use $DAGSTER_HOME, or a ``.dagster_home`` in the current directory (the embedded default)."""
+    home = os.environ.get("DAGSTER_HOME")
+    if home:
+        path = Path(home).expanduser().resolve()
+    else:
+        path = (Path.cwd() / ".dagster_home").resolve()
+        os.environ["DAGSTER_HOME"] = str(path)
+    path.mkdir(parents=True, exist_ok=True)
+    config = path / "dagster.yaml"
+    if not config.exists():
+        project_config = Path.cwd() / "dagster.yaml"
+        if project_config.is_file():
+            config.write_text(project_config.read_text(encoding="utf-8"), encoding="utf-8")
+        else:
+            config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------- render
+
+
+def _render_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """Settings that change the output; part of the "cached" decision."""
+    from repo2video_dagster.lib import settings as env
+
+    speech = env.SpeechSettings.from_env()
+    return {
+        "formats": sorted(env.parse_formats(args.format)),
+        "writer": env.env_str("WRITER", "template"),
+        "tts": speech.tts_engine,
+        "asr": f"{speech.asr_engine}:{speech.asr_model}",
+    }
+
+
+def _cli_resources(args: argparse.Namespace, formats: list[str]) -> dict[str, Any]:
+    from repo2video_dagster.lib import settings as env
+    from repo2video_dagster.resources import default_resources
+
+    resources = default_resources()
+    # The CLI is run by the machine's owner: local paths are allowed unless explicitly disabled.
+    allow_local = env.env_bool("ALLOW_LOCAL", True) or args.allow_local
+    resources["source"] = resources["source"].model_copy(update={"allow_local": allow_local})
+    resources["render"] = resources["render"].model_copy(update={"formats": formats})
+    resources["storage"] = resources["storage"].model_copy(update={"reuse": not args.force})
+    return resources
+
+
+def _outputs_from_manifest(manifest: dict[str, Any], cached: bool) -> dict[str, Any]:
+    videos = {v["format"]: v["path"] for v in manifest.get("videos", [])}
+    return {
+        "repo": manifest.get("repo"),
+        "partition": manifest.get("key"),
+        "commit": manifest.get("commit"),
+        "cached": cached,
+        "duration_s": manifest.get("duration_s"),
+        "videos": videos,
+        "captions": {"srt": manifest.get("srt"), "vtt": manifest.get("vtt"), "words": manifest.get("words_json")},
+        "thumbnail": manifest.get("thumbnail"),
+        "blog_post": {"markdown": manifest.get("post_markdown"), "html": manifest.get("post_html")},
+        "site_index": manifest.get("site_index"),
+        "render_seconds": manifest.get("render_seconds"),
+    }
+
+
+def _print_outputs(out: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(out, indent=2))
+        return
+    state = "cached (commit unchanged; use --force to render again)" if out["cached"] else "rendered"
+    print(f"{out['repo']} @ {str(out['commit'])[:12]}: {state}")
+    print(f"  duration   {out['duration_s']:.1f} s")
+    for fmt, path in out["videos"].items():
+        print(f"  {fmt:<10} {path}")
+    print(f"  thumbnail  {out['thumbnail']}")
+    print(f"  captions   {out['captions']['srt']}")
+    print(f"             {out['captions']['vtt']}")
+    print(f"  blog post  {out['blog_post']['markdown']}")
+    print(f"  web page   {out['blog_post']['html']}")
+    print(f"  site index {out['site_index']}")
+
+
+def _copy_outputs(out: dict[str, Any], dest: Path) -> dict[str, Any]:
+    """Copy the deliverables into ``--out`` and return the same summary with the new paths."""
+    dest.mkdir(parents=True, exist_ok=True)
+    key = out["partition"]
+
+    def copy(path: str | None, name: str) -> str | None:
+        if not path:
+            return None
+        target = dest / name
+        tmp = target.with_name(f".{target.name}.tmp")
+        shutil.copyfile(path, tmp)
+        tmp.replace(target)
+        return str(target)
+
+    copied = dict(out)
+    copied["videos"] = {fmt: copy(p, f"{key}-{fmt}.mp4") for fmt, p in out["videos"].items()}
+    copied["thumbnail"] = copy(out["thumbnail"], f"{key}-thumbnail.png")
+    copied["captions"] = {
+        "srt": copy(out["captions"]["srt"], f"{key}.srt"),
+        "vtt": copy(out["captions"]["vtt"], f"{key}.vtt"),
+        "words": copy(out["captions"]["words"], f"{key}-words.json"),
+    }
+    copied["blog_post"] = {
+        "markdown": copy(out["blog_post"]["markdown"], f"{key}.md"),
+        "html": out["blog_post"]["html"],
+    }
+    return copied
+
+
+def _first_failure(result) -> str:
+    """The one-line reason of the first failed step (the Failure description, else the error)."""
+    for event in result.all_events:
+        if event.is_step_failure:
+            data = event.step_failure_data
+            if data.user_failure_data and data.user_failure_data.description:
+                return data.user_failure_data.description
+            if data.error is not None:
+                message = (data.error.message or "").strip().splitlines()
+                return f"stage {event.step_key} failed: {message[-1] if message else data.error.cls_name}"
+    return "the run failed; open the Dagster UI (make dev) for details"
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from repo2video_dagster.lib import settings as env
+    from repo2video_dagster.lib.gitsource import parse_target, remote_head
+    from repo2video_dagster.lib.manifest import manifest_complete, read_manifest
+    from repo2video_dagster.lib.settings import DataLayout
+
+    started = time.monotonic()
+    try:
+        formats = list(env.parse_formats(args.format))
+    except ValueError as err:
+        raise UserError(str(err)) from None
+    resources = _cli_resources(args, formats)
+    policy = resources["source"].policy()
+    layout = DataLayout(Path(resources["storage"].data_dir))
+    source = parse_target(args.target, policy)
+    head = remote_head(source, policy)
+    settings = _render_settings(args)
+
+    manifest = read_manifest(layout.output(source.key))
+    if (
+        not args.force
+        and manifest
+        and manifest.get("commit") == head
+        and all(manifest.get("settings", {}).get(k) == settings[k] for k in ("writer", "tts", "asr"))
+        and set(formats) <= {v["format"] for v in manifest.get("videos", [])}
+        and manifest_complete(manifest)
+    ):
+        out = _outputs_from_manifest(manifest, cached=True)
+        if args.out:
+            out = _copy_outputs(out, Path(args.out).expanduser())
+        _print_outputs(out, args.json)
+        return 0
+
+    ensure_dagster_home()
+    from dagster import DagsterInstance
+
+    from repo2video_dagster.definitions import build_definitions
+    from repo2video_dagster.lib.registry import SourceRegistry
+    from repo2video_dagster.partitions import (
+        RENDER_JOB_NAME,
+        REPOSITORIES_PARTITIONS_NAME,
+        TAG_COMMIT,
+        TAG_REPO,
+        TAG_TARGET,
+        TAG_TRIGGER,
+    )
+
+    if not args.json:
+        print(f"rendering {source.display_name} ({head[:12]}) as partition {source.key}", file=sys.stderr)
+    SourceRegistry(layout.root).put(source.key, source.target if source.kind != "local" else source.url)
+    defs = build_definitions(resources=resources)
+    job = defs.resolve_job_def(RENDER_JOB_NAME)
+    with DagsterInstance.get() as instance:
+        instance.add_dynamic_partitions(REPOSITORIES_PARTITIONS_NAME, [source.key])
+        loggers = {"progress": {}} if not args.json else {}
+        result = job.execute_in_process(
+            instance=instance,
+            partition_key=source.key,
+            run_config={"loggers": loggers} if loggers else None,
+            tags={TAG_REPO: source.key, TAG_TARGET: source.target, TAG_COMMIT: head, TAG_TRIGGER: "cli"},
+            raise_on_error=False,
+        )
+        if not result.success:
+            print(f"error: {_first_failure(result)}", file=sys.stderr)
+            print(f"  run {result.run_id} is in the Dagster UI (make dev)", file=sys.stderr)
+            return EXIT_RUN_FAILED
+        catalog_job = defs.resolve_implicit_global_asset_job_def()
+        try:
+            from dagster import AssetKey
+
+            catalog_job.execute_in_process(
+                instance=instance, asset_selection=[AssetKey("catalog")], raise_on_error=False,
+                run_config={"loggers": {}} if args.json else {"loggers": {"progress": {}}},
+            )
+        except Exception as err:  # the catalog is a convenience; the render succeeded
+            print(f"warning: catalog not updated: {err}", file=sys.stderr)
+
+    manifest = read_manifest(layout.output(source.key)) or {}
+    out = _outputs_from_manifest(manifest, cached=False)
+    out["wall_seconds"] = round(time.monotonic() - started, 2)
+    if args.out:
+        out = _copy_outputs(out, Path(args.out).expanduser())
+    _print_outputs(out, args.json)
+    return 0
+
+
+# ---------------------------------------------------------------- other commands
+
+
+def cmd_key(args: argparse.Namespace) -> int:
+    from repo2video_dagster.lib.gitsource import SourcePolicy, parse_target
+
+    policy = SourcePolicy(allow_local=True, allow_ssh=True, resolve_dns=False)
+    print(parse_target(args.target, policy).key)
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from repo2video_dagster.doctor import run_checks
+
+    ok = True
+    for name, passed, detail in run_checks():
+        ok &= passed
+        print(f"  {'ok ' if passed else 'MISSING'}  {name:<24} {detail}")
+    if not ok:
+        print("error: some requirements are missing; run `make setup`", file=sys.stderr)
+    return 0 if ok else EXIT_USER_ERROR
+
+
+def cmd_webhook_serve(args: argparse.Namespace) -> int:
+    ensure_dagster_home()
+    from repo2video_dagster.receiver.serve import serve
+
+    serve(args.host, args.port, insecure=args.insecure_dev)
+    return 0
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    ensure_dagster_home()
+    from repo2video_dagster.receiver.cli import print_jobs
+
+    return print_jobs(job_id=args.id, status=args.status, repo=args.repo, limit=args.limit, as_json=args.json)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="repo2video", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    render = sub.add_parser(
+        "render",
+        help="render a repository (GitHub URL or local git repo) into videos, captions and a blog post",
+        description="Render TARGET end to end through the Dagster asset graph, in this process.",
+        epilog=RENDER_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    render.add_argument("target", metavar="TARGET", help="https://github.com/OWNER/NAME, another allowed git URL, or a local path")
+    render.add_argument("--format", default="both", choices=["reel", "landscape", "both"], help="which video(s) to make (default: both)")
+    render.add_argument("--out", metavar="DIR", help="also copy the videos, captions, thumbnail and post into DIR")
+    render.add_argument("--json", action="store_true", help="print a JSON summary (paths, duration_s, commit) instead of text")
+    render.add_argument("--force", action="store_true", help="render again even if the commit is unchanged (ignores caches)")
+    render.add_argument("--allow-local", action="store_true", help="allow local paths even if REPO2VIDEO_ALLOW_LOCAL=0")
+    render.set_defaults(func=cmd_render)
+
+    key = sub.add_parser("key", help="print the partition key of a target")
+    key.add_argument("target", metavar="TARGET")
+    key.set_defaults(func=cmd_key)
+
+    doctor = sub.add_parser("doctor", help="check that engines, models, fonts and ffmpeg are installed")
+    doctor.set_defaults(func=cmd_doctor)
+
+    webhook = sub.add_parser("webhook", help="GitHub webhook receiver")
+    webhook_sub = webhook.add_subparsers(dest="webhook_command", metavar="COMMAND")
+    serve = webhook_sub.add_parser(
+        "serve",
+        help="serve POST /webhook, GET /jobs and GET /health",
+        description="Serve the webhook receiver. Needs REPO2VIDEO_WEBHOOK_SECRET (or _FILE).",
+    )
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8787)
+    serve.add_argument("--insecure-dev", action="store_true", help="run WITHOUT signature checks (local development only)")
+    serve.set_defaults(func=cmd_webhook_serve)
+
+    jobs = sub.add_parser("jobs", help="show render jobs (runs) from Dagster run storage")
+    jobs.add_argument("id", nargs="?", help="a delivery id or run id")
+    jobs.add_argument("--status", choices=["accepted", "queued", "started", "success", "failure", "canceled"])
+    jobs.add_argument("--repo", help="partition key, e.g. owner__name")
+    jobs.add_argument("--limit", type=int, default=20)
+    jobs.add_argument("--json", action="store_true")
+    jobs.set_defaults(func=cmd_jobs)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    print("ok")
-    return 0
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USER_ERROR
+    try:
+        return args.func(args)
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

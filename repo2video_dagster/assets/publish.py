@@ -1,0 +1,170 @@
+"""Stages that publish: the blog post + static site, and the catalog of all renders."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import pandas as pd
+from dagster import (
+    AssetExecutionContext,
+    AutomationCondition,
+    MaterializeResult,
+    MetadataValue,
+    Output,
+    asset,
+)
+
+from repo2video_dagster.assets.common import markdown_table, path_value, user_errors
+from repo2video_dagster.lib.blog import write_blog
+from repo2video_dagster.lib.manifest import read_manifest, write_manifest
+from repo2video_dagster.lib.models import (
+    BlogPost,
+    Captions,
+    RenderedVideo,
+    RepoProfile,
+    RepoSnapshot,
+    VideoScript,
+)
+from repo2video_dagster.partitions import repositories_partitions
+from repo2video_dagster.resources import ScriptWriterResource, SpeechResource, StorageResource
+
+
+def _run_seconds(context: AssetExecutionContext) -> float | None:
+    record = context.instance.get_run_record_by_id(context.run_id)
+    if record is None or record.start_time is None:
+        return None
+    return round(time.time() - record.start_time, 2)
+
+
+@asset(
+    partitions_def=repositories_partitions,
+    group_name="publish",
+    kinds={"markdown", "html"},
+    code_version="1",
+    description=(
+        "A markdown post (front matter, embedded video, chapters, transcript) and a static HTML "
+        "page per repository, plus the site index listing every rendered repository: the default "
+        "local publication, viewable in a browser."
+    ),
+)
+def blog_post(
+    context: AssetExecutionContext,
+    repo_snapshot: RepoSnapshot,
+    repo_profile: RepoProfile,
+    video_script: VideoScript,
+    video: RenderedVideo,
+    captions: Captions,
+    storage: StorageResource,
+    speech: SpeechResource,
+    script_writer: ScriptWriterResource,
+) -> Output[BlogPost]:
+    layout = storage.layout
+    key = context.partition_key
+    out_dir = layout.output(key)
+    rendered_at = datetime.now(UTC).isoformat(timespec="seconds")
+    with user_errors():
+        post = write_blog(
+            repo_profile, video_script, video, captions,
+            out_dir=out_dir, site_dir=layout.site, commit=repo_snapshot.commit, rendered_at=rendered_at,
+            key=key, repo_url=repo_snapshot.source.web_url,
+        )
+    write_manifest(
+        out_dir,
+        {
+            "key": key,
+            "repo": repo_profile.full_name,
+            "target": repo_snapshot.source.target,
+            "commit": repo_snapshot.commit,
+            "commit_date": repo_snapshot.commit_date,
+            "rendered_at": rendered_at,
+            "render_seconds": _run_seconds(context),
+            "duration_s": round(video.duration_s, 2),
+            "title": video_script.title,
+            "writer": video_script.writer,
+            "languages": [lang.name for lang in repo_profile.languages[:5]],
+            "videos": [{"format": v.format, "path": v.path, "size_bytes": v.size_bytes} for v in video.videos],
+            "thumbnail": video.thumbnail_path,
+            "srt": captions.srt_path,
+            "vtt": captions.vtt_path,
+            "words_json": captions.words_json_path,
+            "post_markdown": post.markdown_path,
+            "post_html": post.html_path,
+            "site_index": post.index_path,
+            "chapters": [{"start_s": c.start_s, "title": c.title} for c in video.chapters],
+            "wer": round(captions.wer, 4),
+            "caption_coverage": round(captions.coverage, 4),
+            "settings": {
+                "writer": script_writer.writer,
+                "tts": speech.tts_engine,
+                "asr": f"{speech.asr_engine}:{speech.asr_model}",
+            },
+        },
+    )
+    return Output(
+        post,
+        metadata={
+            "post_markdown": path_value(post.markdown_path),
+            "post_html": path_value(post.html_path),
+            "site_index": path_value(post.index_path),
+            "url": MetadataValue.url(post.url),
+        },
+    )
+
+
+CATALOG_COLUMNS = ["repo", "key", "commit", "duration_s", "languages", "render_seconds", "rendered_at", "reel", "landscape", "post_html"]
+
+
+def catalog_frame(output_root) -> pd.DataFrame:
+    rows = []
+    for out_dir in sorted(p for p in output_root.glob("*") if p.is_dir()):
+        data = read_manifest(out_dir)
+        if not data:
+            continue
+        paths = {v["format"]: v["path"] for v in data.get("videos", [])}
+        rows.append(
+            {
+                "repo": data.get("repo"),
+                "key": data.get("key"),
+                "commit": (data.get("commit") or "")[:12],
+                "duration_s": data.get("duration_s"),
+                "languages": ", ".join(data.get("languages", [])),
+                "render_seconds": data.get("render_seconds"),
+                "rendered_at": data.get("rendered_at"),
+                "reel": paths.get("reel", ""),
+                "landscape": paths.get("landscape", ""),
+                "post_html": data.get("post_html", ""),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=CATALOG_COLUMNS)
+    return frame.sort_values("rendered_at", ascending=False, ignore_index=True) if rows else frame
+
+
+@asset(
+    deps=[blog_post],
+    group_name="publish",
+    kinds={"pandas", "parquet"},
+    code_version="1",
+    automation_condition=AutomationCondition.any_deps_updated() & ~AutomationCondition.in_progress(),
+    description="One row per rendered repository (repo, commit, duration, languages, render time, paths), stored as parquet and CSV.",
+)
+def catalog(context: AssetExecutionContext, storage: StorageResource) -> MaterializeResult:
+    layout = storage.layout
+    frame = catalog_frame(layout.root / "output")
+    layout.catalog.mkdir(parents=True, exist_ok=True)
+    parquet, csv = layout.catalog / "catalog.parquet", layout.catalog / "catalog.csv"
+    with user_errors():
+        frame.to_parquet(parquet.with_suffix(".tmp"), index=False)
+        parquet.with_suffix(".tmp").replace(parquet)
+        frame.to_csv(csv.with_suffix(".tmp"), index=False)
+        csv.with_suffix(".tmp").replace(csv)
+    context.log.info(f"catalog: {len(frame)} repositories")
+    shown = frame.drop(columns=["reel", "landscape", "post_html"]).head(50)
+    return MaterializeResult(
+        metadata={
+            "repositories": len(frame),
+            "table": MetadataValue.md(markdown_table(shown.to_dict("records"))),
+            "parquet": path_value(parquet),
+            "csv": path_value(csv),
+        }
+    )

@@ -1,0 +1,201 @@
+"""Stages that make pictures: slides per scene, then the encoded videos."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    MetadataValue,
+    Output,
+    asset,
+)
+
+from repo2video_dagster.assets.common import human_bytes, image_preview, markdown_table, path_value, user_errors
+from repo2video_dagster.lib.compose import render_video
+from repo2video_dagster.lib.media import integrated_loudness, video_info
+from repo2video_dagster.lib.memo import fingerprint, memoized
+from repo2video_dagster.lib.models import (
+    Captions,
+    Chapter,
+    Narration,
+    RenderedVideo,
+    RepoProfile,
+    SceneFrames,
+    VideoScript,
+    Visuals,
+)
+from repo2video_dagster.lib.slides import render_slide, render_thumbnail
+from repo2video_dagster.lib.subtitles import group_cues
+from repo2video_dagster.partitions import repositories_partitions
+from repo2video_dagster.resources import RenderResource, StorageResource
+
+VISUALS_CODE_VERSION = "1"
+VIDEO_CODE_VERSION = "1"
+FORMAT_SIZES = {"reel": (1080, 1920), "landscape": (1920, 1080)}
+LOUDNESS_TARGET = -14.0
+LOUDNESS_TOLERANCE = 1.5
+
+
+def _save_png(image, path: Path) -> None:
+    tmp = path.with_suffix(".tmp.png")
+    image.save(tmp, format="PNG", compress_level=1)
+    tmp.replace(path)
+
+
+@asset(
+    partitions_def=repositories_partitions,
+    group_name="render",
+    kinds={"python", "pillow"},
+    code_version=VISUALS_CODE_VERSION,
+    description=(
+        "A slide per scene in both formats, drawn with Pillow from the repository itself: title "
+        "card, highlighted real code, language chart, directory tree, install/usage card, activity "
+        "stats. Plus the thumbnail. Slides whose spec did not change are reused."
+    ),
+)
+def visuals(
+    context: AssetExecutionContext,
+    video_script: VideoScript,
+    repo_profile: RepoProfile,
+    storage: StorageResource,
+) -> Output[Visuals]:
+    out_dir = storage.layout.output(context.partition_key) / "slides"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    name = repo_profile.full_name
+    count = len(video_script.scenes)
+    frames: list[SceneFrames] = []
+    rendered = 0
+    with user_errors():
+        for index, scene in enumerate(video_script.scenes):
+            paths = {}
+            for fmt in FORMAT_SIZES:
+                key = fingerprint(VISUALS_CODE_VERSION, fmt, name, index, count, scene.visual)
+
+                def draw(fmt=fmt, index=index, scene=scene) -> str:
+                    path = out_dir / f"{index:02d}_{scene.id}_{fmt}.png"
+                    img = render_slide(scene.visual, fmt, repo_name=name, scene_index=index, scene_count=count)
+                    _save_png(img, path)
+                    return str(path)
+
+                paths[fmt], reused = memoized(out_dir / ".memo", f"{index:02d}_{fmt}", key, draw, files=lambda p: [p], reuse=storage.reuse)
+                rendered += not reused
+            frames.append(SceneFrames(scene_id=scene.id, reel_path=paths["reel"], landscape_path=paths["landscape"]))
+        badges = [b for b in (repo_profile.primary_language, repo_profile.license) if b]
+        if repo_profile.stars is not None:
+            badges.append(f"★ {repo_profile.stars}")
+        thumb = out_dir / "thumbnail.png"
+        _save_png(render_thumbnail(repo_profile.name, repo_profile.description, badges, repo_name=name), thumb)
+    context.log.info(f"{rendered} slides drawn, {2 * count - rendered} reused")
+    return Output(
+        Visuals(scenes=frames, thumbnail_path=str(thumb)),
+        metadata={
+            "slides": 2 * count,
+            "drawn": rendered,
+            "thumbnail": path_value(thumb),
+            "preview": image_preview(thumb),
+            "first_reel_slide": image_preview(frames[0].reel_path, width=200),
+        },
+    )
+
+
+def chapters_for(script: VideoScript, narration: Narration) -> list[Chapter]:
+    titles = {s.id: s.title for s in script.scenes}
+    return [
+        Chapter(start_s=0.0 if i == 0 else round(s.offset_s, 2), title=titles.get(s.scene_id, s.scene_id))
+        for i, s in enumerate(narration.scenes)
+    ]
+
+
+@asset(
+    partitions_def=repositories_partitions,
+    group_name="render",
+    kinds={"moviepy", "ffmpeg"},
+    code_version=VIDEO_CODE_VERSION,
+    description=(
+        "The reel (1080x1920) and the landscape cut (1920x1080) from one timeline: 30 fps H.264 + "
+        "AAC, karaoke captions with the spoken word highlighted, short crossfades between scenes. "
+        "Each file is written to a temp name, probed, then renamed into place."
+    ),
+    check_specs=[
+        AssetCheckSpec("video_streams", asset="video", description="H.264 + AAC, exact resolution, 30 fps, duration matches the narration"),
+        AssetCheckSpec("loudness", asset="video", description=f"integrated loudness {LOUDNESS_TARGET} ±{LOUDNESS_TOLERANCE} LUFS"),
+    ],
+)
+def video(
+    context: AssetExecutionContext,
+    visuals: Visuals,
+    narration: Narration,
+    captions: Captions,
+    video_script: VideoScript,
+    render: RenderResource,
+    storage: StorageResource,
+) -> Iterator[Output[RenderedVideo] | AssetCheckResult]:
+    out_dir = storage.layout.output(context.partition_key)
+    spans = [(s.scene_id, s.offset_s, s.offset_s + s.duration_s) for s in narration.scenes]
+    cues = group_cues(captions.words)
+    videos = []
+    with user_errors():
+        for fmt in render.formats:
+            frames_key = [getattr(f, f"{fmt}_path") for f in visuals.scenes]
+            key = fingerprint(
+                VIDEO_CODE_VERSION, fmt, render.fps, render.preset, render.crf,
+                [Path(p) for p in frames_key], Path(narration.track_path), captions.words, spans,
+            )
+
+            def encode(fmt=fmt):
+                context.log.info(f"encoding {fmt} ({narration.duration_s:.1f} s of video)")
+                return render_video(
+                    fmt, visuals.scenes, spans, cues, Path(narration.track_path), out_dir / f"{fmt}.mp4",
+                    fps=render.fps, preset=render.preset, crf=render.crf, threads=render.threads,
+                )
+
+            result, reused = memoized(out_dir / ".memo", f"video_{fmt}", key, encode, files=lambda v: [v.path], reuse=storage.reuse)
+            if reused:
+                context.log.info(f"{fmt} unchanged: reused")
+            videos.append(result)
+    rendered = RenderedVideo(
+        videos=videos,
+        thumbnail_path=visuals.thumbnail_path,
+        chapters=chapters_for(video_script, narration),
+        duration_s=narration.duration_s,
+    )
+    metadata = {
+        "duration_s": round(rendered.duration_s, 2),
+        "thumbnail_path": path_value(rendered.thumbnail_path),
+        "preview": image_preview(rendered.thumbnail_path),
+        "chapters": MetadataValue.md(
+            markdown_table([{"start": f"{int(c.start_s // 60)}:{int(c.start_s % 60):02d}", "title": c.title} for c in rendered.chapters])
+        ),
+    }
+    for v in videos:
+        metadata[f"{v.format}_path"] = path_value(v.path)
+        metadata[f"{v.format}_size"] = human_bytes(v.size_bytes)
+    yield Output(rendered, metadata=metadata)
+
+    problems: list[str] = []
+    for v in videos:
+        info = video_info(Path(v.path))
+        want = FORMAT_SIZES[v.format]
+        if (info.width, info.height) != want:
+            problems.append(f"{v.format}: {info.width}x{info.height}, expected {want[0]}x{want[1]}")
+        if info.vcodec != "h264" or info.acodec != "aac":
+            problems.append(f"{v.format}: streams {info.vcodec}/{info.acodec}, expected h264/aac")
+        if abs(info.fps - render.fps) > 0.01:
+            problems.append(f"{v.format}: {info.fps} fps")
+        if abs(info.duration_s - narration.duration_s) > 0.25:
+            problems.append(f"{v.format}: {info.duration_s:.2f} s vs narration {narration.duration_s:.2f} s")
+    yield AssetCheckResult(
+        check_name="video_streams",
+        passed=not problems and bool(videos),
+        metadata={"problems": MetadataValue.md("\n".join(f"- {p}" for p in problems) or "none")},
+    )
+    lufs = integrated_loudness(Path(videos[0].path)) if videos else float("nan")
+    yield AssetCheckResult(
+        check_name="loudness",
+        passed=abs(lufs - LOUDNESS_TARGET) <= LOUDNESS_TOLERANCE,
+        metadata={"integrated_lufs": round(lufs, 2), "target": LOUDNESS_TARGET, "tolerance": LOUDNESS_TOLERANCE},
+    )

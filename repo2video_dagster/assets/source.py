@@ -1,0 +1,114 @@
+"""Stages that read the repository: checkout and profile."""
+
+from __future__ import annotations
+
+from dagster import AssetExecutionContext, DataVersion, Failure, MetadataValue, Output, asset
+
+from repo2video_dagster.assets.common import (
+    TRANSIENT_RETRY,
+    human_bytes,
+    markdown_table,
+    path_value,
+    user_errors,
+)
+from repo2video_dagster.lib.gitsource import clone_snapshot, parse_target
+from repo2video_dagster.lib.github_api import GitHubApiError, GitHubClient, enrich_profile
+from repo2video_dagster.lib.models import RepoProfile, RepoSnapshot
+from repo2video_dagster.lib.profile import build_profile, languages_frame
+from repo2video_dagster.lib.registry import SourceRegistry
+from repo2video_dagster.partitions import repositories_partitions
+from repo2video_dagster.resources import GitHubApiResource, SourceResource, StorageResource
+
+
+@asset(
+    partitions_def=repositories_partitions,
+    group_name="source",
+    kinds={"git"},
+    code_version="1",
+    retry_policy=TRANSIENT_RETRY,
+    description=(
+        "A checkout of the repository's default branch (shallow, blob-filtered for remote URLs). "
+        "The commit SHA is the data version, so downstream stages know when the code changed."
+    ),
+)
+def repo_snapshot(
+    context: AssetExecutionContext, storage: StorageResource, source: SourceResource
+) -> Output[RepoSnapshot]:
+    key = context.partition_key
+    target = SourceRegistry(storage.layout.root).target_for(key)
+    if not target:
+        raise Failure(
+            description=f"no repository is registered for partition {key!r}; "
+            "add it with `repo2video render <url-or-path>` or a webhook",
+            allow_retries=False,
+        )
+    policy = source.policy()
+    with user_errors():
+        src = parse_target(target, policy)
+        if src.key != key:
+            raise Failure(
+                description=f"partition {key!r} does not match its target {target!r} (key {src.key!r})",
+                allow_retries=False,
+            )
+        context.log.info(f"fetching {src.display_name} from {src.url}")
+        snap = clone_snapshot(src, storage.layout.workspace, policy)
+    return Output(
+        snap,
+        data_version=DataVersion(snap.commit),
+        metadata={
+            "commit": snap.commit,
+            "branch": snap.branch or "",
+            "commit_date": snap.commit_date,
+            "url": src.web_url or src.url,
+            "files": snap.file_count,
+            "size": human_bytes(snap.size_bytes),
+            "checkout": path_value(snap.checkout_dir),
+            "skipped": MetadataValue.md("\n".join(f"- {s}" for s in snap.skipped) or "_none_"),
+        },
+    )
+
+
+@asset(
+    partitions_def=repositories_partitions,
+    group_name="source",
+    kinds={"python", "pandas"},
+    code_version="1",
+    description=(
+        "Facts about the repository read offline from the checkout: description, languages by "
+        "lines, key files, entry points, dependencies, license, tree and git history. Optionally "
+        "enriched with stars and topics from the GitHub API."
+    ),
+)
+def repo_profile(
+    context: AssetExecutionContext,
+    repo_snapshot: RepoSnapshot,
+    source: SourceResource,
+    github: GitHubApiResource,
+) -> Output[RepoProfile]:
+    with user_errors():
+        profile = build_profile(repo_snapshot, require_readme=source.require_readme)
+    src = repo_snapshot.source
+    if github.active() and src.kind == "github" and src.owner:
+        client = GitHubClient(base_url=github.base_url, token=github.token(), timeout_s=github.timeout_s)
+        try:
+            profile = enrich_profile(profile, client.repo_info(src.owner, src.name))
+        except GitHubApiError as err:  # enrichment is optional: say so and carry on
+            context.log.warning(f"GitHub enrichment skipped: {err}")
+    frame = languages_frame(profile)
+    return Output(
+        profile,
+        metadata={
+            "description": profile.description,
+            "languages": MetadataValue.md(markdown_table(frame.to_dict("records"))),
+            "primary_language": profile.primary_language or "",
+            "total_lines": profile.total_lines,
+            "total_files": profile.total_files,
+            "license": profile.license or "unknown",
+            "entry_points": MetadataValue.json(profile.entry_points),
+            "dependencies": MetadataValue.json(profile.dependencies),
+            "commits": profile.history.commits,
+            "contributors": len(profile.history.contributors),
+            "tree": MetadataValue.md("```\n" + "\n".join(profile.tree) + "\n```"),
+            "notes": MetadataValue.md("\n".join(f"- {n}" for n in profile.notes) or "_none_"),
+        },
+    )

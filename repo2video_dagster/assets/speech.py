@@ -1,0 +1,164 @@
+"""Stages that make and time the voice: narration audio and captions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    MetadataValue,
+    Output,
+    asset,
+)
+
+from repo2video_dagster.assets.common import TRANSIENT_RETRY, markdown_table, path_value, user_errors
+from repo2video_dagster.lib.align import align_words, word_error_rate
+from repo2video_dagster.lib.asr import make_asr
+from repo2video_dagster.lib.memo import fingerprint, memoized
+from repo2video_dagster.lib.models import Captions, Narration, VideoScript
+from repo2video_dagster.lib.narrate import narrate
+from repo2video_dagster.lib.subtitles import group_cues, write_srt, write_vtt, write_words_json
+from repo2video_dagster.lib.textnorm import words_of
+from repo2video_dagster.lib.tts import make_tts
+from repo2video_dagster.partitions import repositories_partitions
+from repo2video_dagster.resources import SpeechResource, StorageResource
+
+NARRATION_CODE_VERSION = "1"
+CAPTIONS_CODE_VERSION = "1"
+MIN_CAPTION_COVERAGE = 0.98
+MAX_RECOGNITION_WER = 0.15
+
+
+@asset(
+    partitions_def=repositories_partitions,
+    group_name="speech",
+    kinds={"python", "wav"},
+    code_version=NARRATION_CODE_VERSION,
+    retry_policy=TRANSIENT_RETRY,
+    description=(
+        "Speech for every scene with Piper and the bundled en_US voice (or espeak-ng): a WAV per "
+        "scene and the full track, normalised to -14 LUFS integrated. Scenes whose text did not "
+        "change are reused from a content-addressed cache."
+    ),
+)
+def narration(
+    context: AssetExecutionContext,
+    video_script: VideoScript,
+    speech: SpeechResource,
+    storage: StorageResource,
+) -> Output[Narration]:
+    layout = storage.layout
+    out_dir = layout.output(context.partition_key) / "audio"
+    with user_errors():
+        tts = make_tts(speech.tts_engine, length_scale=speech.tts_length_scale)
+        result = narrate(
+            video_script.scenes,
+            out_dir,
+            tts,
+            cache_dir=layout.cache / "tts" if storage.reuse else None,
+            progress=context.log.info,
+        )
+    rows = [
+        {"scene": s.scene_id, "start_s": f"{s.offset_s:.2f}", "duration_s": f"{s.duration_s:.2f}"}
+        for s in result.scenes
+    ]
+    return Output(
+        result,
+        metadata={
+            "duration_s": round(result.duration_s, 2),
+            "loudness_lufs": round(result.loudness_lufs, 2),
+            "peak_dbfs": round(result.peak_dbfs, 2),
+            "engine": result.engine,
+            "voice": result.voice,
+            "scene_durations": MetadataValue.md(markdown_table(rows)),
+            "track": path_value(result.track_path),
+        },
+    )
+
+
+@asset(
+    partitions_def=repositories_partitions,
+    group_name="speech",
+    kinds={"python", "whisper"},
+    code_version=CAPTIONS_CODE_VERSION,
+    description=(
+        "Word timings from Whisper (faster-whisper tiny.en by default, openai-whisper selectable) "
+        "aligned back to the script's own words, so captions show exactly the script text. "
+        "Writes SRT, VTT and a words JSON."
+    ),
+    check_specs=[
+        AssetCheckSpec("caption_alignment", asset="captions", description=f"≥ {MIN_CAPTION_COVERAGE:.0%} of script words timed from recognised words"),
+        AssetCheckSpec("recognition_wer", asset="captions", description=f"raw recognition WER against the script ≤ {MAX_RECOGNITION_WER:.0%}"),
+    ],
+)
+def captions(
+    context: AssetExecutionContext,
+    narration: Narration,
+    video_script: VideoScript,
+    speech: SpeechResource,
+    storage: StorageResource,
+) -> Iterator[Output[Captions] | AssetCheckResult]:
+    out_dir = storage.layout.output(context.partition_key) / "captions"
+    script_words = [(w, s.id) for s in video_script.scenes for w in words_of(s.narration)]
+    spans = [(s.scene_id, s.offset_s, s.offset_s + s.duration_s) for s in narration.scenes]
+    key = fingerprint(
+        CAPTIONS_CODE_VERSION,
+        Path(narration.track_path),
+        script_words,
+        speech.asr_engine,
+        speech.asr_model,
+    )
+
+    def compute() -> Captions:
+        asr = make_asr(speech.asr_engine, model=speech.asr_model, device=speech.asr_device, cache_dir=storage.layout.cache / "models")
+        context.log.info(f"recognising speech with {asr.name} {asr.model} on {asr.device}")
+        recognized = asr.transcribe_words(Path(narration.track_path), language="en")
+        timed, coverage = align_words(script_words, recognized, spans)
+        wer = word_error_rate([w for w, _ in script_words], [r.text for r in recognized])
+        cues = group_cues(timed)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        srt, vtt, words_json = out_dir / "captions.srt", out_dir / "captions.vtt", out_dir / "words.json"
+        write_srt(cues, srt)
+        write_vtt(cues, vtt)
+        write_words_json(timed, words_json)
+        return Captions(
+            words=timed, srt_path=str(srt), vtt_path=str(vtt), words_json_path=str(words_json),
+            wer=wer, coverage=coverage, engine=asr.name, model=asr.model, device=asr.device,
+        )
+
+    with user_errors():
+        result, reused = memoized(
+            out_dir, "captions", key, compute,
+            files=lambda c: [c.srt_path, c.vtt_path, c.words_json_path],
+            reuse=storage.reuse,
+        )
+    if reused:
+        context.log.info("captions unchanged (same narration and settings): reused")
+    yield Output(
+        result,
+        metadata={
+            "words": len(result.words),
+            "coverage": round(result.coverage, 4),
+            "wer": round(result.wer, 4),
+            "engine": f"{result.engine} {result.model} ({result.device})",
+            "srt": path_value(result.srt_path),
+            "vtt": path_value(result.vtt_path),
+            "words_json": path_value(result.words_json_path),
+            "reused": reused,
+        },
+    )
+    yield AssetCheckResult(
+        check_name="caption_alignment",
+        passed=result.coverage >= MIN_CAPTION_COVERAGE,
+        metadata={"coverage": round(result.coverage, 4), "threshold": MIN_CAPTION_COVERAGE},
+    )
+    yield AssetCheckResult(
+        check_name="recognition_wer",
+        passed=result.wer <= MAX_RECOGNITION_WER,
+        severity=AssetCheckSeverity.WARN,
+        metadata={"wer": round(result.wer, 4), "threshold": MAX_RECOGNITION_WER, "model": result.model},
+    )

@@ -1,0 +1,78 @@
+"""A Dagster logger that prints one short line per stage, for the CLI.
+
+The default console logger prints every engine event; a person running
+``repo2video render`` wants to see which stage is running, how long each took, and
+the few messages the stages themselves log.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+from dagster import Field, InitLoggerContext, logger
+
+STAGE_ORDER = [
+    "repo_snapshot",
+    "repo_profile",
+    "video_script",
+    "narration",
+    "captions",
+    "visuals",
+    "video",
+    "blog_post",
+]
+
+
+class StageProgressHandler(logging.Handler):
+    def __init__(self, stream=None) -> None:
+        super().__init__(logging.INFO)
+        self.stream = stream or sys.stderr
+        self.started: dict[str, float] = {}
+        self.durations: dict[str, float] = {}
+
+    def _label(self, step: str) -> str:
+        index = STAGE_ORDER.index(step) + 1 if step in STAGE_ORDER else 0
+        return f"[{index}/{len(STAGE_ORDER)}] {step}" if index else f"[-] {step}"
+
+    def emit(self, record: logging.LogRecord) -> None:
+        meta = getattr(record, "dagster_meta", None) or {}
+        event = meta.get("dagster_event")
+        step = meta.get("step_key") or (event.step_key if event is not None else None)
+        if not step:
+            return
+        try:
+            if event is not None:
+                kind = event.event_type_value
+                if kind == "STEP_START":
+                    self.started[step] = time.monotonic()
+                    self._write(f"{self._label(step)} …")
+                elif kind == "STEP_SUCCESS":
+                    took = time.monotonic() - self.started.get(step, time.monotonic())
+                    self.durations[step] = took
+                    self._write(f"{self._label(step)} done in {took:.1f}s")
+                elif kind == "STEP_UP_FOR_RETRY":
+                    self._write(f"{self._label(step)} failed, retrying")
+                return
+            if record.levelno >= logging.INFO and record.levelno < logging.ERROR:
+                message = meta.get("orig_message") or record.getMessage()
+                self._write(f"      {message}")
+        except Exception:  # progress output must never break a run
+            pass
+
+    def _write(self, line: str) -> None:
+        self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+@logger(
+    {"log_level": Field(str, is_required=False, default_value="INFO")},
+    description="One line per stage (CLI progress).",
+)
+def progress_logger(init_context: InitLoggerContext) -> logging.Logger:
+    log = logging.getLogger("repo2video.progress")
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    log.handlers = [StageProgressHandler()]
+    return log

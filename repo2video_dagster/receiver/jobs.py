@@ -1,0 +1,382 @@
+"""Job views: one webhook delivery (or run) as the user sees it, read from Dagster run storage.
+
+A "job" is identified by a delivery id (what the receiver answered with) or a
+run id. A delivery goes through: recorded by the receiver ("accepted"), read by
+the sensor (mapped to a run key in the event log), then a Dagster run exists
+(tagged with the run key as ``TAG_DELIVERY``). Several deliveries may map to
+one run when the sensor coalesced them; every one of them finds that run.
+
+These functions take the instance and the event log explicitly so the CLI can
+use them without the HTTP server.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from dagster import (
+    DagsterEventType,
+    DagsterInstance,
+    DagsterRunStatus,
+    RunsFilter,
+)
+from dagster._core.storage.dagster_run import RunRecord
+
+from repo2video_dagster.lib.errors import UserError
+from repo2video_dagster.lib.eventlog import EventLog, EventRow
+from repo2video_dagster.lib.webhooks import github_partition_key, repo_source
+from repo2video_dagster.partitions import (
+    RENDER_JOB_NAME,
+    TAG_COMMIT,
+    TAG_DELIVERY,
+    TAG_EVENT,
+    TAG_REPO,
+    TAG_TRIGGER,
+)
+
+PARTITION_TAG = "dagster/partition"
+RETRY_NUMBER_TAG = "dagster/retry_number"
+ROOT_RUN_TAG = "dagster/root_run_id"
+
+ACCEPTED = "accepted"
+STATUS_MAP: dict[DagsterRunStatus, str] = {
+    DagsterRunStatus.QUEUED: "queued",
+    DagsterRunStatus.NOT_STARTED: "queued",
+    DagsterRunStatus.MANAGED: "started",
+    DagsterRunStatus.STARTING: "started",
+    DagsterRunStatus.STARTED: "started",
+    DagsterRunStatus.SUSPENDED: "started",
+    DagsterRunStatus.CANCELING: "started",
+    DagsterRunStatus.SUCCESS: "success",
+    DagsterRunStatus.FAILURE: "failure",
+    DagsterRunStatus.CANCELED: "canceled",
+}
+JOB_STATUSES = (ACCEPTED, "queued", "started", "success", "failure", "canceled")
+
+# Metadata keys whose text values are outputs even without a path/url type.
+_OUTPUT_SUFFIXES = ("_path", "_url", "_html", "_file", "_dir", "_uri")
+_OUTPUT_PREFIXES = ("/", "file://", "http://", "https://", "s3://", "gs://")
+_ERROR_MAX = 500
+
+
+def _iso(ts: float | datetime | None) -> str | None:
+    if ts is None:
+        return None
+    if isinstance(ts, datetime):
+        return ts.astimezone(UTC).isoformat()
+    return datetime.fromtimestamp(float(ts), UTC).isoformat()
+
+
+def normalize_repo(repo: str) -> str:
+    """Accept ``owner/name``, a repository URL, or a partition key; return the key.
+
+    Raises ValueError when it is none of these (answered with 400).
+    """
+    repo = repo.strip()
+    if "/" not in repo:
+        return repo
+    try:
+        if "://" in repo:
+            return repo_source(repo).key
+        return github_partition_key(repo)
+    except UserError as err:
+        raise ValueError(f"repo filter: {err}") from err
+
+
+# ---- run -> job -------------------------------------------------------------------
+
+
+def _error_summary(instance: DagsterInstance, run_id: str) -> str | None:
+    """One line per failed step (the innermost error), else the run failure message."""
+    records = instance.get_records_for_run(
+        run_id, of_type={DagsterEventType.STEP_FAILURE, DagsterEventType.RUN_FAILURE}
+    ).records
+    lines: list[str] = []
+    run_message = None
+    for rec in records:
+        ev = rec.event_log_entry.dagster_event
+        if ev is None:
+            continue
+        if ev.event_type == DagsterEventType.STEP_FAILURE:
+            lines.append(f"{ev.step_key}: {_step_error_line(ev.event_specific_data)}")
+        elif ev.event_type == DagsterEventType.RUN_FAILURE:
+            run_message = ev.message or rec.event_log_entry.user_message
+    text = "; ".join(lines) if lines else run_message
+    if not text:
+        return None
+    text = " ".join(text.split())
+    return text if len(text) <= _ERROR_MAX else text[: _ERROR_MAX - 1] + "…"
+
+
+def _step_error_line(data: Any) -> str:
+    """A ``Failure``'s description, or the message of the innermost cause."""
+    user = getattr(data, "user_failure_data", None)
+    if user is not None and getattr(user, "description", None):
+        return str(user.description).strip()
+    err = getattr(data, "error", None)
+    if err is None:
+        return "step failed"
+    while getattr(err, "cause", None) is not None:
+        err = err.cause
+    message = (err.message or "").strip()
+    return message.splitlines()[0] if message else (err.cls_name or "error")
+
+
+def _output_value(key: str, value: Any) -> str | None:
+    """The path or URL a metadata entry carries, or None when it is not an output."""
+    raw = getattr(value, "value", value)
+    kind = type(value).__name__
+    if kind == "PathMetadataValue":
+        return str(getattr(value, "path", raw))
+    if kind == "UrlMetadataValue":
+        return str(getattr(value, "url", raw))
+    if isinstance(raw, str) and (
+        key.endswith(_OUTPUT_SUFFIXES) or raw.startswith(_OUTPUT_PREFIXES) or key == "url"
+    ):
+        return raw
+    return None
+
+
+def _results(instance: DagsterInstance, run_id: str) -> dict[str, dict[str, str]]:
+    """Path/URL-valued materialization metadata of the run, per asset."""
+    records = instance.get_records_for_run(
+        run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION
+    ).records
+    out: dict[str, dict[str, str]] = {}
+    for rec in records:
+        mat = rec.event_log_entry.asset_materialization
+        if mat is None:
+            continue
+        values = {}
+        for key, value in (mat.metadata or {}).items():
+            found = _output_value(key, value)
+            if found is not None:
+                values[key] = found
+        if values:
+            out.setdefault(mat.asset_key.to_user_string(), {}).update(values)
+    return out
+
+
+def _retries(instance: DagsterInstance, record: RunRecord) -> int:
+    tags = record.dagster_run.tags
+    if RETRY_NUMBER_TAG in tags:
+        try:
+            return int(tags[RETRY_NUMBER_TAG])
+        except ValueError:
+            pass
+    root = tags.get(ROOT_RUN_TAG)
+    if root:
+        return max(0, instance.get_runs_count(RunsFilter(tags={ROOT_RUN_TAG: root})))
+    return 0
+
+
+def run_summary(record: RunRecord) -> dict[str, Any]:
+    """The fields of a job that come from the run record alone (cheap: used by listings)."""
+    run = record.dagster_run
+    tags = run.tags
+    return {
+        "job_id": tags.get(TAG_DELIVERY) or run.run_id,
+        "run_id": run.run_id,
+        "repo": tags.get(TAG_REPO) or tags.get(PARTITION_TAG),
+        "partition_key": tags.get(PARTITION_TAG),
+        "status": STATUS_MAP.get(run.status, run.status.value.lower()),
+        "dagster_status": run.status.value,
+        "trigger": tags.get(TAG_TRIGGER),
+        "event": tags.get(TAG_EVENT),
+        "commit": tags.get(TAG_COMMIT),
+        "created_at": _iso(record.create_timestamp),
+        "started_at": _iso(record.start_time),
+        "ended_at": _iso(record.end_time),
+    }
+
+
+def run_details(instance: DagsterInstance, record: RunRecord) -> dict[str, Any]:
+    """Summary plus retries, error summary and outputs (reads the run's event log)."""
+    job = run_summary(record)
+    run_id = record.dagster_run.run_id
+    job["retries"] = _retries(instance, record)
+    status = record.dagster_run.status
+    job["error"] = _error_summary(instance, run_id) if status == DagsterRunStatus.FAILURE else None
+    assets = _results(instance, run_id)
+    job["result"] = assets
+    job["outputs"] = {k: v for values in assets.values() for k, v in values.items()}
+    return job
+
+
+def _accepted_job(row: EventRow) -> dict[str, Any]:
+    return {
+        "job_id": row.delivery_id,
+        "run_id": None,
+        "repo": row.partition_key,
+        "partition_key": row.partition_key,
+        "repo_full_name": row.repo_full_name,
+        "status": ACCEPTED,
+        "dagster_status": None,
+        "trigger": "webhook",
+        "event": row.event,
+        "commit": row.commit_sha,
+        "created_at": _iso(row.received_at),
+        "started_at": None,
+        "ended_at": None,
+        "retries": 0,
+        "error": None,
+        "result": {},
+        "outputs": {},
+    }
+
+
+def _latest_run_for_key(instance: DagsterInstance, run_key: str) -> RunRecord | None:
+    """The newest run tagged with the delivery (retries carry the same tag)."""
+    records = instance.get_run_records(RunsFilter(tags={TAG_DELIVERY: run_key}), limit=1)
+    return records[0] if records else None
+
+
+def get_job(instance: DagsterInstance, eventlog: EventLog, job_id: str) -> dict[str, Any] | None:
+    """The job for a delivery id or a run id; None when neither is known."""
+    row = eventlog.get(job_id)
+    if row is not None:
+        record = _latest_run_for_key(instance, row.run_key) if row.run_key else None
+        if record is None:
+            job = _accepted_job(row)
+            job["coalesced_into"] = row.run_key if row.run_key and row.run_key != job_id else None
+            return job
+        job = run_details(instance, record)
+        job["job_id"] = row.delivery_id
+        job["repo_full_name"] = row.repo_full_name
+        job["coalesced_into"] = row.run_key if row.run_key != row.delivery_id else None
+        job["deliveries"] = eventlog.deliveries_for_run_key(row.run_key)
+        return job
+    record = instance.get_run_record_by_id(job_id)
+    if record is None:
+        record = _latest_run_for_key(instance, job_id)
+        if record is None:
+            return None
+    job = run_details(instance, record)
+    key = record.dagster_run.tags.get(TAG_DELIVERY)
+    job["deliveries"] = eventlog.deliveries_for_run_key(key) if key else []
+    return job
+
+
+# ---- listing -----------------------------------------------------------------------
+
+
+def _encode_cursor(phase: str, position: str | int) -> str:
+    raw = json.dumps({"p": phase, "k": position}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[str, Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        phase, position = data["p"], data["k"]
+    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+        raise ValueError("invalid cursor") from exc
+    if phase not in ("a", "r"):
+        raise ValueError("invalid cursor")
+    return phase, position
+
+
+def _run_statuses(status: str | None) -> Sequence[DagsterRunStatus] | None:
+    if status is None:
+        return None
+    return [s for s, name in STATUS_MAP.items() if name == status]
+
+
+def list_jobs(
+    instance: DagsterInstance,
+    eventlog: EventLog,
+    status: str | None = None,
+    repo: str | None = None,
+    limit: int = 20,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    """Jobs newest first: deliveries still waiting for the sensor, then render runs.
+
+    ``cursor`` is the opaque ``next_cursor`` of the previous page. Raises
+    ValueError for an unknown status, a bad limit or a bad cursor.
+    """
+    if status is not None and status not in JOB_STATUSES:
+        raise ValueError(f"unknown status {status!r} (one of {', '.join(JOB_STATUSES)})")
+    if not 1 <= limit <= 500:
+        raise ValueError("limit must be between 1 and 500")
+    key = normalize_repo(repo) if repo else None
+    phase, position = _decode_cursor(cursor) if cursor else ("a", None)
+    jobs: list[dict[str, Any]] = []
+    next_cursor: str | None = None
+
+    if phase == "a":
+        if status in (None, ACCEPTED):
+            rows = eventlog.pending(limit=limit + 1, before_id=position, partition_key=key)
+            jobs.extend(_accepted_job(r) for r in rows[:limit])
+            if len(rows) > limit:
+                return {"jobs": jobs, "next_cursor": _encode_cursor("a", rows[limit - 1].id)}
+        phase, position = "r", None
+
+    if phase == "r" and status != ACCEPTED:
+        want = limit - len(jobs)
+        filters = RunsFilter(
+            job_name=RENDER_JOB_NAME,
+            statuses=_run_statuses(status) or [],
+            tags={PARTITION_TAG: key} if key else {},
+        )
+        records = instance.get_run_records(filters, limit=want + 1, cursor=position)
+        jobs.extend(run_summary(r) for r in records[:want])
+        if len(records) > want:
+            last = records[want - 1].dagster_run.run_id if want else position
+            next_cursor = _encode_cursor("r", last)
+    return {"jobs": jobs, "next_cursor": next_cursor}
+
+
+def health(
+    instance: DagsterInstance,
+    eventlog: EventLog,
+    *,
+    max_heartbeat_age_s: float = 120.0,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """Receiver/storage/daemon checks; ``healthy`` is False when any check fails."""
+    import time
+
+    now = time.time() if now is None else now
+    checks: dict[str, Any] = {"receiver": "ok"}
+    healthy = True
+    depth: dict[str, int | None] = {"events_unread": None, "runs_queued": None}
+    try:
+        eventlog.ping()
+        depth["events_unread"] = eventlog.pending_count()
+        checks["event_storage"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        healthy = False
+        checks["event_storage"] = f"error: {exc.__class__.__name__}"
+    try:
+        depth["runs_queued"] = instance.get_runs_count(
+            RunsFilter(statuses=[DagsterRunStatus.QUEUED])
+        )
+        checks["run_storage"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        healthy = False
+        checks["run_storage"] = f"error: {exc.__class__.__name__}"
+    checks["sensor_daemon"] = _daemon_check(instance, now, max_heartbeat_age_s)
+    if checks["sensor_daemon"]["status"] != "ok":
+        healthy = False
+    return {"healthy": healthy, "checks": checks, "queue_depth": depth}
+
+
+def _daemon_check(instance: DagsterInstance, now: float, max_age: float) -> dict[str, Any]:
+    try:
+        beats: Mapping[str, Any] = instance.get_daemon_heartbeats()
+    except Exception as exc:  # noqa: BLE001
+        return {"status": f"error: {exc.__class__.__name__}", "age_s": None}
+    beat = beats.get("SENSOR")
+    if beat is None:
+        return {"status": "no heartbeat (is dagster-daemon running?)", "age_s": None}
+    age = round(now - float(beat.timestamp), 1)
+    if age > max_age:
+        return {"status": f"stale heartbeat ({age:.0f} s old)", "age_s": age}
+    return {"status": "ok", "age_s": age}

@@ -1,0 +1,111 @@
+"""Run the receiver with uvicorn against the instance that DAGSTER_HOME names."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from repo2video_dagster.lib.errors import UserError
+
+log = logging.getLogger(__name__)
+
+SECRET_ENV = "REPO2VIDEO_WEBHOOK_SECRET"
+SECRET_FILE_ENV = "REPO2VIDEO_WEBHOOK_SECRET_FILE"
+ALLOW_PRIVATE_ENV = "REPO2VIDEO_WEBHOOK_ALLOW_PRIVATE"
+
+_INSECURE_BANNER = (
+    "WARNING: webhook signature checks are OFF (--insecure). Anyone who can reach this port "
+    "can start renders. Use this only on a local machine for development."
+)
+
+
+def load_secret(env: Mapping[str, str] | None = None) -> bytes | None:
+    """The webhook secret from the environment or the file it names; None when unset."""
+    env = os.environ if env is None else env
+    value = env.get(SECRET_ENV, "")
+    if value:
+        return value.encode("utf-8")
+    path = env.get(SECRET_FILE_ENV, "").strip()
+    if not path:
+        return None
+    try:
+        data = Path(path).read_bytes().rstrip(b"\r\n")
+    except OSError as exc:
+        raise UserError(
+            f"Cannot read the webhook secret file {path} ({exc.strerror})",
+            hint=f"Fix {SECRET_FILE_ENV} or set {SECRET_ENV}",
+        ) from exc
+    if not data:
+        raise UserError(f"The webhook secret file {path} is empty", hint="Put the secret in it")
+    return data
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def require_secret(*, insecure: bool, env: Mapping[str, str] | None = None) -> bytes | None:
+    """The secret, or None only when the insecure flag was given (with a loud warning)."""
+    secret = load_secret(env)
+    if secret is None and not insecure:
+        raise UserError(
+            f"No webhook secret: set {SECRET_ENV} or {SECRET_FILE_ENV}",
+            hint="Use the secret configured on the GitHub webhook (or --insecure for local development only)",
+        )
+    if secret is None:
+        log.warning(_INSECURE_BANNER)
+        print(_INSECURE_BANNER, file=sys.stderr, flush=True)
+    return secret
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, *, insecure: bool = False) -> None:
+    """Serve until interrupted. Raises UserError when the secret or instance is missing."""
+    secret = require_secret(insecure=insecure)
+    if not os.environ.get("DAGSTER_HOME", "").strip():
+        raise UserError(
+            "DAGSTER_HOME is not set", hint="Point it at the Dagster instance directory"
+        )
+
+    # Imported here so that refusing to start is instant.
+    import uvicorn
+    from dagster import DagsterInstance
+
+    from repo2video_dagster.lib.eventlog import EventLog, default_events_url
+    from repo2video_dagster.receiver.app import create_app
+
+    instance = DagsterInstance.get()
+    eventlog = EventLog(default_events_url())
+    app = create_app(
+        eventlog=eventlog,
+        secret=secret,
+        instance=instance,
+        allow_private=_truthy(os.environ.get(ALLOW_PRIVATE_ENV)),
+        close_eventlog=True,
+    )
+    log.info("webhook receiver on http://%s:%d/webhook (events: %s)", host, port, eventlog.url)
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", proxy_headers=True)
+    uvicorn.Server(config).run()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m repo2video_dagster.receiver.serve`` (the CLI wires the same call)."""
+    parser = argparse.ArgumentParser(description="GitHub webhook receiver")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--insecure", action="store_true", help="allow running without a secret")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        serve(args.host, args.port, insecure=args.insecure)
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

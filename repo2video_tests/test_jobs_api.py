@@ -1,0 +1,308 @@
+"""/jobs and /health against a temporary instance with real (tiny) partitioned runs."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+from dagster import (
+    DagsterInstance,
+    Definitions,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+    define_asset_job,
+    instance_for_test,
+)
+from dagster._daemon.types import DaemonHeartbeat
+
+from repo2video_dagster.lib.eventlog import EventLog, NewEvent, sqlite_url
+from repo2video_dagster.partitions import (
+    RENDER_JOB_NAME,
+    REPOSITORIES_PARTITIONS_NAME,
+    TAG_DELIVERY,
+    TAG_EVENT,
+    TAG_REPO,
+    TAG_TRIGGER,
+    repositories_partitions,
+)
+from repo2video_dagster.receiver.app import create_app
+from repo2video_dagster.receiver.jobs import get_job, health, list_jobs
+
+
+@asset(partitions_def=repositories_partitions)
+def video(context) -> MaterializeResult:
+    key = context.partition_key
+    if "beta" in key:
+        raise Failure(description="Repository octo/beta has no files to explain. Add a README")
+    if "gamma" in key:
+        raise ValueError("boom from inside the renderer")
+    out = f"/data/out/{key}"
+    return MaterializeResult(
+        metadata={
+            "reel_path": MetadataValue.path(f"{out}/reel.mp4"),
+            "landscape_path": MetadataValue.path(f"{out}/landscape.mp4"),
+            "thumbnail_path": f"{out}/thumb.png",
+            "duration_s": 61.5,
+            "title": "An explainer",
+        }
+    )
+
+
+@asset(partitions_def=repositories_partitions, deps=[video])
+def blog_post(context) -> MaterializeResult:
+    return MaterializeResult(
+        metadata={"post_html": MetadataValue.url(f"file:///data/blog/{context.partition_key}.html")}
+    )
+
+
+DEFS = Definitions(
+    assets=[video, blog_post],
+    jobs=[define_asset_job(RENDER_JOB_NAME, selection=[video, blog_post])],
+)
+
+
+@dataclass
+class World:
+    instance: DagsterInstance
+    eventlog: EventLog
+    runs: dict[str, str]
+
+
+def _event(delivery: str, key: str) -> NewEvent:
+    owner, name = key.split("__")
+    return NewEvent(
+        delivery_id=delivery,
+        event="star",
+        action="created",
+        repo_full_name=f"{owner}/{name}",
+        repo_url=f"https://github.com/{owner}/{name}",
+        partition_key=key,
+        reason="star created",
+    )
+
+
+def _run(instance: DagsterInstance, key: str, tags: dict[str, str]) -> str:
+    job = DEFS.resolve_job_def(RENDER_JOB_NAME)
+    result = job.execute_in_process(
+        instance=instance, partition_key=key, tags=tags, raise_on_error=False
+    )
+    return result.run_id
+
+
+def _webhook_tags(delivery: str, key: str) -> dict[str, str]:
+    return {TAG_DELIVERY: delivery, TAG_EVENT: "star", TAG_REPO: key, TAG_TRIGGER: "webhook"}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> Iterator[World]:
+    tmp = tmp_path_factory.mktemp("jobs")
+    log = EventLog(sqlite_url(tmp / "events.db"))
+    with instance_for_test() as instance:
+        keys = ["octo__alpha", "octo__beta", "octo__gamma", "octo__delta", "octo__epsilon"]
+        instance.add_dynamic_partitions(REPOSITORIES_PARTITIONS_NAME, keys)
+        for delivery, key in [
+            ("d-ok", "octo__alpha"),
+            ("d-ok2", "octo__alpha"),
+            ("d-fail", "octo__beta"),
+            ("d-crash", "octo__gamma"),
+            ("d-mapped", "octo__epsilon"),
+            ("d-wait", "octo__delta"),
+        ]:
+            log.append(_event(delivery, key))
+        ids = {r.delivery_id: r.id for r in log.read_since(0, 100)}
+        log.record_dispatch(
+            [
+                (ids["d-ok"], "d-ok", "d-ok"),
+                (ids["d-ok2"], "d-ok2", "d-ok"),
+                (ids["d-fail"], "d-fail", "d-fail"),
+                (ids["d-crash"], "d-crash", "d-crash"),
+                (ids["d-mapped"], "d-mapped", "d-mapped"),
+            ]
+        )
+        runs = {
+            "ok": _run(instance, "octo__alpha", _webhook_tags("d-ok", "octo__alpha")),
+            "fail": _run(instance, "octo__beta", _webhook_tags("d-fail", "octo__beta")),
+            "retry": _run(
+                instance,
+                "octo__beta",
+                {**_webhook_tags("d-fail", "octo__beta"), "dagster/retry_number": "1"},
+            ),
+            "crash": _run(instance, "octo__gamma", _webhook_tags("d-crash", "octo__gamma")),
+            "cli": _run(instance, "octo__alpha", {TAG_TRIGGER: "cli"}),
+        }
+        yield World(instance, log, runs)
+    log.close()
+
+
+def test_successful_delivery_shows_outputs(world: World) -> None:
+    job = get_job(world.instance, world.eventlog, "d-ok")
+    assert job["status"] == "success"
+    assert job["run_id"] == world.runs["ok"]
+    assert job["job_id"] == "d-ok"
+    assert job["repo"] == "octo__alpha"
+    assert job["retries"] == 0 and job["error"] is None
+    assert job["created_at"] and job["started_at"] and job["ended_at"]
+    assert job["started_at"] <= job["ended_at"]
+    assert job["result"]["video"] == {
+        "reel_path": "/data/out/octo__alpha/reel.mp4",
+        "landscape_path": "/data/out/octo__alpha/landscape.mp4",
+        "thumbnail_path": "/data/out/octo__alpha/thumb.png",
+    }
+    assert job["outputs"]["post_html"] == "file:///data/blog/octo__alpha.html"
+    assert "duration_s" not in job["outputs"] and "title" not in job["outputs"]
+    assert job["deliveries"] == ["d-ok", "d-ok2"]
+
+
+def test_coalesced_delivery_and_run_id_find_the_same_run(world: World) -> None:
+    job = get_job(world.instance, world.eventlog, "d-ok2")
+    assert job["run_id"] == world.runs["ok"]
+    assert job["job_id"] == "d-ok2" and job["coalesced_into"] == "d-ok"
+    by_run = get_job(world.instance, world.eventlog, world.runs["ok"])
+    assert by_run["status"] == "success" and by_run["job_id"] == "d-ok"
+    cli = get_job(world.instance, world.eventlog, world.runs["cli"])
+    assert cli["job_id"] == world.runs["cli"] and cli["trigger"] == "cli"
+
+
+def test_failure_has_error_summary_and_retries(world: World) -> None:
+    job = get_job(world.instance, world.eventlog, "d-fail")
+    assert job["status"] == "failure"
+    assert job["run_id"] == world.runs["retry"]  # the newest attempt
+    assert job["retries"] == 1
+    assert "has no files to explain" in job["error"]
+    assert "\n" not in job["error"]
+    crash = get_job(world.instance, world.eventlog, "d-crash")
+    assert "boom from inside the renderer" in crash["error"]
+    assert crash["result"] == {}
+
+
+def test_recorded_but_not_run_is_accepted(world: World) -> None:
+    waiting = get_job(world.instance, world.eventlog, "d-wait")
+    assert waiting["status"] == "accepted" and waiting["run_id"] is None
+    assert waiting["repo"] == "octo__delta"
+    mapped = get_job(world.instance, world.eventlog, "d-mapped")
+    assert mapped["status"] == "accepted"
+    assert get_job(world.instance, world.eventlog, "no-such-job") is None
+
+
+def test_listing_pages_through_everything_once(world: World) -> None:
+    seen: list[str] = []
+    cursor = None
+    for _ in range(10):
+        page = list_jobs(world.instance, world.eventlog, limit=2, cursor=cursor)
+        assert len(page["jobs"]) <= 2
+        seen.extend(j["run_id"] or j["job_id"] for j in page["jobs"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    runs = world.runs
+    expected = ["d-wait", runs["cli"], runs["crash"], runs["retry"], runs["fail"], runs["ok"]]
+    assert seen == expected
+    whole = list_jobs(world.instance, world.eventlog, limit=50)
+    assert [j["run_id"] or j["job_id"] for j in whole["jobs"]] == expected
+    assert whole["next_cursor"] is None
+
+
+def test_listing_filters(world: World) -> None:
+    def ids(**kwargs) -> list[str]:
+        page = list_jobs(world.instance, world.eventlog, limit=50, **kwargs)
+        return [j["run_id"] or j["job_id"] for j in page["jobs"]]
+
+    runs = world.runs
+    assert ids(status="failure") == [runs["crash"], runs["retry"], runs["fail"]]
+    assert ids(status="accepted") == ["d-wait"]
+    assert ids(status="success") == [runs["cli"], runs["ok"]]
+    assert ids(status="queued") == []
+    assert ids(repo="Octo/Beta") == [runs["retry"], runs["fail"]]
+    assert ids(repo="https://github.com/Octo/Delta") == ["d-wait"]
+    assert ids(repo="octo__alpha", status="success") == [runs["cli"], runs["ok"]]
+    for bad in ({"status": "done"}, {"limit": 0}, {"cursor": "not-a-cursor"}):
+        with pytest.raises(ValueError):
+            list_jobs(world.instance, world.eventlog, **bad)
+
+
+def test_health_follows_the_sensor_daemon_heartbeat(tmp_path: Path) -> None:
+    log = EventLog(sqlite_url(tmp_path / "events.db"))
+    try:
+        log.append(_event("h1", "octo__alpha"))
+        with instance_for_test() as instance:
+            report = health(instance, log)
+            assert not report["healthy"]
+            assert "no heartbeat" in report["checks"]["sensor_daemon"]["status"]
+            assert report["queue_depth"]["events_unread"] == 1
+            assert report["checks"]["event_storage"] == "ok"
+            now = time.time()
+            instance.add_daemon_heartbeat(DaemonHeartbeat(now - 300, "SENSOR", "test", []))
+            stale = health(instance, log, now=now)
+            assert not stale["healthy"] and "stale" in stale["checks"]["sensor_daemon"]["status"]
+            instance.add_daemon_heartbeat(DaemonHeartbeat(now, "SENSOR", "test", []))
+            assert health(instance, log, now=now + 1)["healthy"]
+    finally:
+        log.close()
+
+
+# ---- over HTTP -------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def running(app) -> Iterator[int]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+def get(port: int, path: str) -> tuple[int, dict]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        return resp.status, json.loads(resp.read())
+    finally:
+        conn.close()
+
+
+def test_http_endpoints(world: World) -> None:
+    app = create_app(eventlog=world.eventlog, secret="s", instance=world.instance)
+    with running(app) as port:
+        status, job = get(port, "/jobs/d-ok")
+        assert status == 200 and job["status"] == "success"
+        assert job["status_url"] == f"http://127.0.0.1:{port}/jobs/d-ok"
+        assert job["result"]["video"]["reel_path"].endswith("reel.mp4")
+        assert get(port, "/jobs/nothing-here")[0] == 404
+        status, page = get(port, "/jobs?limit=4")
+        assert status == 200 and len(page["jobs"]) == 4
+        status, rest = get(port, f"/jobs?limit=4&cursor={page['next_cursor']}")
+        assert status == 200 and len(rest["jobs"]) == 2 and rest["next_cursor"] is None
+        status, failed = get(port, "/jobs?status=failure&repo=octo/gamma")
+        assert [j["run_id"] for j in failed["jobs"]] == [world.runs["crash"]]
+        assert get(port, "/jobs?status=bogus")[0] == 400
+        assert get(port, "/jobs?limit=x")[0] == 400
+        status, report = get(port, "/health")
+        assert status == 503 and report["healthy"] is False
+        world.instance.add_daemon_heartbeat(DaemonHeartbeat(time.time(), "SENSOR", "t", []))
+        status, report = get(port, "/health")
+        assert status == 200 and report["healthy"] is True
+        assert report["queue_depth"]["events_unread"] == 1

@@ -1,0 +1,357 @@
+"""github_events_sensor evaluated against real temporary Dagster instances and event logs."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from dagster import (
+    DagsterInstance,
+    DagsterRunStatus,
+    DefaultSensorStatus,
+    Definitions,
+    RunsFilter,
+    SensorResult,
+    asset,
+    build_sensor_context,
+    define_asset_job,
+    instance_for_test,
+    partition_loading_context,
+)
+from sqlalchemy import insert
+
+from repo2video_dagster.lib.eventlog import (
+    EVENTS_URL_ENV,
+    EventLog,
+    NewEvent,
+    events_table,
+    sqlite_url,
+)
+from repo2video_dagster.lib.registry import SourceRegistry
+from repo2video_dagster.partitions import (
+    RENDER_JOB_NAME,
+    REPOSITORIES_PARTITIONS_NAME,
+    TAG_COMMIT,
+    TAG_DELIVERY,
+    TAG_EVENT,
+    TAG_REPO,
+    TAG_TRIGGER,
+    repositories_partitions,
+)
+from repo2video_dagster.sensors import (
+    build_github_events_sensor,
+    github_events_sensor,
+)
+
+
+@asset(partitions_def=repositories_partitions)
+def video() -> int:
+    return 1
+
+
+render_job = define_asset_job(RENDER_JOB_NAME, selection=[video])
+
+
+def event(delivery: str, repo: str, *, commit: str | None = None, kind: str = "star") -> NewEvent:
+    owner, name = repo.split("/")
+    return NewEvent(
+        delivery_id=delivery,
+        event=kind,
+        action="created" if kind == "star" else None,
+        repo_full_name=repo,
+        repo_url=f"https://github.com/{repo}",
+        partition_key=f"{owner}__{name}".lower(),
+        commit_sha=commit,
+        reason=kind,
+    )
+
+
+@pytest.fixture
+def instance() -> Iterator[DagsterInstance]:
+    with instance_for_test() as inst:
+        yield inst
+
+
+@pytest.fixture
+def eventlog(tmp_path: Path) -> Iterator[EventLog]:
+    log = EventLog(sqlite_url(tmp_path / "events.db"))
+    yield log
+    log.close()
+
+
+@pytest.fixture
+def sensor_def(eventlog: EventLog, tmp_path: Path):
+    return build_github_events_sensor(events_url=eventlog.url, data_dir=tmp_path / "var")
+
+
+def tick(sensor_def, instance: DagsterInstance, cursor: str | None) -> SensorResult:
+    """Evaluate once, then apply the partition requests as the daemon would."""
+    result = sensor_def(build_sensor_context(instance=instance, cursor=cursor))
+    assert isinstance(result, SensorResult)
+    for req in result.dynamic_partitions_requests or []:
+        instance.add_dynamic_partitions(req.partitions_def_name, list(req.partition_keys))
+    return result
+
+
+def test_definition() -> None:
+    assert github_events_sensor.name == "github_events_sensor"
+    assert github_events_sensor.job_name == RENDER_JOB_NAME
+    assert github_events_sensor.minimum_interval_seconds == 5
+    assert github_events_sensor.default_status == DefaultSensorStatus.RUNNING
+
+
+def test_first_tick_adds_partitions_and_requests_runs(
+    sensor_def, instance: DagsterInstance, eventlog: EventLog, tmp_path: Path
+) -> None:
+    eventlog.append(event("d1", "Octo/Alpha"))
+    eventlog.append(event("d2", "Octo/Beta", commit="b" * 40, kind="push"))
+    result = tick(sensor_def, instance, None)
+
+    [add] = result.dynamic_partitions_requests
+    assert add.partitions_def_name == REPOSITORIES_PARTITIONS_NAME
+    assert list(add.partition_keys) == ["octo__alpha", "octo__beta"]
+    by_key = {r.run_key: r for r in result.run_requests}
+    assert set(by_key) == {"d1", "d2"}
+    assert by_key["d1"].partition_key == "octo__alpha"
+    assert by_key["d1"].tags[TAG_DELIVERY] == "d1"
+    assert by_key["d1"].tags[TAG_EVENT] == "star"
+    assert by_key["d1"].tags[TAG_REPO] == "octo__alpha"
+    assert by_key["d1"].tags[TAG_TRIGGER] == "webhook"
+    assert TAG_COMMIT not in by_key["d1"].tags
+    assert by_key["d2"].tags[TAG_COMMIT] == "b" * 40
+    assert result.cursor == str(eventlog.max_id())
+    registry = SourceRegistry(tmp_path / "var")
+    assert registry.get("octo__alpha") == "https://github.com/Octo/Alpha"
+    assert eventlog.get("d2").run_key == "d2"
+
+    # Known repositories are not added again.
+    eventlog.append(event("d3", "Octo/Alpha", commit="c" * 40))
+    again = tick(sensor_def, instance, result.cursor)
+    assert again.dynamic_partitions_requests == []
+    assert [r.run_key for r in again.run_requests] == ["d3"]
+
+
+def test_cursor_dedupes_across_ticks(sensor_def, instance: DagsterInstance, eventlog) -> None:
+    for i in range(3):
+        eventlog.append(event(f"d{i}", f"Octo/R{i}"))
+    first = tick(sensor_def, instance, None)
+    assert len(first.run_requests) == 3
+    second = tick(sensor_def, instance, first.cursor)
+    assert second.run_requests == [] and second.cursor == first.cursor
+    assert second.skip_reason is not None
+    # A tick evaluated again from the old cursor (daemon lost the result) asks for the
+    # same run keys, which the daemon drops as already launched.
+    replay = tick(sensor_def, instance, None)
+    assert sorted(r.run_key for r in replay.run_requests) == ["d0", "d1", "d2"]
+
+
+def test_same_repo_and_commit_coalesce(sensor_def, instance: DagsterInstance, eventlog) -> None:
+    for i in range(4):
+        eventlog.append(event(f"s{i}", "Octo/Alpha"))
+    eventlog.append(event("p1", "Octo/Alpha", commit="a" * 40, kind="push"))
+    eventlog.append(event("p2", "Octo/Alpha", commit="a" * 40, kind="push"))
+    eventlog.append(event("p3", "Octo/Alpha", commit="f" * 40, kind="push"))
+    result = tick(sensor_def, instance, None)
+    assert sorted(r.run_key for r in result.run_requests) == ["p1", "p3", "s0"]
+    assert {eventlog.get(f"s{i}").run_key for i in range(4)} == {"s0"}
+    assert eventlog.get("p2").run_key == "p1"
+    assert eventlog.deliveries_for_run_key("s0") == ["s0", "s1", "s2", "s3"]
+    s0 = next(r for r in result.run_requests if r.run_key == "s0")
+    assert s0.tags["repo2video/coalesced"] == "4"
+
+
+def test_queued_webhook_run_absorbs_later_deliveries(
+    sensor_def, instance: DagsterInstance, eventlog
+) -> None:
+    eventlog.append(event("first", "Octo/Alpha"))
+    result = tick(sensor_def, instance, None)
+    [req] = result.run_requests
+    job_def = Definitions(assets=[video], jobs=[render_job]).resolve_job_def(RENDER_JOB_NAME)
+    # NOT_STARTED: created but not launched (QUEUED needs a code-location origin; the
+    # daemon end-to-end test below covers real QUEUED runs).
+    instance.create_run_for_job(
+        job_def,
+        status=DagsterRunStatus.NOT_STARTED,
+        tags={**req.tags, "dagster/partition": req.partition_key},
+    )
+    eventlog.append(event("second", "Octo/Alpha"))
+    eventlog.append(event("other-commit", "Octo/Alpha", commit="e" * 40, kind="push"))
+    later = tick(sensor_def, instance, result.cursor)
+    assert [r.run_key for r in later.run_requests] == ["other-commit"]
+    assert eventlog.get("second").run_key == "first"
+
+
+def test_late_committed_row_below_cursor_is_picked_up(
+    sensor_def, instance: DagsterInstance, eventlog
+) -> None:
+    # Another writer allocated id 50 before id 100 but committed after it.
+    def raw_insert(row_id: int, delivery: str) -> None:
+        with eventlog.engine.begin() as conn:
+            conn.execute(
+                insert(events_table), [{**event(delivery, "Octo/Late").row(), "id": row_id}]
+            )
+
+    raw_insert(100, "early-commit")
+    first = tick(sensor_def, instance, None)
+    assert first.cursor == "100"
+    raw_insert(50, "late-commit")
+    second = tick(sensor_def, instance, first.cursor)
+    assert [r.run_key for r in second.run_requests] == ["late-commit"]
+    assert second.cursor == "100"
+    assert tick(sensor_def, instance, second.cursor).run_requests == []
+
+
+def test_backlog_of_10000_is_chunked(
+    instance: DagsterInstance, eventlog: EventLog, tmp_path: Path
+) -> None:
+    sensor_def = build_github_events_sensor(
+        events_url=eventlog.url, data_dir=tmp_path / "var", chunk_size=500
+    )
+    futures = [eventlog.submit(event(f"b{i}", f"Org/Repo{i % 2500}")) for i in range(10_000)]
+    for f in futures:
+        f.result(60)
+    cursor, ticks, requested, slowest = None, 0, set(), 0.0
+    while True:
+        start = time.perf_counter()
+        result = tick(sensor_def, instance, cursor)
+        slowest = max(slowest, time.perf_counter() - start)
+        if not result.run_requests:
+            break
+        ticks += 1
+        assert int(result.cursor) > int(cursor or 0)
+        assert len(result.run_requests) <= 500
+        requested.update(r.run_key for r in result.run_requests)
+        cursor = result.cursor
+    print(f"\n10,000 deliveries: {ticks} ticks, slowest tick {slowest:.2f} s")
+    assert ticks == 20
+    assert slowest < 15  # the sensor timeout is 60 s
+    assert len(instance.get_dynamic_partitions(REPOSITORIES_PARTITIONS_NAME)) == 2500
+    assert eventlog.pending_count() == 0
+    # Each chunk holds 500 consecutive deliveries of distinct repositories, so no coalescing.
+    assert len(requested) == 10_000
+
+
+def test_run_requests_resolve_like_the_daemon(eventlog: EventLog, tmp_path: Path) -> None:
+    sensor_def = build_github_events_sensor(events_url=eventlog.url, data_dir=tmp_path / "var")
+    defs = Definitions(assets=[video], jobs=[render_job], sensors=[sensor_def])
+    eventlog.append(event("d1", "Octo/Alpha"))
+    with instance_for_test() as instance:
+        # As the daemon does: an instance ref, so the new partitions are seen while resolving.
+        context = build_sensor_context(instance_ref=instance.get_ref(), definitions=defs)
+        with partition_loading_context(dynamic_partitions_store=instance):
+            data = sensor_def.evaluate_tick(context)
+    [req] = data.run_requests
+    assert req.partition_key == "octo__alpha"
+    assert req.tags["dagster/partition"] == "octo__alpha"
+    assert req.tags[TAG_DELIVERY] == "d1"
+
+
+def test_default_sensor_reads_the_instance_home(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.delenv(EVENTS_URL_ENV, raising=False)
+    monkeypatch.setenv("REPO2VIDEO_DATA_DIR", str(tmp_path / "data"))
+    with instance_for_test() as instance:
+        log = EventLog(sqlite_url(Path(instance.root_directory) / "repo2video_events.db"))
+        try:
+            log.append(event("home-1", "Octo/Home"))
+            result = github_events_sensor(build_sensor_context(instance=instance))
+        finally:
+            log.close()
+    assert [r.run_key for r in result.run_requests] == ["home-1"]
+    assert SourceRegistry(tmp_path / "data").get("octo__home") == "https://github.com/Octo/Home"
+
+
+# ---- end to end: receiver -> event log -> real dagster-daemon -> runs --------------
+
+_DEFS = """
+from dagster import Definitions, asset, define_asset_job
+from repo2video_dagster.partitions import RENDER_JOB_NAME, repositories_partitions
+from repo2video_dagster.sensors import build_github_events_sensor
+
+@asset(partitions_def=repositories_partitions)
+def video():
+    return 1
+
+defs = Definitions(
+    assets=[video],
+    jobs=[define_asset_job(RENDER_JOB_NAME, selection=[video])],
+    sensors=[build_github_events_sensor(minimum_interval_seconds=1)],
+)
+"""
+
+_INSTANCE_YAML = """
+telemetry:
+  enabled: false
+run_coordinator:
+  module: dagster.core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    max_concurrent_runs: 0
+"""
+
+
+@contextlib.contextmanager
+def daemon(home: Path, workspace: Path, env: dict[str, str]) -> Iterator[subprocess.Popen]:
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", str(workspace)],
+        env=env,
+        cwd=home,
+        stdout=subprocess.DEVNULL,
+        stderr=open(home / "daemon.log", "wb"),  # noqa: SIM115 - closed with the process
+    )
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+@pytest.mark.slow
+def test_daemon_turns_deliveries_into_queued_runs(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(_INSTANCE_YAML)
+    (tmp_path / "defs.py").write_text(textwrap.dedent(_DEFS))
+    workspace = tmp_path / "workspace.yaml"
+    workspace.write_text(json.dumps({"load_from": [{"python_file": {"relative_path": "defs.py"}}]}))
+    env = {**os.environ, "DAGSTER_HOME": str(home), "REPO2VIDEO_DATA_DIR": str(tmp_path / "var")}
+    env.pop(EVENTS_URL_ENV, None)
+    log = EventLog(sqlite_url(home / "repo2video_events.db"))
+    try:
+        log.append(event("e2e-1", "Octo/Alpha"))
+        log.append(event("e2e-2", "Octo/Alpha"))
+        log.append(event("e2e-3", "Octo/Beta", commit="d" * 40, kind="push"))
+        with daemon(home, workspace, env), DagsterInstance.from_config(str(home)) as instance:
+            deadline = time.monotonic() + 180
+            runs = []
+            while time.monotonic() < deadline:
+                runs = instance.get_run_records(RunsFilter(tags={TAG_TRIGGER: "webhook"}))
+                if len(runs) >= 2:
+                    break
+                time.sleep(1)
+            assert len(runs) == 2, (home / "daemon.log").read_text()[-3000:]
+            log.append(event("e2e-4", "Octo/Alpha"))  # absorbed by the queued run
+            deadline = time.monotonic() + 60
+            while log.get("e2e-4").run_key is None and time.monotonic() < deadline:
+                time.sleep(0.5)
+            time.sleep(3)  # a further tick must not add a run
+            runs = instance.get_run_records(RunsFilter(tags={TAG_TRIGGER: "webhook"}))
+            assert sorted(r.dagster_run.tags[TAG_DELIVERY] for r in runs) == ["e2e-1", "e2e-3"]
+            assert all(r.dagster_run.status == DagsterRunStatus.QUEUED for r in runs)
+            keys = {r.dagster_run.tags["dagster/partition"] for r in runs}
+            assert keys == {"octo__alpha", "octo__beta"}
+            assert log.get("e2e-2").run_key == "e2e-1"
+            assert log.get("e2e-4").run_key == "e2e-1"
+    finally:
+        log.close()
