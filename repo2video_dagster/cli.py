@@ -81,14 +81,14 @@ def _render_settings(args: argparse.Namespace) -> dict[str, Any]:
 
 def _cli_resources(args: argparse.Namespace, formats: list[str]) -> dict[str, Any]:
     from repo2video_dagster.lib import settings as env
-    from repo2video_dagster.resources import default_resources
+    from repo2video_dagster.resources import default_resources, with_overrides
 
     resources = default_resources()
     # The CLI is run by the machine's owner: local paths are allowed unless explicitly disabled.
     allow_local = env.env_bool("ALLOW_LOCAL", True) or args.allow_local
-    resources["source"] = resources["source"].model_copy(update={"allow_local": allow_local})
-    resources["render"] = resources["render"].model_copy(update={"formats": formats})
-    resources["storage"] = resources["storage"].model_copy(update={"reuse": not args.force})
+    resources["source"] = with_overrides(resources["source"], allow_local=allow_local)
+    resources["render"] = with_overrides(resources["render"], formats=formats)
+    resources["storage"] = with_overrides(resources["storage"], reuse=not args.force)
     return resources
 
 
@@ -287,7 +287,7 @@ def cmd_webhook_serve(args: argparse.Namespace) -> int:
 
 def cmd_jobs(args: argparse.Namespace) -> int:
     ensure_dagster_home()
-    from repo2video_dagster.receiver.cli import print_jobs
+    from repo2video_dagster.receiver.jobs import print_jobs
 
     return print_jobs(job_id=args.id, status=args.status, repo=args.repo, limit=args.limit, as_json=args.json)
 
@@ -356,6 +356,28 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as err:  # an unexpected bug: one line here, the traceback in a log file
+        if os.environ.get("REPO2VIDEO_DEBUG"):
+            raise
+        log_path = _write_crash_log()
+        print(f"error: unexpected {type(err).__name__}: {err} (traceback in {log_path})", file=sys.stderr)
+        return EXIT_RUN_FAILED
+
+
+def _write_crash_log() -> Path:
+    import tempfile
+    import traceback
+
+    from repo2video_dagster.lib.settings import default_data_dir
+
+    try:
+        log_dir = default_data_dir() / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        log_dir = Path(tempfile.gettempdir())
+    path = log_dir / f"repo2video-crash-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    path.write_text(traceback.format_exc(), encoding="utf-8")
+    return path
 
 
 if __name__ == "__main__":

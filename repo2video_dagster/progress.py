@@ -27,7 +27,9 @@ STAGE_ORDER = [
 
 class StageProgressHandler(logging.Handler):
     def __init__(self, stream=None) -> None:
-        super().__init__(logging.INFO)
+        # Step events (STEP_START, STEP_SUCCESS) are logged at DEBUG, so listen to everything
+        # and filter here.
+        super().__init__(logging.DEBUG)
         self.stream = stream or sys.stderr
         self.started: dict[str, float] = {}
         self.durations: dict[str, float] = {}
@@ -55,7 +57,7 @@ class StageProgressHandler(logging.Handler):
                 elif kind == "STEP_UP_FOR_RETRY":
                     self._write(f"{self._label(step)} failed, retrying")
                 return
-            if record.levelno >= logging.INFO and record.levelno < logging.ERROR:
+            if logging.INFO <= record.levelno < logging.ERROR:
                 message = meta.get("orig_message") or record.getMessage()
                 self._write(f"      {message}")
         except Exception:  # progress output must never break a run
@@ -72,7 +74,7 @@ class StageProgressHandler(logging.Handler):
 )
 def progress_logger(init_context: InitLoggerContext) -> logging.Logger:
     log = logging.getLogger("repo2video.progress")
-    log.setLevel(logging.INFO)
+    log.setLevel(logging.DEBUG)
     log.propagate = False
     log.handlers = [StageProgressHandler()]
     return log

@@ -143,3 +143,12 @@ def default_resources() -> dict[str, ConfigurableResource]:
             crf=render.crf,
         ),
     }
+
+
+def with_overrides(resource: ConfigurableResource, **changes: object) -> ConfigurableResource:
+    """A new resource of the same type with some fields changed.
+
+    (pydantic's ``model_copy`` does not update the config Dagster re-instantiates
+    resources from, so build a fresh instance.)
+    """
+    return type(resource)(**{**resource.model_dump(), **changes})

@@ -1,6 +1,5 @@
 """Daily refresh: re-render only repositories whose default branch moved."""
 
-from __future__ import annotations
 
 from dagster import (
     DefaultScheduleStatus,

@@ -45,6 +45,7 @@ from repo2video_dagster.lib.eventlog import (
     sqlite_url,
 )
 from repo2video_dagster.lib.registry import SourceRegistry
+from repo2video_dagster.lib.settings import default_data_dir
 from repo2video_dagster.partitions import (
     RENDER_JOB_NAME,
     REPOSITORIES_PARTITIONS_NAME,
@@ -61,7 +62,6 @@ TRIGGER_WEBHOOK = "webhook"
 TAG_COALESCED = "repo2video/coalesced"
 CHUNK_ENV = "REPO2VIDEO_SENSOR_CHUNK"
 DEFAULT_CHUNK = 500
-DATA_DIR_ENV = "REPO2VIDEO_DATA_DIR"
 PARTITION_TAG = "dagster/partition"
 
 _eventlogs: dict[str, EventLog] = {}
@@ -84,10 +84,6 @@ def _events_url(context: SensorEvaluationContext) -> str:
     if root:
         return sqlite_url(Path(root) / DEFAULT_DB_NAME)
     return default_events_url()
-
-
-def default_data_dir() -> Path:
-    return Path(os.environ.get(DATA_DIR_ENV) or Path.cwd() / "var")
 
 
 def _group_key(row: EventRow) -> tuple[str, str]:

@@ -26,6 +26,7 @@ from dagster import (
 )
 from dagster._daemon.types import DaemonHeartbeat
 
+from repo2video_dagster.lib.errors import UserError
 from repo2video_dagster.lib.eventlog import EventLog, NewEvent, sqlite_url
 from repo2video_dagster.partitions import (
     RENDER_JOB_NAME,
@@ -37,7 +38,7 @@ from repo2video_dagster.partitions import (
     repositories_partitions,
 )
 from repo2video_dagster.receiver.app import create_app
-from repo2video_dagster.receiver.jobs import get_job, health, list_jobs
+from repo2video_dagster.receiver.jobs import get_job, health, list_jobs, print_jobs
 
 
 @asset(partitions_def=repositories_partitions)
@@ -229,6 +230,22 @@ def test_listing_filters(world: World) -> None:
     for bad in ({"status": "done"}, {"limit": 0}, {"cursor": "not-a-cursor"}):
         with pytest.raises(ValueError):
             list_jobs(world.instance, world.eventlog, **bad)
+
+
+def test_cli_output(world: World, capsys) -> None:
+    kwargs = {"instance": world.instance, "eventlog": world.eventlog}
+    assert print_jobs("d-fail", **kwargs) == 0
+    text = capsys.readouterr().out
+    assert "status:   failure" in text and "has no files to explain" in text
+    assert print_jobs("d-ok", as_json=True, **kwargs) == 0
+    assert json.loads(capsys.readouterr().out)["outputs"]["reel_path"].endswith("reel.mp4")
+    assert print_jobs(status="failure", **kwargs) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith("JOB") and len(lines) == 4
+    assert all("failure" in line for line in lines[1:])
+    assert print_jobs("nope", **kwargs) == 1
+    with pytest.raises(UserError, match="unknown status"):
+        print_jobs(status="done", **kwargs)
 
 
 def test_health_follows_the_sensor_daemon_heartbeat(tmp_path: Path) -> None:

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import uvicorn
 from dagster import (
     DagsterInstance,
     DagsterRunStatus,
@@ -36,6 +41,7 @@ from repo2video_dagster.lib.eventlog import (
     sqlite_url,
 )
 from repo2video_dagster.lib.registry import SourceRegistry
+from repo2video_dagster.lib.webhooks import compute_signature
 from repo2video_dagster.partitions import (
     RENDER_JOB_NAME,
     REPOSITORIES_PARTITIONS_NAME,
@@ -46,6 +52,7 @@ from repo2video_dagster.partitions import (
     TAG_TRIGGER,
     repositories_partitions,
 )
+from repo2video_dagster.receiver.app import create_app
 from repo2video_dagster.sensors import (
     build_github_events_sensor,
     github_events_sensor,
@@ -317,8 +324,66 @@ def daemon(home: Path, workspace: Path, env: dict[str, str]) -> Iterator[subproc
             proc.wait(10)
 
 
+FIXTURES = Path(__file__).parent / "fixtures" / "github"
+SECRET = "e2e-secret"
+
+
+def deliver(port: int, event_name: str, fixture: str) -> tuple[int, dict]:
+    """POST a real payload, signed, as GitHub would."""
+    body = (FIXTURES / f"{fixture}.payload.json").read_bytes()
+    delivery = str(uuid.uuid4())
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request(
+            "POST",
+            "/webhook",
+            body=body,
+            headers={
+                "Content-Type": "application/json",
+                "X-GitHub-Event": event_name,
+                "X-GitHub-Delivery": delivery,
+                "X-Hub-Signature-256": compute_signature(SECRET, body),
+            },
+        )
+        resp = conn.getresponse()
+        return resp.status, json.loads(resp.read())
+    finally:
+        conn.close()
+
+
+def get_json(port: int, path: str) -> tuple[int, dict]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        return resp.status, json.loads(resp.read())
+    finally:
+        conn.close()
+
+
+@contextlib.contextmanager
+def receiver(app) -> Iterator[int]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
 @pytest.mark.slow
-def test_daemon_turns_deliveries_into_queued_runs(tmp_path: Path) -> None:
+def test_webhook_to_queued_runs_through_the_real_daemon(tmp_path: Path) -> None:
+    """Signed deliveries -> receiver -> event log -> dagster-daemon sensor -> runs -> /jobs."""
     home = tmp_path / "home"
     home.mkdir()
     (home / "dagster.yaml").write_text(_INSTANCE_YAML)
@@ -329,29 +394,56 @@ def test_daemon_turns_deliveries_into_queued_runs(tmp_path: Path) -> None:
     env.pop(EVENTS_URL_ENV, None)
     log = EventLog(sqlite_url(home / "repo2video_events.db"))
     try:
-        log.append(event("e2e-1", "Octo/Alpha"))
-        log.append(event("e2e-2", "Octo/Alpha"))
-        log.append(event("e2e-3", "Octo/Beta", commit="d" * 40, kind="push"))
-        with daemon(home, workspace, env), DagsterInstance.from_config(str(home)) as instance:
-            deadline = time.monotonic() + 180
-            runs = []
-            while time.monotonic() < deadline:
-                runs = instance.get_run_records(RunsFilter(tags={TAG_TRIGGER: "webhook"}))
-                if len(runs) >= 2:
-                    break
-                time.sleep(1)
-            assert len(runs) == 2, (home / "daemon.log").read_text()[-3000:]
-            log.append(event("e2e-4", "Octo/Alpha"))  # absorbed by the queued run
-            deadline = time.monotonic() + 60
-            while log.get("e2e-4").run_key is None and time.monotonic() < deadline:
-                time.sleep(0.5)
-            time.sleep(3)  # a further tick must not add a run
+        with (
+            DagsterInstance.from_config(str(home)) as instance,
+            receiver(create_app(eventlog=log, secret=SECRET, instance=instance)) as port,
+        ):
+            star1 = deliver(port, "star", "star.created")
+            star2 = deliver(port, "star", "star.created")
+            push = deliver(port, "push", "push.with-new-branch")
+            created = deliver(port, "repository", "repository.created")
+            assert [a[0] for a in (star1, star2, push, created)] == [202] * 4
+            with daemon(home, workspace, env):
+                deadline = time.monotonic() + 180
+                runs = []
+                while time.monotonic() < deadline:
+                    runs = instance.get_run_records(RunsFilter(tags={TAG_TRIGGER: "webhook"}))
+                    if len(runs) >= 3:
+                        break
+                    time.sleep(1)
+                assert len(runs) == 3, (home / "daemon.log").read_text()[-3000:]
+                late = deliver(port, "watch", "watch.started")  # absorbed by the queued run
+                assert late[0] == 202
+                deadline = time.monotonic() + 60
+                while log.get(late[1]["delivery_id"]).run_key is None:
+                    assert time.monotonic() < deadline, "sensor did not read the late delivery"
+                    time.sleep(0.5)
+                time.sleep(3)  # further ticks must not add a run
             runs = instance.get_run_records(RunsFilter(tags={TAG_TRIGGER: "webhook"}))
-            assert sorted(r.dagster_run.tags[TAG_DELIVERY] for r in runs) == ["e2e-1", "e2e-3"]
+            assert sorted(r.dagster_run.tags[TAG_DELIVERY] for r in runs) == sorted(
+                [star1[1]["delivery_id"], push[1]["delivery_id"], created[1]["delivery_id"]]
+            )
             assert all(r.dagster_run.status == DagsterRunStatus.QUEUED for r in runs)
-            keys = {r.dagster_run.tags["dagster/partition"] for r in runs}
-            assert keys == {"octo__alpha", "octo__beta"}
-            assert log.get("e2e-2").run_key == "e2e-1"
-            assert log.get("e2e-4").run_key == "e2e-1"
+            partitions = sorted(r.dagster_run.tags["dagster/partition"] for r in runs)
+            assert partitions == [
+                "codertocat__hello-world",
+                "codertocat__hello-world",
+                "octocoders__hello-world",
+            ]
+            star_run = next(
+                r for r in runs if r.dagster_run.tags[TAG_DELIVERY] == star1[1]["delivery_id"]
+            )
+            for answer in (star1, star2, late):
+                status, job = get_json(port, f"/jobs/{answer[1]['delivery_id']}")
+                assert status == 200
+                assert job["status"] == "queued"
+                assert job["run_id"] == star_run.dagster_run.run_id
+            status, page = get_json(port, "/jobs?status=queued")
+            assert status == 200 and len(page["jobs"]) == 3
+            registry = SourceRegistry(tmp_path / "var")
+            assert (
+                registry.get("octocoders__hello-world")
+                == "https://github.com/Octocoders/Hello-World"
+            )
     finally:
         log.close()

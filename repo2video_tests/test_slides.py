@@ -166,8 +166,21 @@ def test_landscape_leaves_the_caption_band_empty(kind: str) -> None:
         SPECS[kind], "landscape", repo_name=REPO, scene_index=0, scene_count=3
     )
     drawn = _drawn(img, "landscape")
-    cap = layout("landscape").caption
+    lay = layout("landscape")
+    cap = lay.caption
     assert not drawn[cap.y : cap.bottom, cap.x : cap.right].any()
+    ys, xs = np.nonzero(drawn)
+    assert xs.min() >= lay.safe.x and xs.max() < lay.safe.right
+    assert ys.min() >= lay.safe.y and ys.max() < lay.safe.bottom
+
+
+@pytest.mark.parametrize("fmt", ["reel", "landscape"])
+@pytest.mark.parametrize("kind", list(SPECS))
+def test_empty_data_still_renders(kind: str, fmt: str) -> None:
+    img = slides.render_slide(
+        VisualSpec(kind, {}), fmt, repo_name="r", scene_index=0, scene_count=1
+    )  # type: ignore[arg-type]
+    assert img.size == layout(fmt).size
 
 
 def test_cjk_is_drawn_with_the_fallback_font_not_tofu() -> None:

@@ -1,6 +1,5 @@
 """Small helpers shared by the asset modules: error mapping, metadata, retry policy."""
 
-from __future__ import annotations
 
 import base64
 import io

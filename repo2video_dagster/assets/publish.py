@@ -1,6 +1,5 @@
 """Stages that publish: the blog post + static site, and the catalog of all renders."""
 
-from __future__ import annotations
 
 import time
 from datetime import UTC, datetime

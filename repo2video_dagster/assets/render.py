@@ -1,6 +1,5 @@
 """Stages that make pictures: slides per scene, then the encoded videos."""
 
-from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -102,6 +101,16 @@ def visuals(
     )
 
 
+def scene_spans(narration: Narration) -> list[tuple[str, float, float]]:
+    """Scene time spans covering the whole track: the first slide shows from 0 (through the
+    lead-in silence) and the last until the end."""
+    spans = [(s.scene_id, s.offset_s, s.offset_s + s.duration_s) for s in narration.scenes]
+    if spans:
+        spans[0] = (spans[0][0], 0.0, spans[0][2])
+        spans[-1] = (spans[-1][0], spans[-1][1], narration.duration_s)
+    return spans
+
+
 def chapters_for(script: VideoScript, narration: Narration) -> list[Chapter]:
     titles = {s.id: s.title for s in script.scenes}
     return [
@@ -135,8 +144,8 @@ def video(
     storage: StorageResource,
 ) -> Iterator[Output[RenderedVideo] | AssetCheckResult]:
     out_dir = storage.layout.output(context.partition_key)
-    spans = [(s.scene_id, s.offset_s, s.offset_s + s.duration_s) for s in narration.scenes]
-    cues = group_cues(captions.words)
+    spans = scene_spans(narration)
+    cues = group_cues(captions.words, track_end=narration.duration_s)
     videos = []
     with user_errors():
         for fmt in render.formats:

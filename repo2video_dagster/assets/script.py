@@ -1,6 +1,5 @@
 """The narration script: scenes with text to speak and what to show."""
 
-from __future__ import annotations
 
 from dagster import AssetExecutionContext, MetadataValue, Output, asset
 

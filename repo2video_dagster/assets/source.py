@@ -1,8 +1,16 @@
 """Stages that read the repository: checkout and profile."""
 
-from __future__ import annotations
+import warnings
 
-from dagster import AssetExecutionContext, DataVersion, Failure, MetadataValue, Output, asset
+from dagster import (
+    AssetExecutionContext,
+    BetaWarning,
+    DataVersion,
+    Failure,
+    MetadataValue,
+    Output,
+    asset,
+)
 
 from repo2video_dagster.assets.common import (
     TRANSIENT_RETRY,
@@ -52,20 +60,22 @@ def repo_snapshot(
             )
         context.log.info(f"fetching {src.display_name} from {src.url}")
         snap = clone_snapshot(src, storage.layout.workspace, policy)
-    return Output(
-        snap,
-        data_version=DataVersion(snap.commit),
-        metadata={
-            "commit": snap.commit,
-            "branch": snap.branch or "",
-            "commit_date": snap.commit_date,
-            "url": src.web_url or src.url,
-            "files": snap.file_count,
-            "size": human_bytes(snap.size_bytes),
-            "checkout": path_value(snap.checkout_dir),
-            "skipped": MetadataValue.md("\n".join(f"- {s}" for s in snap.skipped) or "_none_"),
-        },
-    )
+    with warnings.catch_warnings():  # data_version is a beta parameter; we rely on it knowingly
+        warnings.simplefilter("ignore", BetaWarning)
+        return Output(
+            snap,
+            data_version=DataVersion(snap.commit),
+            metadata={
+                "commit": snap.commit,
+                "branch": snap.branch or "",
+                "commit_date": snap.commit_date,
+                "url": src.web_url or src.url,
+                "files": snap.file_count,
+                "size": human_bytes(snap.size_bytes),
+                "checkout": path_value(snap.checkout_dir),
+                "skipped": MetadataValue.md("\n".join(f"- {s}" for s in snap.skipped) or "_none_"),
+            },
+        )
 
 
 @asset(
@@ -89,7 +99,9 @@ def repo_profile(
         profile = build_profile(repo_snapshot, require_readme=source.require_readme)
     src = repo_snapshot.source
     if github.active() and src.kind == "github" and src.owner:
-        client = GitHubClient(base_url=github.base_url, token=github.token(), timeout_s=github.timeout_s)
+        client = GitHubClient(
+            base_url=github.base_url, token=github.token(), timeout_s=github.timeout_s
+        )
         try:
             profile = enrich_profile(profile, client.repo_info(src.owner, src.name))
         except GitHubApiError as err:  # enrichment is optional: say so and carry on

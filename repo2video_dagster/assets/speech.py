@@ -1,6 +1,5 @@
 """Stages that make and time the voice: narration audio and captions."""
 
-from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +27,7 @@ from repo2video_dagster.partitions import repositories_partitions
 from repo2video_dagster.resources import SpeechResource, StorageResource
 
 NARRATION_CODE_VERSION = "1"
-CAPTIONS_CODE_VERSION = "1"
+CAPTIONS_CODE_VERSION = "2"
 MIN_CAPTION_COVERAGE = 0.98
 MAX_RECOGNITION_WER = 0.15
 
@@ -119,7 +118,7 @@ def captions(
         recognized = asr.transcribe_words(Path(narration.track_path), language="en")
         timed, coverage = align_words(script_words, recognized, spans)
         wer = word_error_rate([w for w, _ in script_words], [r.text for r in recognized])
-        cues = group_cues(timed)
+        cues = group_cues(timed, track_end=narration.duration_s)
         out_dir.mkdir(parents=True, exist_ok=True)
         srt, vtt, words_json = out_dir / "captions.srt", out_dir / "captions.vtt", out_dir / "words.json"
         write_srt(cues, srt)

@@ -27,7 +27,7 @@ SECONDS_PER_CHAR = 0.06
 """Speaking-time estimate per character of display text, for words with no anchor."""
 SCENE_TOLERANCE_S = 0.5
 """How far outside its scene a recognised word may lie and still be matched to it."""
-FUZZY_BLOCK_RATIO = 0.75
+FUZZY_BLOCK_RATIO = 0.6
 """Unequal replace blocks this similar (character level) count as recognised."""
 
 

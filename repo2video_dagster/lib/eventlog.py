@@ -50,6 +50,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql import Select
 
 from repo2video_dagster.lib.errors import UserError
 
@@ -399,7 +400,7 @@ class EventLog:
 
     # ---- reading -----------------------------------------------------------------
 
-    def _select(self):  # noqa: ANN202 - SQLAlchemy Select
+    def _select(self) -> Select[Any]:
         e, d = events_table, dispatch_table
         return select(e, d.c.run_key).select_from(e.outerjoin(d, d.c.event_id == e.c.id))
 

@@ -17,7 +17,7 @@ import re
 import socket
 import urllib.error
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -109,7 +109,7 @@ class GitHubClient:
                 body = response.read(_MAX_BODY + 1)
         except urllib.error.HTTPError as exc:
             raise self._http_error(exc, path) from None
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             raise GitHubApiError(
                 f"GitHub API did not answer within {self.timeout_s:g} s ({path})"
             ) from None
@@ -137,13 +137,13 @@ class GitHubClient:
         except (ValueError, AttributeError, OSError):
             detail = ""
         remaining = headers.get("X-RateLimit-Remaining")
-        if status == 429 or (status == 403 and (remaining == "0" or "rate limit" in str(detail).lower())):
+        if status == 429 or (
+            status == 403 and (remaining == "0" or "rate limit" in str(detail).lower())
+        ):
             reset = headers.get("X-RateLimit-Reset")
             when = ""
             if reset and reset.isdigit():
-                when = " until " + datetime.fromtimestamp(int(reset), timezone.utc).strftime(
-                    "%H:%M UTC"
-                )
+                when = " until " + datetime.fromtimestamp(int(reset), UTC).strftime("%H:%M UTC")
             hint = "" if self._token else "; set GITHUB_TOKEN for a higher limit"
             return GitHubApiError(f"GitHub API rate limit exceeded{when}{hint}", status=status)
         if status == 404:

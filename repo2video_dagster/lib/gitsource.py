@@ -95,7 +95,10 @@ class SourcePolicy:
     """Refuse hosts that resolve to private, loopback, link-local or reserved addresses."""
 
     def __post_init__(self) -> None:
-        hosts = tuple(h.strip().lower().rstrip(".") for h in self.allowed_hosts if h.strip())
+        raw = self.allowed_hosts
+        if isinstance(raw, str):  # "github.com,gitlab.com" must not become single letters
+            raw = tuple(raw.split(","))
+        hosts = tuple(h.strip().lower().rstrip(".") for h in raw if h.strip())
         object.__setattr__(self, "allowed_hosts", hosts)
 
     @classmethod
@@ -180,10 +183,8 @@ def parse_target(
     if not text:
         raise SourceError("no repository given", hint=f"{_URL_HINT} or a local path")
     shown = _redact(text)
-    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in text):
-        raise SourceError(
-            f"{shown!r} contains spaces or control characters", hint="Pass one URL or path"
-        )
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        raise SourceError(f"{shown!r} contains control characters", hint="Pass one URL or path")
     if text.startswith("-") or any(part.startswith("-") for part in re.split(r"[/:@]", text)):
         raise SourceError(
             f"{shown!r} looks like a command-line option (a part starts with '-')",
@@ -237,6 +238,8 @@ def _parse_url(
     url: str, policy: SourcePolicy, resolver: Resolver | None, *, ssh: bool, shown: str = ""
 ) -> RepoSource:
     shown = shown or _redact(url)
+    if any(ch.isspace() for ch in url):
+        raise SourceError(f"{shown!r} contains spaces", hint="Pass one URL without spaces")
     if ssh and not policy.allow_ssh:
         raise SourceError(
             f"ssh URLs are disabled ({shown})",
@@ -343,10 +346,14 @@ def _parse_file_url(url: str, policy: SourcePolicy) -> RepoSource:
 
 def _parse_local(raw: str, shown: str, policy: SourcePolicy) -> RepoSource:
     if not policy.allow_local:
-        raise SourceError(
-            f"local paths are disabled ({shown})",
-            hint="Set REPO2VIDEO_ALLOW_LOCAL=1 or pass --allow-local, or give an https:// URL",
-        )
+        hint = "Set REPO2VIDEO_ALLOW_LOCAL=1 or pass --allow-local, or give an https:// URL"
+        if re.fullmatch(r"[A-Za-z0-9-]+/[A-Za-z0-9._-]+", raw) and not os.path.exists(raw):
+            hint = (
+                f"Did you mean https://github.com/{raw}? For a local path, "
+                + hint[0].lower()
+                + hint[1:]
+            )
+        raise SourceError(f"local paths are disabled ({shown})", hint=hint)
     path = os.path.realpath(os.path.abspath(os.path.expanduser(raw)))
     if not os.path.exists(path):
         raise SourceError(f"no such directory: {shown}", hint="Check the path")
@@ -621,15 +628,23 @@ def run_git(
     helpers such as ``git-remote-https``) and raise :class:`GitTimeoutError`.
     """
     command = ["git", *git_config_args(policy, local=local, offline=offline), *args]
-    proc = subprocess.Popen(
-        command,
-        cwd=cwd,
-        env=git_env(policy, local=local),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    try:
+        proc = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=git_env(policy, local=local),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+    except FileNotFoundError as exc:
+        missing = (
+            "git is not installed"
+            if exc.filename in ("git", None)
+            else f"{exc.filename} is missing"
+        )
+        raise GitCommandError(args[0], 127, missing) from None
     deadline = time.monotonic() + max(timeout, 0.0)
     try:
         while True:
@@ -827,11 +842,11 @@ def _clone_into(
         if len(files) + len(links) > policy.max_files:
             count = len(files) + len(links)
             raise _LimitExceeded(f"{count} files (limit {policy.max_files})", "files")
-        git(["checkout", "--quiet", "--force", "HEAD"], poll=guard)
+        git(["checkout", "--quiet", "--force", "HEAD", "--"], poll=guard)
         file_count, size, lfs = _measure_tree(tmp, policy.max_files, policy.max_repo_bytes)
-        commit = git(["rev-parse", "HEAD"], offline=True).decode().strip()
+        commit = git(["rev-parse", "--verify", "HEAD^{commit}"], offline=True).decode().strip()
         branch_out = git(["symbolic-ref", "-q", "--short", "HEAD"], offline=True, check=False)
-        date = git(["log", "-1", "--format=%cI", "HEAD"], offline=True).decode().strip()
+        date = git(["log", "-1", "--format=%cI", "HEAD", "--"], offline=True).decode().strip()
     except GitTimeoutError:
         raise _clone_timeout(source, policy) from None
     except GitCommandError as exc:
@@ -975,7 +990,11 @@ def _reuse(dest: Path, head: str, source: RepoSource, policy: SourcePolicy) -> R
     marker = dest / ".git" / MARKER_NAME
     try:
         data = json.loads(marker.read_text(encoding="utf-8"))
-        current = run_git(["rev-parse", "HEAD"], dest, policy, 30, offline=True).decode().strip()
+        current = (
+            run_git(["rev-parse", "--verify", "HEAD^{commit}"], dest, policy, 30, offline=True)
+            .decode()
+            .strip()
+        )
     except (OSError, ValueError, GitCommandError, GitTimeoutError):
         return None
     if data.get("commit") != head or current != head:

@@ -272,6 +272,40 @@ class _Scan:
     by_rel: dict[str, _File]
     notes: list[str] = field(default_factory=list)
     skipped_dirs: set[str] = field(default_factory=set)
+    _totals: dict[tuple[str, ...], list[int]] | None = None
+    _kids: dict[tuple[str, ...], tuple[set[str], list[_File]]] | None = None
+
+    def totals(self, prefix: tuple[str, ...]) -> tuple[int, int]:
+        """(code lines, files) under a directory prefix of depth 1 or 2; one pass, then cached."""
+        if self._totals is None:
+            self._index()
+        lines, files = (self._totals or {}).get(prefix, (0, 0))
+        return lines, files
+
+    def children(self, prefix: tuple[str, ...]) -> tuple[set[str], list[_File]]:
+        """Sub-directory names and files directly in ``prefix`` (depth 0 or 1)."""
+        if self._kids is None:
+            self._index()
+        return (self._kids or {}).get(prefix, (set(), []))
+
+    def _index(self) -> None:
+        totals: dict[tuple[str, ...], list[int]] = {}
+        kids: dict[tuple[str, ...], tuple[set[str], list[_File]]] = {}
+        for f in self.files:
+            parts = f.parts
+            for depth in (1, 2):
+                if len(parts) > depth:
+                    entry = totals.setdefault(parts[:depth], [0, 0])
+                    entry[0] += f.lines
+                    entry[1] += 1
+            for depth in (0, 1):
+                if len(parts) > depth:
+                    dirs, files = kids.setdefault(parts[:depth], (set(), []))
+                    if len(parts) == depth + 1:
+                        files.append(f)
+                    else:
+                        dirs.add(parts[depth])
+        self._totals, self._kids = totals, kids
 
 
 def _display(name: str) -> str:
@@ -545,10 +579,19 @@ def _language_of(name: str) -> str | None:
 
 
 def _languages(files: list[_File]) -> list[LanguageShare]:
+    """Languages the project is written in, by non-blank lines.
+
+    Tests, docs and examples count only in languages the main code also uses:
+    fixtures such as a syntax highlighter's sample files in twenty languages (or a
+    vendored jquery.js used as a benchmark input) are not what the project is made of.
+    """
+    main = {
+        f.language for f in files if f.language and f.lines and not _is_test(f) and not _is_doc(f)
+    }
     lines: Counter[str] = Counter()
     counts: Counter[str] = Counter()
     for f in files:
-        if f.language and f.lines:
+        if f.language and f.lines and (not main or f.language in main):
             lines[f.language] += f.lines
             counts[f.language] += 1
     total = sum(lines.values())
@@ -698,9 +741,11 @@ def _md_blocks(text: str) -> list[_Block]:
         while i < n and lines[i].strip():
             if para and (_FENCE_RE.match(lines[i]) or _ATX_RE.match(lines[i])):
                 break
+            if para and _LIST_RE.match(lines[i]) and not _LIST_RE.match(para[0]):
+                break  # "Features:" followed directly by a list
             para.append(lines[i])
             i += 1
-        blocks.append(_classify_para(para))
+        blocks.extend(_classify_para(para))
         if para[-1].rstrip().endswith("::") and not para[-1].strip().startswith(".."):
             body, i = _indented(lines, i)
             if body:
@@ -720,22 +765,31 @@ def _indented(lines: list[str], i: int) -> tuple[str, int]:
     return textwrap.dedent("\n".join(body)).strip("\n"), i
 
 
-def _classify_para(para: list[str]) -> _Block:
+def _classify_para(para: list[str]) -> list[_Block]:
     first = para[0].strip()
     joined = "\n".join(para)
     if m := _HTML_HEADING_RE.match(joined):
-        return _Block("heading", _plain(m.group(2)), level=int(m.group(1)))
-    if all(line.lstrip().startswith(">") for line in para):
-        return _Block("quote", "\n".join(re.sub(r"^\s*>\s?", "", line) for line in para))
+        return [_Block("heading", _plain(m.group(2)), level=int(m.group(1)))]
+    if first.startswith(">"):  # later lines may be lazy continuations without ">"
+        return [_Block("quote", "\n".join(re.sub(r"^\s*>\s?", "", line) for line in para))]
     if first.startswith("|") or (len(para) > 1 and re.match(r"^\s*\|?\s*:?-{3,}", para[1])):
-        return _Block("table", joined)
+        return [_Block("table", joined)]
     if _LIST_RE.match(para[0]):
-        return _Block("list", joined)
+        return [_Block("list", joined)]
     if first.startswith("<"):
-        return _Block("html", joined)
+        # HTML header blocks often stack a logo, an <h1> title and a tagline line by line
+        out: list[_Block] = []
+        for line in para:
+            if m := _HTML_HEADING_RE.match(line):
+                out.append(_Block("heading", _plain(m.group(2)), level=int(m.group(1))))
+            elif out and out[-1].kind == "html":
+                out[-1].text += "\n" + line
+            else:
+                out.append(_Block("html", line))
+        return out
     if first.startswith(".. "):
-        return _Block("html", joined)  # reST directive / comment: not prose
-    return _Block("para", joined)
+        return [_Block("html", joined)]  # reST directive / comment: not prose
+    return [_Block("para", joined)]
 
 
 _IMG_RE = re.compile(r"!\[[^\]]*\]\([^)]*\)|!\[[^\]]*\]\[[^\]]*\]")
@@ -749,9 +803,9 @@ def _plain(text: str) -> str:
     text = _IMG_RE.sub(" ", text)
     for _ in range(2):  # links whose text was an image become empty
         text = _LINK_RE.sub(lambda m: m.group(1) if m.group(1) is not None else m.group(2), text)
+    text = re.sub(r"`([^`<]+?)\s*<[^>]+>`_+", r"\1", text)  # reST link
     text = re.sub(r"<(https?://[^>]+)>", " ", text)
     text = re.sub(r"</?[A-Za-z][^>]*>", " ", text)
-    text = re.sub(r"`([^`<]+?)\s*<[^>]+>`_+", r"\1", text)  # reST link
     text = re.sub(r":[a-z:]+:`([^`]+)`", r"\1", text)  # reST role
     text = re.sub(r"`{1,2}([^`]+)`{1,2}", r"\1", text)
     text = re.sub(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1", r"\2", text)
@@ -759,6 +813,8 @@ def _plain(text: str) -> str:
     text = re.sub(r"(?<![\w])_(?=\S)(.+?)(?<=\S)_(?![\w])", r"\1", text)
     text = re.sub(r"~~(.+?)~~", r"\1", text)
     text = re.sub(r"^\s*\\?#+\s+", "", text)
+    text = re.sub(r"\\([\\`*_{}\[\]()#+\-.!&<>|~])", r"\1", text)  # markdown escapes
+    text = re.sub(r"(?<!\S):[a-z0-9_+-]+:(?!\S)", " ", text)  # emoji shortcodes like :wink:
     text = html.unescape(text)
     return re.sub(r"\s+", " ", text).strip()
 
@@ -771,9 +827,20 @@ def _prose(block: _Block) -> str | None:
     words = re.findall(r"[A-Za-z\u00c0-\uffff]{2,}", text)
     if len(text) < 25 or len(words) < 4:
         return None
+    if _linky(block.text, text):
+        return None  # a navigation bar, a table of contents or a list of links
     if re.match(r"^(table of contents|contents|toc)\b", text, re.I):
         return None
     return text
+
+
+def _linky(raw: str, text: str) -> bool:
+    """Whether a block is mostly links (navigation, TOC) rather than sentences."""
+    links = re.findall(r"\[([^\]]*)\]\([^)]*\)|<a\b[^>]*>(.*?)</a>", raw, re.I | re.S)
+    linked = sum(len(_plain(a or b)) for a, b in links)
+    if len(links) >= 3 and linked > 0.5 * len(text):
+        return True
+    return len(re.findall(r"\s[•|·]\s", text)) >= 3
 
 
 def _description(blocks: list[_Block]) -> str:
@@ -816,7 +883,9 @@ def _excerpt(blocks: list[_Block], limit: int = 1000) -> str:
         if block.kind == "para" and block.text.rstrip().endswith(":"):
             continue  # "Install it with:" introduces a code block that is not in the excerpt
         if block.kind == "list":
-            text = "\n".join(_plain(line) for line in block.text.splitlines() if _plain(line))
+            items = [_plain(_LIST_RE.sub("", line)) for line in block.text.splitlines()]
+            items = [item for item in items if item]
+            text = "" if _linky(block.text, " ".join(items)) else "\n".join(f"- {i}" for i in items)
         else:
             text = _prose(block) or ""
         if not text:
@@ -845,11 +914,8 @@ def _sections(blocks: list[_Block], pattern: re.Pattern[str]) -> list[list[_Bloc
 # --------------------------------------------------------------------------- install & usage
 
 _INSTALL_HEAD = re.compile(r"install|getting started|get started|set ?up|quick ?start", re.I)
-_USAGE_HEAD = re.compile(
-    r"usage|example|quick ?start|getting started|get started|how to use|tutorial|demo|basic use|"
-    r"hello world|run|using",
-    re.I,
-)
+_USAGE_HEAD = re.compile(r"usage|example|how to use|tutorial|demo|basic use|hello world", re.I)
+_USAGE_HEAD_WEAK = re.compile(r"quick ?start|getting started|get started|\brun|\busing\b", re.I)
 _INSTALL_CMD = re.compile(
     r"^(?:sudo\s+)?(?:python3?\s+-m\s+)?"
     r"(pip3?|pipx|uv|poetry|npm|yarn|pnpm|bun|cargo|go|brew|apt|apt-get|gem|composer|conda|"
@@ -899,15 +965,42 @@ def _usage(
         if block.kind != "code" or not block.text.strip():
             return False
         commands = _command_lines(block.text)
-        return not commands or len(_install_lines(block.text)) < len(commands)
+        installs = [c for c in commands if _INSTALL_CMD.match(c)]
+        return not commands or len(installs) < len(commands)
 
-    candidates = [b for section in _sections(blocks, _USAGE_HEAD) for b in section if usable(b)]
-    candidates += [b for b in blocks if usable(b)]
-    if candidates:
-        block = candidates[0]
+    # Score every usable block: a usage/example section beats a quick-start one,
+    # a "hero" example above the first section counts too, and real code (a
+    # language other than shell, a few lines long) beats a one-line command.
+    scored: list[tuple[int, int, _Block, str]] = []
+    stack: list[tuple[int, str]] = []
+    in_sections = False
+    for index, block in enumerate(blocks):
+        if block.kind == "heading":
+            stack = [h for h in stack if h[0] < block.level] + [(block.level, _plain(block.text))]
+            in_sections = in_sections or block.level >= 2 or index > 0
+            continue
+        if not usable(block):
+            continue
+        titles = " ".join(title for _, title in stack[1:] or stack)
+        score = 0
+        if _USAGE_HEAD.search(titles):
+            score += 3
+        elif _USAGE_HEAD_WEAK.search(titles):
+            score += 2
+        elif not in_sections or not stack or stack[-1][0] == 1:
+            score += 1
+        language = _fence_language(block.info, block.text)
+        lines = sum(1 for line in block.text.splitlines() if line.strip())
+        if language not in ("bash", "console", "text", "powershell") and lines >= 2:
+            score += 2
+        if lines >= 3:
+            score += 1
+        scored.append((score, -index, block, language))
+    if scored:
+        _, _, block, language = max(scored, key=lambda item: (item[0], item[1]))
         return CodeSnippet(
             code=_trim_code(block.text, USAGE_LINES),
-            language=_fence_language(block.info, block.text),
+            language=language,
             source=_readme_name(scan),
             start_line=1,
         )
@@ -1066,12 +1159,10 @@ class _Manifests:
         deps = [_req_name(d) for d in project.get("dependencies", []) or []]
         for extra in (project.get("optional-dependencies", {}) or {}).values():
             deps += [_req_name(d) for d in extra or []]
-        for group in (data.get("dependency-groups", {}) or {}).values():
-            deps += [_req_name(d) for d in group or [] if isinstance(d, str)]
-        for table in [poetry.get("dependencies", {}), poetry.get("dev-dependencies", {})] + [
-            g.get("dependencies", {}) for g in (poetry.get("group", {}) or {}).values()
-        ]:
-            deps += [name for name in (table or {}) if name.lower() != "python"]
+        # PEP 735 dependency groups and poetry dev groups are tooling (linters, docs
+        # builders), not what the project builds on; they would crowd out real dependencies.
+        poetry_deps = poetry.get("dependencies", {}) or {}
+        deps += [name for name in poetry_deps if name.lower() != "python"]
         if top:
             name = project.get("name") or poetry.get("name")
             scripts = {**(poetry.get("scripts", {}) or {}), **(project.get("scripts", {}) or {})}
@@ -1083,8 +1174,12 @@ class _Manifests:
                 lic = lic.get("text") or lic.get("file")
             self._set_license(lic)
             urls = project.get("urls", {}) or {}
+            lowered = {str(k).lower(): v for k, v in urls.items()}
             self._set_homepage(
-                urls.get("Homepage") or urls.get("homepage") or poetry.get("homepage")
+                lowered.get("homepage")
+                or poetry.get("homepage")
+                or lowered.get("documentation")
+                or poetry.get("documentation")
             )
         return deps
 
@@ -1165,14 +1260,19 @@ class _Manifests:
         if len(f.parts) == 1:
             bins = [b.get("name") for b in data.get("bin", []) or [] if isinstance(b, dict)]
             name = package.get("name")
-            if not bins and name and "src/main.rs" in self.scan.by_rel:
-                bins = [name]
+            if name and "src/main.rs" in self.scan.by_rel:
+                bins = bins or [name]
+            for g in self.scan.files:  # binaries cargo discovers by itself
+                if g.parts[:2] == ("src", "bin") and len(g.parts) == 3 and g.name.endswith(".rs"):
+                    bins.append(g.name[:-3])
+                elif g.parts[:2] == ("src", "bin") and len(g.parts) == 4 and g.name == "main.rs":
+                    bins.append(g.parts[2])
             self._entry += [b for b in bins if b]
             if name:
                 self._guess.append(f"cargo install {name}" if bins else f"cargo add {name}")
             lic = package.get("license")
             self._set_license(lic if isinstance(lic, str) else None)
-            self._set_homepage(package.get("homepage") or package.get("repository"))
+            self._set_homepage(package.get("homepage") or package.get("documentation"))
         return deps
 
     # -- go
@@ -1400,6 +1500,7 @@ def _key_files(scan: _Scan, readme_rel: str | None, manifests: _Manifests) -> li
         for f in scan.files
         if not f.skipped_dir
         and not _is_test(f)
+        and not _is_doc(f)
         and (
             f.name
             in (
@@ -1421,35 +1522,21 @@ def _key_files(scan: _Scan, readme_rel: str | None, manifests: _Manifests) -> li
 
 
 def _dir_weight(scan: _Scan, prefix: tuple[str, ...]) -> float:
-    n = len(prefix)
-    lines = files = 0
-    for f in scan.files:
-        if f.parts[:n] == prefix:
-            files += 1
-            lines += f.lines
+    lines, files = scan.totals(prefix)
     weight = lines + files * 0.5
     name = prefix[-1].lower()
     if name in _SKIP_DIRS or name.startswith("."):
         return -1.0 + weight * 1e-9
     if name in _TEST_PART or name in _DOC_PART:
-        weight *= 0.5
+        weight *= 0.25
     if name in ("src", "lib", "app", "cmd", "pkg", "internal", "crates", "packages"):
         weight = weight * 1.5 + 1
     return weight
 
 
 def _children(scan: _Scan, prefix: tuple[str, ...]) -> tuple[list[str], list[_File]]:
-    n = len(prefix)
-    dirs: set[str] = set()
-    files: list[_File] = []
-    for f in scan.files:
-        if f.parts[:n] != prefix:
-            continue
-        if len(f.parts) == n + 1:
-            files.append(f)
-        else:
-            dirs.add(f.parts[n])
-    return sorted(dirs), files
+    dirs, files = scan.children(prefix)
+    return sorted(dirs), list(files)
 
 
 def _tree(scan: _Scan, max_lines: int = 14) -> list[str]:
@@ -1511,7 +1598,7 @@ def _modules(scan: _Scan) -> list[str]:
 
     def add(prefix: tuple[str, ...]) -> None:
         if prefix not in weights:
-            weights[prefix] = sum(f.lines for f in scan.files if f.parts[: len(prefix)] == prefix)
+            weights[prefix] = scan.totals(prefix)[0]
 
     for f in scan.files:
         if f.skipped_dir or _is_test(f) or _is_doc(f) or _hidden(f.parts[:-1]) or f.link:
@@ -1573,7 +1660,7 @@ def _history(root: str, snapshot: RepoSnapshot, notes: list[str]) -> GitHistory:
         return GitHistory(commits=0, contributors=[], first_commit=None, last_commit=None)
     try:
         out = run_git(
-            ["log", "--no-color", "--format=%an%x1f%aI%x1f%s%x1e", "-n", "200000", "HEAD"],
+            ["log", "--no-color", "--format=%an%x1f%aI%x1f%s%x1e", "-n", "200000", "HEAD", "--"],
             root,
             _OFFLINE,
             120,
@@ -1588,9 +1675,10 @@ def _history(root: str, snapshot: RepoSnapshot, notes: list[str]) -> GitHistory:
         if len(fields) == 3:
             records.append(fields)
     authors = Counter(name.strip() or "unknown" for name, _, _ in records)
+    people = [(n, c) for n, c in authors.items() if not _is_bot(n)]  # dependabot is no author
     contributors = [
         Contributor(name=name, commits=count)
-        for name, count in sorted(authors.items(), key=lambda kv: (-kv[1], kv[0].lower()))[:10]
+        for name, count in sorted(people, key=lambda kv: (-kv[1], kv[0].lower()))[:10]
     ]
     shallow = os.path.exists(os.path.join(root, ".git", "shallow"))
     depth = snapshot.history_depth
@@ -1666,7 +1754,7 @@ def _code_sample(scan: _Scan, primary: str | None, limit: int) -> CodeSnippet | 
             if not code.strip():
                 continue
             fits = all(len(line) <= SNIPPET_COLS for line in lines[:SNIPPET_LINES])
-            total = score + (1 if fits else 0) - (0.1 * candidates.index(f))
+            total = score + (1 if fits else 0) - (0.5 * candidates.index(f))
             snippet = CodeSnippet(
                 code=code,
                 language=_PYGMENTS.get(f.language or "", "text"),
@@ -1736,6 +1824,15 @@ def _regex_defs(text: str, language: str) -> list[tuple[float, int, int]]:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _is_bot(name: str) -> bool:
+    low = name.lower()
+    return low.endswith(("[bot]", "-bot", " bot")) or low in (
+        "dependabot",
+        "renovate",
+        "github-actions",
+    )
 
 
 def _dedupe(items: Iterable[str]) -> list[str]:

@@ -40,6 +40,7 @@ from .theme import (
     THUMBNAIL_SIZE,
     Box,
     Layout,
+    accent_marker,
     hex_to_rgb,
     layout,
     luminance,
@@ -180,8 +181,8 @@ def _draw_chrome(ctx: _Ctx, repo_name: str, scene_index: int, scene_count: int) 
     fonts.draw_text(ctx.draw, (label_x, text_y), label, "bold", size, MUTED)
     name_w = max(0, label_x - 24 - box.x - size)
     dot = size // 3
-    cy = box.y + box.h // 2
-    ctx.draw.ellipse((box.x, cy - dot, box.x + 2 * dot, cy + dot), fill=ctx.accent)
+    mx, cy = accent_marker(ctx.lay.fmt)
+    ctx.draw.ellipse((mx - dot, cy - dot, mx + dot, cy + dot), fill=ctx.accent)
     name = fonts.ellipsize(repo_name, "bold", size, name_w)
     fonts.draw_text(ctx.draw, (box.x + 2 * dot + 14, text_y), name, "bold", size, SUBTLE)
 
@@ -391,17 +392,37 @@ def _layout_title(ctx: _Ctx, data: dict[str, Any]) -> float:
     subtitle = str(data.get("subtitle") or "").strip()
     badges = [str(b) for b in _data_list(data.get("badges")) if str(b).strip()][:6]
 
-    t_size, t_lines = fit_name(title, _sizes(lay.title_size, lay.title_min, 6), box.w)
-    s_size = lay.body_size
-    s_lines = fonts.clamp_lines(
-        fonts.wrap_text(subtitle, "sans", s_size, box.w), 4, "sans", s_size, box.w
-    )
     b_size = lay.small_size + 2
     pad_x = round(b_size * 0.8)
-    rows = _badge_rows(badges, b_size, box.w, pad_x, round(b_size * 0.45))[:2]
-
     gap = round(lay.body_size * 1.0)
     rule_h = 10
+    s_size = lay.body_size
+    # Shrink step by step until the block fits: title size, subtitle lines, badge rows.
+    attempts = [
+        (lay.title_size, 4, 2),
+        (lay.title_size, 3, 1),
+        (round(lay.title_size * 0.8), 3, 1),
+        (lay.title_min + 8, 2, 1),
+        (lay.title_min, 2, 1),
+    ]
+    for t_max, s_max, b_max in attempts:
+        t_size, t_lines = fit_name(
+            title, _sizes(t_max, lay.title_min, 6), box.w, 4 if lay.fmt == "reel" else 3
+        )
+        s_lines = fonts.clamp_lines(
+            fonts.wrap_text(subtitle, "sans", s_size, box.w), s_max, "sans", s_size, box.w
+        )
+        rows = _badge_rows(badges, b_size, box.w, pad_x, round(b_size * 0.45))[:b_max]
+        parts = [
+            _block_height(len(t_lines), t_size, 1.08),
+            rule_h,
+            _block_height(len(s_lines), s_size, 1.3),
+            _badges_height(rows, b_size),
+        ]
+        used = [p for p in parts if p]
+        if sum(used) + gap * (len(used) - 1) <= box.h:
+            break
+
     y: float = box.y
     y = _draw_lines(ctx, t_lines, box.x, y, "bold", t_size, TEXT, spacing=1.08) + gap
     ctx.draw.rounded_rectangle((box.x, y, box.x + 140, y + rule_h), radius=5, fill=ctx.accent)
@@ -902,6 +923,13 @@ def _layout_outro(ctx: _Ctx, data: dict[str, Any]) -> float:
         heading, "bold", _sizes(lay.heading_size + 16, lay.body_size + 8), box.w, 3
     )
     b_size = lay.body_size
+    u_size = lay.small_size + 4
+    pill_pad = 28
+    url_text = fonts.ellipsize(url, "mono_bold", u_size, box.w - 2 * pill_pad) if url else ""
+    pill_h = round(u_size * 2.0)
+    gap = round(lay.body_size * 1.1)
+    fixed = _block_height(len(h_lines), h_size, 1.12) + (pill_h + gap if url_text else 0)
+    max_body = max(0, int((box.h - fixed - gap - round(b_size * 1.17)) // _lh(b_size, 1.35)) + 1)
     body: list[str] = []
     for text in lines_in[:5]:
         body.extend(
@@ -909,12 +937,7 @@ def _layout_outro(ctx: _Ctx, data: dict[str, Any]) -> float:
                 fonts.wrap_text(text, "sans", b_size, box.w), 2, "sans", b_size, box.w
             )
         )
-    body = body[:6]
-    u_size = lay.small_size + 4
-    pill_pad = 28
-    url_text = fonts.ellipsize(url, "mono_bold", u_size, box.w - 2 * pill_pad) if url else ""
-    pill_h = round(u_size * 2.0)
-    gap = round(lay.body_size * 1.1)
+    body = body[: min(6, max_body)]
     y: float = box.y
     if h_lines:
         y = (

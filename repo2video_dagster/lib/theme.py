@@ -148,9 +148,9 @@ LAYOUTS: dict[str, Layout] = {
         fmt="landscape",
         width=1920,
         height=1080,
-        safe=Box(96, 40, 1920 - 192, 1080 - 80),
-        chrome=Box(96, 1028, 1920 - 192, 40),
-        content=Box(96, 56, 1920 - 192, 840 - 56),
+        safe=Box(96, 28, 1920 - 192, 1080 - 44),
+        chrome=Box(96, 1026, 1920 - 192 - 2, 36),
+        content=Box(96, 56, 1920 - 192 - 2, 840 - 56),
         caption=Box(160, 860, 1920 - 320, 1020 - 860),
         title_size=132,
         title_min=64,
@@ -173,6 +173,20 @@ def layout(fmt: str) -> Layout:
         return LAYOUTS[fmt]
     except KeyError:
         raise ValueError(f"unknown video format {fmt!r}: use 'reel' or 'landscape'") from None
+
+
+def accent_marker(fmt: str) -> tuple[int, int]:
+    """Centre of the accent-coloured dot that starts every slide's chrome strip.
+
+    The compositor reads the accent back from this pixel when it is not told
+    the accent, so captions match the slides.
+    """
+    lay = layout(fmt)
+    return (lay.chrome.x + lay.small_size // 3, lay.chrome.y + lay.chrome.h // 2)
+
+
+def rgb_to_hex(color: RGB) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*color)
 
 
 def hex_to_rgb(value: str) -> RGB:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import sys
+import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -341,8 +343,6 @@ def health(
     now: float | None = None,
 ) -> dict[str, Any]:
     """Receiver/storage/daemon checks; ``healthy`` is False when any check fails."""
-    import time
-
     now = time.time() if now is None else now
     checks: dict[str, Any] = {"receiver": "ok"}
     healthy = True
@@ -380,3 +380,85 @@ def _daemon_check(instance: DagsterInstance, now: float, max_age: float) -> dict
     if age > max_age:
         return {"status": f"stale heartbeat ({age:.0f} s old)", "age_s": age}
     return {"status": "ok", "age_s": age}
+
+
+# ---- terminal output (``repo2video jobs``) -------------------------------------------
+
+
+def _job_line(job: dict[str, Any]) -> str:
+    when = (job.get("created_at") or "")[:19].replace("T", " ")
+    run = (job.get("run_id") or "-")[:8]
+    return f"{job['job_id'][:36]:<36}  {job['status']:<9} {run:<8}  {when:<19}  {job.get('repo') or '-'}"
+
+
+def format_job(job: dict[str, Any]) -> str:
+    """A job as a few ``key: value`` lines for humans."""
+    lines = [
+        f"job:      {job['job_id']}",
+        f"status:   {job['status']}",
+        f"repo:     {job.get('repo') or '-'}",
+        f"run:      {job.get('run_id') or '- (not started by the sensor yet)'}",
+        f"created:  {job.get('created_at') or '-'}",
+    ]
+    if job.get("started_at"):
+        lines.append(f"started:  {job['started_at']}")
+    if job.get("ended_at"):
+        lines.append(f"ended:    {job['ended_at']}")
+    if job.get("retries"):
+        lines.append(f"retries:  {job['retries']}")
+    if job.get("coalesced_into"):
+        lines.append(f"shares the run of delivery {job['coalesced_into']}")
+    if job.get("error"):
+        lines.append(f"error:    {job['error']}")
+    for key, value in (job.get("outputs") or {}).items():
+        lines.append(f"{key + ':':<10}{value}")
+    return "\n".join(lines)
+
+
+def print_jobs(
+    job_id: str | None = None,
+    status: str | None = None,
+    repo: str | None = None,
+    limit: int = 20,
+    as_json: bool = False,
+    *,
+    instance: DagsterInstance | None = None,
+    eventlog: EventLog | None = None,
+) -> int:
+    """What ``repo2video jobs [ID]`` prints; returns the exit code (1: no such job).
+
+    Without ``instance``/``eventlog`` it opens the ones DAGSTER_HOME (and
+    REPO2VIDEO_EVENTS_URL) name. Bad filters raise UserError.
+    """
+    from repo2video_dagster.lib.eventlog import default_events_url
+
+    own_instance = instance is None
+    own_log = eventlog is None
+    instance = instance or DagsterInstance.get()
+    eventlog = eventlog or EventLog(default_events_url())
+    try:
+        if job_id:
+            job = get_job(instance, eventlog, job_id)
+            if job is None:
+                print(f"no job with id {job_id}", file=sys.stderr)
+                return 1
+            print(json.dumps(job, indent=2) if as_json else format_job(job))
+            return 0
+        try:
+            page = list_jobs(instance, eventlog, status=status, repo=repo, limit=limit)
+        except ValueError as exc:
+            raise UserError(str(exc), hint="See `repo2video jobs --help`") from exc
+        if as_json:
+            print(json.dumps(page, indent=2))
+        elif not page["jobs"]:
+            print("no jobs")
+        else:
+            print(f"{'JOB':<36}  {'STATUS':<9} {'RUN':<8}  {'CREATED (UTC)':<19}  REPO")
+            for job in page["jobs"]:
+                print(_job_line(job))
+        return 0
+    finally:
+        if own_log:
+            eventlog.close()
+        if own_instance:
+            instance.dispose()

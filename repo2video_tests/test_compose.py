@@ -1,0 +1,328 @@
+"""Timeline building and real encodes (moviepy and bare ffmpeg) of short videos."""
+
+from __future__ import annotations
+
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from repo2video_dagster.lib import compose, media, slides
+from repo2video_dagster.lib.caption_render import caption_box
+from repo2video_dagster.lib.errors import EngineError, OutputError
+from repo2video_dagster.lib.models import SceneFrames, TimedWord, VisualSpec
+from repo2video_dagster.lib.subtitles import Cue
+
+FPS = 30
+DURATION = 4.0
+REPO = "octo-org/hello-world"
+ACCENT = "#fbbf24"
+TEXT = [
+    "Hello",
+    "world",
+    "is",
+    "a",
+    "tiny",
+    "program",
+    "that",
+    "prints",
+    "a",
+    "greeting",
+    "and",
+    "exits",
+    "with",
+    "status",
+    "zero",
+]
+
+
+def _write_tone(path: Path, seconds: float, sr: int = 22050) -> Path:
+    t = np.arange(round(seconds * sr)) / sr
+    pcm = (0.25 * np.sin(2 * np.pi * 220 * t) * 32767).astype(np.int16)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(sr)
+        w.writeframes(pcm.tobytes())
+    return path
+
+
+@dataclass
+class Project:
+    root: Path
+    wav: Path
+    frames: list[SceneFrames]
+    spans: list[tuple[str, float, float]]
+    words: list[TimedWord]
+    cues: list[Cue]
+
+
+def _words(duration: float) -> list[TimedWord]:
+    """A word every 0.3 s starting at 0.1 s; scene ``hook`` then ``what`` at half time."""
+    words, t, i = [], 0.1, 0
+    while t + 0.3 <= duration:
+        scene = "hook" if t < duration / 2 else "what"
+        words.append(TimedWord(TEXT[i % len(TEXT)], t, t + 0.25, scene, True))
+        t, i = t + 0.3, i + 1
+    return words
+
+
+def _cues(words: list[TimedWord]) -> list[Cue]:
+    groups = [words[i : i + 4] for i in range(0, len(words), 4)]
+    return [Cue(n + 1, g[0].start, g[-1].end, g) for n, g in enumerate(groups)]
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    root = tmp_path_factory.mktemp("compose")
+    specs = [
+        ("hook", VisualSpec("title", {"title": REPO, "subtitle": "Says hello", "badges": ["C"]})),
+        ("what", VisualSpec("overview", {"heading": "What", "bullets": ["Prints", "Exits"]})),
+    ]
+    frames = []
+    for i, (sid, spec) in enumerate(specs):
+        paths = {}
+        for fmt in ("reel", "landscape"):
+            img = slides.render_slide(
+                spec, fmt, repo_name=REPO, scene_index=i, scene_count=2, accent=ACCENT
+            )
+            paths[fmt] = root / f"{sid}-{fmt}.png"
+            slides.save_png(img, str(paths[fmt]))
+        frames.append(SceneFrames(sid, str(paths["reel"]), str(paths["landscape"])))
+    words = _words(DURATION)
+    return Project(
+        root=root,
+        wav=_write_tone(root / "narration.wav", DURATION),
+        frames=frames,
+        spans=[("hook", 0.0, DURATION / 2), ("what", DURATION / 2, DURATION)],
+        words=words,
+        cues=_cues(words),
+    )
+
+
+def _timeline(p: Project, fmt: str, duration: float = DURATION) -> compose.Timeline:
+    return compose.build_segments(
+        fmt, p.frames, p.spans, p.cues, duration_s=duration, fps=FPS, accent=ACCENT
+    )
+
+
+def _word_time(p: Project, k: int) -> float:
+    """A time well inside word ``k`` (and before the next one starts)."""
+    return p.words[k].start + 0.15
+
+
+def _cue_position(p: Project, k: int) -> tuple[int, int]:
+    for ci, cue in enumerate(p.cues):
+        for wi, w in enumerate(cue.words):
+            if w is p.words[k]:
+                return ci, wi
+    raise AssertionError("word not in any cue")
+
+
+@pytest.mark.parametrize("fmt", ["reel", "landscape"])
+def test_segments_are_whole_frames_and_follow_the_words(project: Project, fmt: str) -> None:
+    tl = _timeline(project, fmt)
+    assert tl.total_frames == 120 and (tl.width, tl.height) == slides.layout(fmt).size
+    assert sum(s.frames for s in tl.segments) == tl.total_frames
+    position = 0
+    for seg in tl.segments:
+        assert seg.start_frame == position and seg.frames >= 1
+        position += seg.frames
+    blended = [s for s in tl.segments if s.state.blend_step > 0]
+    assert len(blended) == tl.transition_frames == round(0.25 * FPS)
+    assert all(s.frames == 1 and s.state.blend_from == 0 for s in blended)
+    assert blended[0].start_frame == round(DURATION / 2 * FPS)
+    assert tl.segment_at(1.0).state.scene == 0 and tl.segment_at(3.0).state.scene == 1
+    for k in (1, 2, 5, 9):
+        state = tl.segment_at(_word_time(project, k)).state
+        assert (state.cue, state.active) == _cue_position(project, k)
+    # between words of a cue the last spoken word stays highlighted
+    gap = project.words[2].end + 0.02
+    assert tl.segment_at(gap).state.active == _cue_position(project, 2)[1]
+    # before the first word there is no caption
+    assert tl.segment_at(0.0).state.cue is None
+
+
+def test_frame_count_rounds_to_the_nearest_frame(project: Project) -> None:
+    assert _timeline(project, "landscape", 4.01).total_frames == 120
+    assert _timeline(project, "landscape", 4.02).total_frames == 121
+
+
+def test_moviepy_clip_durations_select_exact_frames(project: Project) -> None:
+    """Replays moviepy's chain lookup (max i with start_i <= t) over every frame time."""
+    tl = _timeline(project, "reel")
+    durations = compose._clip_durations(tl)
+    starts = np.concatenate([[0.0], np.cumsum(durations)[:-1]])
+    assert int(sum(durations) * FPS) == tl.total_frames
+    for seg_index, seg in enumerate(tl.segments):
+        for k in range(seg.start_frame, seg.start_frame + seg.frames):
+            t = k / FPS
+            chosen = max(i for i, s in enumerate(starts) if s <= t)
+            assert chosen == seg_index, f"frame {k}"
+
+
+@pytest.mark.parametrize("fmt", ["reel", "landscape"])
+def test_caption_is_composited_only_inside_its_box(project: Project, fmt: str) -> None:
+    tl = _timeline(project, fmt)
+    seg = tl.segment_at(_word_time(project, 1))
+    frame = tl.frame(seg)
+    bg = np.asarray(Image.open(getattr(project.frames[0], f"{fmt}_path")).convert("RGB"))
+    diff = np.any(frame != bg, axis=2)
+    box = caption_box(fmt)
+    assert diff[box.y : box.bottom, box.x : box.right].sum() > 1000
+    diff[box.y : box.bottom, box.x : box.right] = False
+    assert not diff.any()
+
+
+def _region(frame: np.ndarray, fmt: str) -> np.ndarray:
+    box = caption_box(fmt)
+    return frame[box.y : box.bottom, box.x : box.right].astype(int)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["reel", "landscape"])
+def test_render_video_encodes_a_checked_mp4(project: Project, fmt: str) -> None:
+    out_dir = project.root / f"out-{fmt}"
+    out = out_dir / f"{fmt}.mp4"
+    seen: list[float] = []
+    video = compose.render_video(
+        fmt,
+        project.frames,
+        project.spans,
+        project.cues,
+        project.wav,
+        out,
+        preset="ultrafast",
+        progress=seen.append,
+        accent=ACCENT,
+    )
+    info = media.video_info(out)
+    width, height = slides.layout(fmt).size
+    assert (video.width, video.height, video.path) == (width, height, str(out))
+    assert (info.width, info.height) == (width, height)
+    assert info.vcodec == "h264" and info.acodec == "aac" and info.pix_fmt == "yuv420p"
+    assert info.fps == pytest.approx(30.0)
+    assert info.duration_s == pytest.approx(DURATION, abs=0.1)
+    assert info.video_duration_s == pytest.approx(DURATION, abs=1 / FPS + 1e-6)
+    assert info.frame_count == round(DURATION * FPS)
+    assert video.size_bytes == out.stat().st_size > 10_000
+    assert seen and seen[-1] == 1.0 and seen == sorted(seen)
+    assert sorted(p.name for p in out_dir.iterdir()) == [out.name]  # no temp files left
+
+    # the decoded frame shows the word that is being spoken
+    tl = _timeline(project, fmt)
+    t1, t2 = _word_time(project, 1), _word_time(project, 2)
+    got1 = _region(media.extract_frame(out, t1), fmt)
+    got2 = _region(media.extract_frame(out, t2), fmt)
+    want1 = _region(tl.frame(tl.segment_at(t1)), fmt)
+    want2 = _region(tl.frame(tl.segment_at(t2)), fmt)
+    assert np.abs(got1 - got2).mean() > 1.0  # the highlight moved
+    assert np.abs(got1 - want1).mean() < np.abs(got1 - want2).mean()
+    assert np.abs(got2 - want2).mean() < np.abs(got2 - want1).mean()
+    assert np.abs(got1 - want1).mean() < 4.0  # close to the composited frame (lossy codec)
+
+
+@pytest.mark.slow
+def test_bare_ffmpeg_baseline_encodes_the_same_video(project: Project) -> None:
+    out = project.root / "baseline" / "reel.mp4"
+    video = compose.render_frames_ffmpeg_baseline(
+        "reel",
+        project.frames,
+        project.spans,
+        project.cues,
+        project.wav,
+        out,
+        preset="ultrafast",
+        accent=ACCENT,
+    )
+    info = media.video_info(out)
+    assert (video.width, video.height) == (1080, 1920)
+    assert info.vcodec == "h264" and info.acodec == "aac" and info.pix_fmt == "yuv420p"
+    assert info.frame_count == round(DURATION * FPS)
+    assert info.duration_s == pytest.approx(DURATION, abs=0.1)
+    tl = _timeline(project, "reel")
+    t = _word_time(project, 5)
+    got = media.extract_frame(out, t).astype(int)
+    want = tl.frame(tl.segment_at(t)).astype(int)
+    assert np.abs(got - want).mean() < 3.0
+
+
+def test_unwritable_output_location_is_an_output_error(project: Project, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the output directory should be")
+    out = blocker / "videos" / "reel.mp4"
+    with pytest.raises(OutputError, match="Cannot create the output directory") as err:
+        compose.render_video("reel", project.frames, project.spans, project.cues, project.wav, out)
+    assert "\n" not in str(err.value)
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["not-a-dir"]
+
+
+def test_bad_slide_keeps_the_previous_video(project: Project, tmp_path: Path) -> None:
+    out = tmp_path / "reel.mp4"
+    out.write_bytes(b"previous good video")
+    wrong = [SceneFrames(f.scene_id, f.landscape_path, f.landscape_path) for f in project.frames]
+    with pytest.raises(EngineError, match="expected 1080x1920"):
+        compose.render_video("reel", wrong, project.spans, project.cues, project.wav, out)
+    assert out.read_bytes() == b"previous good video"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["reel.mp4"]
+
+
+def test_unknown_scene_in_spans_is_an_engine_error(project: Project) -> None:
+    with pytest.raises(EngineError, match="No slide was rendered for scene 'nope'"):
+        compose.build_segments(
+            "reel", project.frames, [("nope", 0.0, 1.0)], [], duration_s=1.0, fps=FPS
+        )
+
+
+@pytest.mark.slow
+def test_failure_after_encoding_leaves_no_partial_file(tmp_path: Path, project: Project) -> None:
+    """The move into place fails (out_path is a directory): no temp file may remain."""
+    wav = _write_tone(tmp_path / "short.wav", 1.0)
+    words = _words(1.0)
+    out = tmp_path / "landscape.mp4"
+    out.mkdir()
+    with pytest.raises(OutputError, match="Cannot move the video into place"):
+        compose.render_video(
+            "landscape",
+            project.frames,
+            [("hook", 0.0, 0.5), ("what", 0.5, 1.0)],
+            _cues(words),
+            wav,
+            out,
+            preset="ultrafast",
+        )
+    assert out.is_dir() and not any(out.iterdir())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["landscape.mp4", "short.wav"]
+
+
+def test_encoder_failure_is_one_clear_line_and_leaves_nothing(
+    project: Project, tmp_path: Path
+) -> None:
+    out = tmp_path / "reel.mp4"
+    for encode in (compose.render_video, compose.render_frames_ffmpeg_baseline):
+        with pytest.raises(EngineError, match="invalid preset 'bogus'") as err:
+            encode(
+                "reel",
+                project.frames,
+                project.spans,
+                project.cues,
+                project.wav,
+                out,
+                preset="bogus",
+            )
+        assert "\n" not in str(err.value)
+        assert not any(tmp_path.iterdir())
+
+
+def test_caption_accent_defaults_to_the_slides_accent(project: Project) -> None:
+    tl = compose.build_segments(
+        "reel", project.frames, project.spans, project.cues, duration_s=DURATION, fps=FPS
+    )
+    frame = tl.frame(tl.segment_at(_word_time(project, 1)))
+    pill = np.all(np.abs(_region(frame, "reel") - np.array([0xFB, 0xBF, 0x24])) < 8, axis=2)
+    assert pill.sum() > 300
+    assert compose.accent_from_slide(Image.new("RGB", (1080, 1920), (9, 9, 9)), "reel") is None
