@@ -101,7 +101,11 @@ def _outputs_from_manifest(manifest: dict[str, Any], cached: bool) -> dict[str, 
         "cached": cached,
         "duration_s": manifest.get("duration_s"),
         "videos": videos,
-        "captions": {"srt": manifest.get("srt"), "vtt": manifest.get("vtt"), "words": manifest.get("words_json")},
+        "captions": {
+            "srt": manifest.get("srt"),
+            "vtt": manifest.get("vtt"),
+            "words": manifest.get("words_json"),
+        },
         "thumbnail": manifest.get("thumbnail"),
         "blog_post": {"markdown": manifest.get("post_markdown"), "html": manifest.get("post_html")},
         "site_index": manifest.get("site_index"),
@@ -113,7 +117,9 @@ def _print_outputs(out: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print(json.dumps(out, indent=2))
         return
-    state = "cached (commit unchanged; use --force to render again)" if out["cached"] else "rendered"
+    state = (
+        "cached (commit unchanged; use --force to render again)" if out["cached"] else "rendered"
+    )
     print(f"{out['repo']} @ {str(out['commit'])[:12]}: {state}")
     print(f"  duration   {out['duration_s']:.1f} s")
     for fmt, path in out["videos"].items():
@@ -155,17 +161,27 @@ def _copy_outputs(out: dict[str, Any], dest: Path) -> dict[str, Any]:
     return copied
 
 
-def _first_failure(result) -> str:
-    """The one-line reason of the first failed step (the Failure description, else the error)."""
+def _first_failure(result) -> tuple[str, bool]:
+    """The one-line reason of the first failed step, and whether it is the user's to fix.
+
+    A ``Failure`` raised from a :class:`UserError` carries the same line the CLI would
+    print for a refused target; anything else is reported with the stage name.
+    """
     for event in result.all_events:
         if event.is_step_failure:
             data = event.step_failure_data
             if data.user_failure_data and data.user_failure_data.description:
-                return data.user_failure_data.description
+                return data.user_failure_data.description, True
             if data.error is not None:
-                message = (data.error.message or "").strip().splitlines()
-                return f"stage {event.step_key} failed: {message[-1] if message else data.error.cls_name}"
-    return "the run failed; open the Dagster UI (make dev) for details"
+                cause = data.error
+                while cause.cause is not None:
+                    cause = cause.cause
+                message = (cause.message or "").strip().splitlines()
+                return (
+                    f"stage {event.step_key} failed: {message[-1] if message else cause.cls_name}",
+                    False,
+                )
+    return "the run failed; open the Dagster UI (make dev) for details", False
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -191,7 +207,9 @@ def cmd_render(args: argparse.Namespace) -> int:
         not args.force
         and manifest
         and manifest.get("commit") == head
-        and all(manifest.get("settings", {}).get(k) == settings[k] for k in ("writer", "tts", "asr"))
+        and all(
+            manifest.get("settings", {}).get(k) == settings[k] for k in ("writer", "tts", "asr")
+        )
         and set(formats) <= {v["format"] for v in manifest.get("videos", [])}
         and manifest_complete(manifest)
     ):
@@ -216,8 +234,13 @@ def cmd_render(args: argparse.Namespace) -> int:
     )
 
     if not args.json:
-        print(f"rendering {source.display_name} ({head[:12]}) as partition {source.key}", file=sys.stderr)
-    SourceRegistry(layout.root).put(source.key, source.target if source.kind != "local" else source.url)
+        print(
+            f"rendering {source.display_name} ({head[:12]}) as partition {source.key}",
+            file=sys.stderr,
+        )
+    SourceRegistry(layout.root).put(
+        source.key, source.target if source.kind != "local" else source.url
+    )
     defs = build_definitions(resources=resources)
     job = defs.resolve_job_def(RENDER_JOB_NAME)
     with DagsterInstance.get() as instance:
@@ -227,19 +250,26 @@ def cmd_render(args: argparse.Namespace) -> int:
             instance=instance,
             partition_key=source.key,
             run_config={"loggers": loggers} if loggers else None,
-            tags={TAG_REPO: source.key, TAG_TARGET: source.target, TAG_COMMIT: head, TAG_TRIGGER: "cli"},
+            tags={
+                TAG_REPO: source.key,
+                TAG_TARGET: source.target,
+                TAG_COMMIT: head,
+                TAG_TRIGGER: "cli",
+            },
             raise_on_error=False,
         )
         if not result.success:
-            print(f"error: {_first_failure(result)}", file=sys.stderr)
-            print(f"  run {result.run_id} is in the Dagster UI (make dev)", file=sys.stderr)
-            return EXIT_RUN_FAILED
+            reason, users_to_fix = _first_failure(result)
+            print(f"error: {reason} (run {result.run_id[:8]} in the Dagster UI)", file=sys.stderr)
+            return EXIT_USER_ERROR if users_to_fix else EXIT_RUN_FAILED
         catalog_job = defs.resolve_implicit_global_asset_job_def()
         try:
             from dagster import AssetKey
 
             catalog_job.execute_in_process(
-                instance=instance, asset_selection=[AssetKey("catalog")], raise_on_error=False,
+                instance=instance,
+                asset_selection=[AssetKey("catalog")],
+                raise_on_error=False,
                 run_config={"loggers": {}} if args.json else {"loggers": {"progress": {}}},
             )
         except Exception as err:  # the catalog is a convenience; the render succeeded
@@ -289,12 +319,16 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     ensure_dagster_home()
     from repo2video_dagster.receiver.jobs import print_jobs
 
-    return print_jobs(job_id=args.id, status=args.status, repo=args.repo, limit=args.limit, as_json=args.json)
+    return print_jobs(
+        job_id=args.id, status=args.status, repo=args.repo, limit=args.limit, as_json=args.json
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="repo2video", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="repo2video",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -305,19 +339,44 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=RENDER_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    render.add_argument("target", metavar="TARGET", help="https://github.com/OWNER/NAME, another allowed git URL, or a local path")
-    render.add_argument("--format", default="both", choices=["reel", "landscape", "both"], help="which video(s) to make (default: both)")
-    render.add_argument("--out", metavar="DIR", help="also copy the videos, captions, thumbnail and post into DIR")
-    render.add_argument("--json", action="store_true", help="print a JSON summary (paths, duration_s, commit) instead of text")
-    render.add_argument("--force", action="store_true", help="render again even if the commit is unchanged (ignores caches)")
-    render.add_argument("--allow-local", action="store_true", help="allow local paths even if REPO2VIDEO_ALLOW_LOCAL=0")
+    render.add_argument(
+        "target",
+        metavar="TARGET",
+        help="https://github.com/OWNER/NAME, another allowed git URL, or a local path",
+    )
+    render.add_argument(
+        "--format",
+        default="both",
+        choices=["reel", "landscape", "both"],
+        help="which video(s) to make (default: both)",
+    )
+    render.add_argument(
+        "--out", metavar="DIR", help="also copy the videos, captions, thumbnail and post into DIR"
+    )
+    render.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON summary (paths, duration_s, commit) instead of text",
+    )
+    render.add_argument(
+        "--force",
+        action="store_true",
+        help="render again even if the commit is unchanged (ignores caches)",
+    )
+    render.add_argument(
+        "--allow-local",
+        action="store_true",
+        help="allow local paths even if REPO2VIDEO_ALLOW_LOCAL=0",
+    )
     render.set_defaults(func=cmd_render)
 
     key = sub.add_parser("key", help="print the partition key of a target")
     key.add_argument("target", metavar="TARGET")
     key.set_defaults(func=cmd_key)
 
-    doctor = sub.add_parser("doctor", help="check that engines, models, fonts and ffmpeg are installed")
+    doctor = sub.add_parser(
+        "doctor", help="check that engines, models, fonts and ffmpeg are installed"
+    )
     doctor.set_defaults(func=cmd_doctor)
 
     webhook = sub.add_parser("webhook", help="GitHub webhook receiver")
@@ -329,12 +388,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8787)
-    serve.add_argument("--insecure-dev", action="store_true", help="run WITHOUT signature checks (local development only)")
+    serve.add_argument(
+        "--insecure-dev",
+        action="store_true",
+        help="run WITHOUT signature checks (local development only)",
+    )
     serve.set_defaults(func=cmd_webhook_serve)
 
     jobs = sub.add_parser("jobs", help="show render jobs (runs) from Dagster run storage")
     jobs.add_argument("id", nargs="?", help="a delivery id or run id")
-    jobs.add_argument("--status", choices=["accepted", "queued", "started", "success", "failure", "canceled"])
+    jobs.add_argument(
+        "--status", choices=["accepted", "queued", "started", "success", "failure", "canceled"]
+    )
     jobs.add_argument("--repo", help="partition key, e.g. owner__name")
     jobs.add_argument("--limit", type=int, default=20)
     jobs.add_argument("--json", action="store_true")
@@ -360,7 +425,10 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("REPO2VIDEO_DEBUG"):
             raise
         log_path = _write_crash_log()
-        print(f"error: unexpected {type(err).__name__}: {err} (traceback in {log_path})", file=sys.stderr)
+        print(
+            f"error: unexpected {type(err).__name__}: {err} (traceback in {log_path})",
+            file=sys.stderr,
+        )
         return EXIT_RUN_FAILED
 
 

@@ -17,7 +17,16 @@ from repo2video_dagster.partitions import RENDER_JOB_NAME, repositories_partitio
 from repo2video_dagster.progress import progress_logger
 from repo2video_dagster.resources import default_resources
 
-PARTITIONED_ASSETS = [repo_snapshot, repo_profile, video_script, narration, captions, visuals, video, blog_post]
+PARTITIONED_ASSETS = [
+    repo_snapshot,
+    repo_profile,
+    video_script,
+    narration,
+    captions,
+    visuals,
+    video,
+    blog_post,
+]
 
 # Per-run timeout (the system this replaces used 30 minutes), enforced by run monitoring.
 RUN_TAGS = {"dagster/max_runtime": "1800"}

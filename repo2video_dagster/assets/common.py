@@ -1,6 +1,5 @@
 """Small helpers shared by the asset modules: error mapping, metadata, retry policy."""
 
-
 import base64
 import io
 import os
@@ -15,7 +14,9 @@ from repo2video_dagster.lib.errors import UserError
 
 # Stages that touch the network or external processes retry transient failures
 # with exponential backoff and jitter. User errors never retry (see user_errors).
-TRANSIENT_RETRY = RetryPolicy(max_retries=2, delay=2.0, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
+TRANSIENT_RETRY = RetryPolicy(
+    max_retries=2, delay=2.0, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS
+)
 
 
 @contextmanager
@@ -28,7 +29,9 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except UserError as err:
-        raise Failure(description=str(err), allow_retries=False, metadata={"error": str(err)}) from None
+        raise Failure(
+            description=str(err), allow_retries=False, metadata={"error": str(err)}
+        ) from None
 
 
 def markdown_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:

@@ -1,6 +1,5 @@
 """Stages that publish: the blog post + static site, and the catalog of all renders."""
 
-
 import time
 from datetime import UTC, datetime
 
@@ -64,9 +63,16 @@ def blog_post(
     rendered_at = datetime.now(UTC).isoformat(timespec="seconds")
     with user_errors():
         post = write_blog(
-            repo_profile, video_script, video, captions,
-            out_dir=out_dir, site_dir=layout.site, commit=repo_snapshot.commit, rendered_at=rendered_at,
-            key=key, repo_url=repo_snapshot.source.web_url,
+            repo_profile,
+            video_script,
+            video,
+            captions,
+            out_dir=out_dir,
+            site_dir=layout.site,
+            commit=repo_snapshot.commit,
+            rendered_at=rendered_at,
+            key=key,
+            repo_url=repo_snapshot.source.web_url,
         )
     write_manifest(
         out_dir,
@@ -82,7 +88,10 @@ def blog_post(
             "title": video_script.title,
             "writer": video_script.writer,
             "languages": [lang.name for lang in repo_profile.languages[:5]],
-            "videos": [{"format": v.format, "path": v.path, "size_bytes": v.size_bytes} for v in video.videos],
+            "videos": [
+                {"format": v.format, "path": v.path, "size_bytes": v.size_bytes}
+                for v in video.videos
+            ],
             "thumbnail": video.thumbnail_path,
             "srt": captions.srt_path,
             "vtt": captions.vtt_path,
@@ -111,7 +120,18 @@ def blog_post(
     )
 
 
-CATALOG_COLUMNS = ["repo", "key", "commit", "duration_s", "languages", "render_seconds", "rendered_at", "reel", "landscape", "post_html"]
+CATALOG_COLUMNS = [
+    "repo",
+    "key",
+    "commit",
+    "duration_s",
+    "languages",
+    "render_seconds",
+    "rendered_at",
+    "reel",
+    "landscape",
+    "post_html",
+]
 
 
 def catalog_frame(output_root) -> pd.DataFrame:
@@ -144,7 +164,8 @@ def catalog_frame(output_root) -> pd.DataFrame:
     group_name="publish",
     kinds={"pandas", "parquet"},
     code_version="1",
-    automation_condition=AutomationCondition.any_deps_updated() & ~AutomationCondition.in_progress(),
+    automation_condition=AutomationCondition.any_deps_updated()
+    & ~AutomationCondition.in_progress(),
     description="One row per rendered repository (repo, commit, duration, languages, render time, paths), stored as parquet and CSV.",
 )
 def catalog(context: AssetExecutionContext, storage: StorageResource) -> MaterializeResult:

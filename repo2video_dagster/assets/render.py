@@ -1,6 +1,5 @@
 """Stages that make pictures: slides per scene, then the encoded videos."""
 
-
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +12,13 @@ from dagster import (
     asset,
 )
 
-from repo2video_dagster.assets.common import human_bytes, image_preview, markdown_table, path_value, user_errors
+from repo2video_dagster.assets.common import (
+    human_bytes,
+    image_preview,
+    markdown_table,
+    path_value,
+    user_errors,
+)
 from repo2video_dagster.lib.compose import render_video
 from repo2video_dagster.lib.media import integrated_loudness, video_info
 from repo2video_dagster.lib.memo import fingerprint, memoized
@@ -76,18 +81,34 @@ def visuals(
 
                 def draw(fmt=fmt, index=index, scene=scene) -> str:
                     path = out_dir / f"{index:02d}_{scene.id}_{fmt}.png"
-                    img = render_slide(scene.visual, fmt, repo_name=name, scene_index=index, scene_count=count)
+                    img = render_slide(
+                        scene.visual, fmt, repo_name=name, scene_index=index, scene_count=count
+                    )
                     _save_png(img, path)
                     return str(path)
 
-                paths[fmt], reused = memoized(out_dir / ".memo", f"{index:02d}_{fmt}", key, draw, files=lambda p: [p], reuse=storage.reuse)
+                paths[fmt], reused = memoized(
+                    out_dir / ".memo",
+                    f"{index:02d}_{fmt}",
+                    key,
+                    draw,
+                    files=lambda p: [p],
+                    reuse=storage.reuse,
+                )
                 rendered += not reused
-            frames.append(SceneFrames(scene_id=scene.id, reel_path=paths["reel"], landscape_path=paths["landscape"]))
+            frames.append(
+                SceneFrames(
+                    scene_id=scene.id, reel_path=paths["reel"], landscape_path=paths["landscape"]
+                )
+            )
         badges = [b for b in (repo_profile.primary_language, repo_profile.license) if b]
         if repo_profile.stars is not None:
             badges.append(f"★ {repo_profile.stars}")
         thumb = out_dir / "thumbnail.png"
-        _save_png(render_thumbnail(repo_profile.name, repo_profile.description, badges, repo_name=name), thumb)
+        _save_png(
+            render_thumbnail(repo_profile.name, repo_profile.description, badges, repo_name=name),
+            thumb,
+        )
     context.log.info(f"{rendered} slides drawn, {2 * count - rendered} reused")
     return Output(
         Visuals(scenes=frames, thumbnail_path=str(thumb)),
@@ -114,7 +135,10 @@ def scene_spans(narration: Narration) -> list[tuple[str, float, float]]:
 def chapters_for(script: VideoScript, narration: Narration) -> list[Chapter]:
     titles = {s.id: s.title for s in script.scenes}
     return [
-        Chapter(start_s=0.0 if i == 0 else round(s.offset_s, 2), title=titles.get(s.scene_id, s.scene_id))
+        Chapter(
+            start_s=0.0 if i == 0 else round(s.offset_s, 2),
+            title=titles.get(s.scene_id, s.scene_id),
+        )
         for i, s in enumerate(narration.scenes)
     ]
 
@@ -130,8 +154,16 @@ def chapters_for(script: VideoScript, narration: Narration) -> list[Chapter]:
         "Each file is written to a temp name, probed, then renamed into place."
     ),
     check_specs=[
-        AssetCheckSpec("video_streams", asset="video", description="H.264 + AAC, exact resolution, 30 fps, duration matches the narration"),
-        AssetCheckSpec("loudness", asset="video", description=f"integrated loudness {LOUDNESS_TARGET} ±{LOUDNESS_TOLERANCE} LUFS"),
+        AssetCheckSpec(
+            "video_streams",
+            asset="video",
+            description="H.264 + AAC, exact resolution, 30 fps, duration matches the narration",
+        ),
+        AssetCheckSpec(
+            "loudness",
+            asset="video",
+            description=f"integrated loudness {LOUDNESS_TARGET} ±{LOUDNESS_TOLERANCE} LUFS",
+        ),
     ],
 )
 def video(
@@ -147,24 +179,48 @@ def video(
     spans = scene_spans(narration)
     cues = group_cues(captions.words, track_end=narration.duration_s)
     videos = []
+    reused_formats: list[str] = []
     with user_errors():
         for fmt in render.formats:
             frames_key = [getattr(f, f"{fmt}_path") for f in visuals.scenes]
             key = fingerprint(
-                VIDEO_CODE_VERSION, fmt, render.fps, render.preset, render.crf,
-                [Path(p) for p in frames_key], Path(narration.track_path), captions.words, spans,
+                VIDEO_CODE_VERSION,
+                fmt,
+                render.fps,
+                render.preset,
+                render.crf,
+                [Path(p) for p in frames_key],
+                Path(narration.track_path),
+                captions.words,
+                spans,
             )
 
             def encode(fmt=fmt):
                 context.log.info(f"encoding {fmt} ({narration.duration_s:.1f} s of video)")
                 return render_video(
-                    fmt, visuals.scenes, spans, cues, Path(narration.track_path), out_dir / f"{fmt}.mp4",
-                    fps=render.fps, preset=render.preset, crf=render.crf, threads=render.threads,
+                    fmt,
+                    visuals.scenes,
+                    spans,
+                    cues,
+                    Path(narration.track_path),
+                    out_dir / f"{fmt}.mp4",
+                    fps=render.fps,
+                    preset=render.preset,
+                    crf=render.crf,
+                    threads=render.threads,
                 )
 
-            result, reused = memoized(out_dir / ".memo", f"video_{fmt}", key, encode, files=lambda v: [v.path], reuse=storage.reuse)
+            result, reused = memoized(
+                out_dir / ".memo",
+                f"video_{fmt}",
+                key,
+                encode,
+                files=lambda v: [v.path],
+                reuse=storage.reuse,
+            )
             if reused:
                 context.log.info(f"{fmt} unchanged: reused")
+                reused_formats.append(fmt)
             videos.append(result)
     rendered = RenderedVideo(
         videos=videos,
@@ -174,10 +230,16 @@ def video(
     )
     metadata = {
         "duration_s": round(rendered.duration_s, 2),
+        "reused": MetadataValue.json(reused_formats),
         "thumbnail_path": path_value(rendered.thumbnail_path),
         "preview": image_preview(rendered.thumbnail_path),
         "chapters": MetadataValue.md(
-            markdown_table([{"start": f"{int(c.start_s // 60)}:{int(c.start_s % 60):02d}", "title": c.title} for c in rendered.chapters])
+            markdown_table(
+                [
+                    {"start": f"{int(c.start_s // 60)}:{int(c.start_s % 60):02d}", "title": c.title}
+                    for c in rendered.chapters
+                ]
+            )
         ),
     }
     for v in videos:
@@ -196,7 +258,9 @@ def video(
         if abs(info.fps - render.fps) > 0.01:
             problems.append(f"{v.format}: {info.fps} fps")
         if abs(info.duration_s - narration.duration_s) > 0.25:
-            problems.append(f"{v.format}: {info.duration_s:.2f} s vs narration {narration.duration_s:.2f} s")
+            problems.append(
+                f"{v.format}: {info.duration_s:.2f} s vs narration {narration.duration_s:.2f} s"
+            )
     yield AssetCheckResult(
         check_name="video_streams",
         passed=not problems and bool(videos),
@@ -206,5 +270,9 @@ def video(
     yield AssetCheckResult(
         check_name="loudness",
         passed=abs(lufs - LOUDNESS_TARGET) <= LOUDNESS_TOLERANCE,
-        metadata={"integrated_lufs": round(lufs, 2), "target": LOUDNESS_TARGET, "tolerance": LOUDNESS_TOLERANCE},
+        metadata={
+            "integrated_lufs": round(lufs, 2),
+            "target": LOUDNESS_TARGET,
+            "tolerance": LOUDNESS_TOLERANCE,
+        },
     )

@@ -1,6 +1,5 @@
 """The narration script: scenes with text to speak and what to show."""
 
-
 from dagster import AssetExecutionContext, MetadataValue, Output, asset
 
 from repo2video_dagster.assets.common import TRANSIENT_RETRY, markdown_table, user_errors
@@ -44,7 +43,13 @@ def video_script(
     with user_errors():
         script = write_script(repo_profile, script_writer)
     rows = [
-        {"#": i + 1, "scene": s.id, "visual": s.visual.kind, "words": len(s.narration.split()), "narration": s.narration}
+        {
+            "#": i + 1,
+            "scene": s.id,
+            "visual": s.visual.kind,
+            "words": len(s.narration.split()),
+            "narration": s.narration,
+        }
         for i, s in enumerate(script.scenes)
     ]
     return Output(

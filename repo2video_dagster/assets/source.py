@@ -19,8 +19,8 @@ from repo2video_dagster.assets.common import (
     path_value,
     user_errors,
 )
-from repo2video_dagster.lib.gitsource import clone_snapshot, parse_target
 from repo2video_dagster.lib.github_api import GitHubApiError, GitHubClient, enrich_profile
+from repo2video_dagster.lib.gitsource import clone_snapshot, parse_target
 from repo2video_dagster.lib.models import RepoProfile, RepoSnapshot
 from repo2video_dagster.lib.profile import build_profile, languages_frame
 from repo2video_dagster.lib.registry import SourceRegistry

@@ -1,6 +1,5 @@
 """Stages that make and time the voice: narration audio and captions."""
 
-
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +13,12 @@ from dagster import (
     asset,
 )
 
-from repo2video_dagster.assets.common import TRANSIENT_RETRY, markdown_table, path_value, user_errors
+from repo2video_dagster.assets.common import (
+    TRANSIENT_RETRY,
+    markdown_table,
+    path_value,
+    user_errors,
+)
 from repo2video_dagster.lib.align import align_words, word_error_rate
 from repo2video_dagster.lib.asr import make_asr
 from repo2video_dagster.lib.memo import fingerprint, memoized
@@ -90,8 +94,16 @@ def narration(
         "Writes SRT, VTT and a words JSON."
     ),
     check_specs=[
-        AssetCheckSpec("caption_alignment", asset="captions", description=f"≥ {MIN_CAPTION_COVERAGE:.0%} of script words timed from recognised words"),
-        AssetCheckSpec("recognition_wer", asset="captions", description=f"raw recognition WER against the script ≤ {MAX_RECOGNITION_WER:.0%}"),
+        AssetCheckSpec(
+            "caption_alignment",
+            asset="captions",
+            description=f"≥ {MIN_CAPTION_COVERAGE:.0%} of script words timed from recognised words",
+        ),
+        AssetCheckSpec(
+            "recognition_wer",
+            asset="captions",
+            description=f"raw recognition WER against the script ≤ {MAX_RECOGNITION_WER:.0%}",
+        ),
     ],
 )
 def captions(
@@ -113,25 +125,44 @@ def captions(
     )
 
     def compute() -> Captions:
-        asr = make_asr(speech.asr_engine, model=speech.asr_model, device=speech.asr_device, cache_dir=storage.layout.cache / "models")
+        asr = make_asr(
+            speech.asr_engine,
+            model=speech.asr_model,
+            device=speech.asr_device,
+            cache_dir=storage.layout.cache / "models",
+        )
         context.log.info(f"recognising speech with {asr.name} {asr.model} on {asr.device}")
         recognized = asr.transcribe_words(Path(narration.track_path), language="en")
         timed, coverage = align_words(script_words, recognized, spans)
         wer = word_error_rate([w for w, _ in script_words], [r.text for r in recognized])
         cues = group_cues(timed, track_end=narration.duration_s)
         out_dir.mkdir(parents=True, exist_ok=True)
-        srt, vtt, words_json = out_dir / "captions.srt", out_dir / "captions.vtt", out_dir / "words.json"
+        srt, vtt, words_json = (
+            out_dir / "captions.srt",
+            out_dir / "captions.vtt",
+            out_dir / "words.json",
+        )
         write_srt(cues, srt)
         write_vtt(cues, vtt)
         write_words_json(timed, words_json)
         return Captions(
-            words=timed, srt_path=str(srt), vtt_path=str(vtt), words_json_path=str(words_json),
-            wer=wer, coverage=coverage, engine=asr.name, model=asr.model, device=asr.device,
+            words=timed,
+            srt_path=str(srt),
+            vtt_path=str(vtt),
+            words_json_path=str(words_json),
+            wer=wer,
+            coverage=coverage,
+            engine=asr.name,
+            model=asr.model,
+            device=asr.device,
         )
 
     with user_errors():
         result, reused = memoized(
-            out_dir, "captions", key, compute,
+            out_dir,
+            "captions",
+            key,
+            compute,
             files=lambda c: [c.srt_path, c.vtt_path, c.words_json_path],
             reuse=storage.reuse,
         )
@@ -159,5 +190,9 @@ def captions(
         check_name="recognition_wer",
         passed=result.wer <= MAX_RECOGNITION_WER,
         severity=AssetCheckSeverity.WARN,
-        metadata={"wer": round(result.wer, 4), "threshold": MAX_RECOGNITION_WER, "model": result.model},
+        metadata={
+            "wer": round(result.wer, 4),
+            "threshold": MAX_RECOGNITION_WER,
+            "model": result.model,
+        },
     )

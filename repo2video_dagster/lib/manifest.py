@@ -37,7 +37,11 @@ def read_manifest(out_dir: Path) -> dict[str, Any] | None:
 def manifest_files(data: dict[str, Any]) -> list[str]:
     """Every output path a manifest names (videos, captions, thumbnail, post)."""
     files = [v["path"] for v in data.get("videos", [])]
-    files += [data[k] for k in ("thumbnail", "srt", "vtt", "words_json", "post_markdown", "post_html") if data.get(k)]
+    files += [
+        data[k]
+        for k in ("thumbnail", "srt", "vtt", "words_json", "post_markdown", "post_html")
+        if data.get(k)
+    ]
     return files
 
 

@@ -1,0 +1,201 @@
+"""End to end: a real git repo, the real asset graph, a real temp instance, real engines.
+
+One render is shared by the tests of this module (it is the slow part); each test
+checks one property of its outputs with ffprobe / ffmpeg / parsing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from dagster import AssetKey, DagsterInstance, instance_for_test
+
+from repo2video_dagster.definitions import build_definitions
+from repo2video_dagster.lib.gitsource import SourcePolicy, parse_target
+from repo2video_dagster.lib.manifest import read_manifest
+from repo2video_dagster.lib.media import integrated_loudness, video_info
+from repo2video_dagster.lib.registry import SourceRegistry
+from repo2video_dagster.lib.textnorm import words_of
+from repo2video_dagster.partitions import RENDER_JOB_NAME, REPOSITORIES_PARTITIONS_NAME
+from repo2video_dagster.resources import default_resources, with_overrides
+from repo2video_tests.repo_factory import head_sha, make_python_sample
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class Rendered:
+    instance: DagsterInstance
+    defs: object
+    key: str
+    commit: str
+    data_dir: Path
+    result: object
+    resources: dict
+
+    def output(self, asset: str):
+        return self.result.output_for_node(asset)
+
+
+def resources_for(data_dir: Path) -> dict:
+    resources = default_resources()
+    resources["storage"] = with_overrides(resources["storage"], data_dir=str(data_dir))
+    resources["source"] = with_overrides(resources["source"], allow_local=True, check_dns=False)
+    return resources
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory) -> Rendered:
+    root = tmp_path_factory.mktemp("e2e")
+    repo = make_python_sample(root / "tally")
+    data_dir = root / "var"
+    source = parse_target(str(repo), SourcePolicy(allow_local=True, resolve_dns=False))
+    SourceRegistry(data_dir).put(source.key, source.url)
+    resources = resources_for(data_dir)
+    defs = build_definitions(resources=resources)
+    with instance_for_test() as instance:
+        instance.add_dynamic_partitions(REPOSITORIES_PARTITIONS_NAME, [source.key])
+        job = defs.resolve_job_def(RENDER_JOB_NAME)
+        result = job.execute_in_process(
+            instance=instance, partition_key=source.key, raise_on_error=False
+        )
+        assert result.success, [e.message for e in result.all_events if e.is_failure]
+        yield Rendered(instance, defs, source.key, head_sha(repo), data_dir, result, resources)
+
+
+def test_every_asset_materialized_for_the_partition(rendered: Rendered) -> None:
+    for asset in [
+        "repo_snapshot",
+        "repo_profile",
+        "video_script",
+        "narration",
+        "captions",
+        "visuals",
+        "video",
+        "blog_post",
+    ]:
+        record = rendered.instance.get_latest_materialization_event(AssetKey(asset))
+        assert record is not None, asset
+        assert record.dagster_event.partition == rendered.key
+    snapshot = rendered.output("repo_snapshot")
+    assert snapshot.commit == rendered.commit
+
+
+def test_asset_checks_passed(rendered: Rendered) -> None:
+    evaluations = {e.check_name: e for e in rendered.result.get_asset_check_evaluations()}
+    assert set(evaluations) >= {"video_streams", "loudness", "caption_alignment", "recognition_wer"}
+    failed = {name: e.metadata for name, e in evaluations.items() if not e.passed}
+    assert not failed
+
+
+def test_videos_have_the_right_streams_and_duration(rendered: Rendered) -> None:
+    narration = rendered.output("narration")
+    video = rendered.output("video")
+    sizes = {"reel": (1080, 1920), "landscape": (1920, 1080)}
+    assert {v.format for v in video.videos} == set(sizes)
+    for v in video.videos:
+        info = video_info(Path(v.path))
+        assert (info.width, info.height) == sizes[v.format]
+        assert (info.vcodec, info.acodec, info.pix_fmt) == ("h264", "aac", "yuv420p")
+        assert abs(info.fps - 30) < 0.01
+        assert abs(info.duration_s - narration.duration_s) < 0.25
+        assert 20 < info.duration_s < 90
+        assert info.size_bytes > 100_000
+
+
+def test_loudness_in_range(rendered: Rendered) -> None:
+    for v in rendered.output("video").videos:
+        assert -15.5 <= integrated_loudness(Path(v.path)) <= -12.5
+
+
+SRT_TIME = re.compile(r"(\d\d):(\d\d):(\d\d),(\d\d\d) --> (\d\d):(\d\d):(\d\d),(\d\d\d)")
+
+
+def _seconds(h: str, m: str, s: str, ms: str) -> float:
+    return int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000
+
+
+def test_srt_cues_are_monotonic_and_inside_the_audio(rendered: Rendered) -> None:
+    captions = rendered.output("captions")
+    duration = rendered.output("narration").duration_s
+    text = Path(captions.srt_path).read_text(encoding="utf-8")
+    times = [
+        (_seconds(*m.groups()[:4]), _seconds(*m.groups()[4:])) for m in SRT_TIME.finditer(text)
+    ]
+    assert len(times) >= 10
+    previous_end = 0.0
+    for start, end in times:
+        assert start < end <= duration + 0.01
+        assert start >= previous_end - 1e-6
+        previous_end = end
+    assert Path(captions.vtt_path).read_text(encoding="utf-8").startswith("WEBVTT")
+
+
+def test_caption_words_are_exactly_the_script_words(rendered: Rendered) -> None:
+    script = rendered.output("video_script")
+    captions = rendered.output("captions")
+    expected = [w for scene in script.scenes for w in words_of(scene.narration)]
+    words = json.loads(Path(captions.words_json_path).read_text(encoding="utf-8"))
+    shown = [w["text"] for w in (words["words"] if isinstance(words, dict) else words)]
+    assert shown == expected
+    assert captions.coverage >= 0.98
+    assert captions.wer <= 0.15
+
+
+def test_script_and_slides_come_from_the_repository(rendered: Rendered) -> None:
+    script = rendered.output("video_script")
+    assert 6 <= len(script.scenes) <= 9
+    narration_text = " ".join(s.narration for s in script.scenes).lower()
+    assert "tally" in narration_text
+    kinds = {s.visual.kind for s in script.scenes}
+    assert {"title", "command", "tree", "outro"} <= kinds
+    code = [s.visual.data.get("code", "") for s in script.scenes if s.visual.kind == "code"]
+    repo_text = (Path(rendered.output("repo_snapshot").checkout_dir) / "README.md").read_text()
+    assert code and any(
+        line.strip() and line.strip() in repo_text or "def " in line
+        for line in code[0].splitlines()
+    )
+
+
+def test_blog_site_and_manifest(rendered: Rendered) -> None:
+    post = rendered.output("blog_post")
+    markdown = Path(post.markdown_path).read_text(encoding="utf-8")
+    assert markdown.startswith("---")
+    assert "commit:" in markdown
+    html = Path(post.html_path).read_text(encoding="utf-8")
+    assert "<video" in html and ".vtt" in html
+    index = Path(post.index_path).read_text(encoding="utf-8")
+    assert rendered.key in index or "tally" in index
+    manifest = read_manifest(rendered.data_dir / "output" / rendered.key)
+    assert manifest["commit"] == rendered.commit
+    assert all(Path(v["path"]).exists() for v in manifest["videos"])
+
+
+def test_catalog_lists_the_render(rendered: Rendered) -> None:
+    import pandas as pd
+
+    job = rendered.defs.resolve_implicit_global_asset_job_def()
+    result = job.execute_in_process(
+        instance=rendered.instance, asset_selection=[AssetKey("catalog")]
+    )
+    assert result.success
+    frame = pd.read_parquet(rendered.data_dir / "catalog" / "catalog.parquet")
+    assert list(frame["key"]) == [rendered.key]
+    assert frame.loc[0, "duration_s"] > 20
+
+
+def test_unchanged_rerun_reuses_every_expensive_stage(rendered: Rendered) -> None:
+    job = rendered.defs.resolve_job_def(RENDER_JOB_NAME)
+    result = job.execute_in_process(instance=rendered.instance, partition_key=rendered.key)
+    assert result.success
+    metadata = {
+        asset: result.asset_materializations_for_node(asset)[0].metadata
+        for asset in ("captions", "visuals", "video")
+    }
+    assert metadata["captions"]["reused"].value is True
+    assert metadata["visuals"]["drawn"].value == 0
+    assert sorted(metadata["video"]["reused"].value) == ["landscape", "reel"]
