@@ -41,7 +41,21 @@ class SourceResource(ConfigurableResource):
     clone_timeout_s: float = 180.0
     history_depth: int = 1000
     require_readme: bool = True
-    check_dns: bool = True
+    resolve_dns: bool = True
+
+    @classmethod
+    def from_policy(cls, policy: SourcePolicy) -> SourceResource:
+        return cls(
+            allowed_hosts=list(policy.allowed_hosts),
+            allow_local=policy.allow_local,
+            allow_ssh=policy.allow_ssh,
+            max_repo_mb=policy.max_repo_bytes / (1024 * 1024),
+            max_files=policy.max_files,
+            clone_timeout_s=policy.clone_timeout_s,
+            history_depth=policy.history_depth,
+            require_readme=policy.require_readme,
+            resolve_dns=policy.resolve_dns,
+        )
 
     def policy(self) -> SourcePolicy:
         return SourcePolicy(
@@ -53,7 +67,7 @@ class SourceResource(ConfigurableResource):
             clone_timeout_s=self.clone_timeout_s,
             history_depth=self.history_depth,
             require_readme=self.require_readme,
-            resolve_dns=self.check_dns,
+            resolve_dns=self.resolve_dns,
         )
 
 
@@ -109,17 +123,7 @@ def default_resources() -> dict[str, ConfigurableResource]:
     render = env.RenderSettings.from_env()
     return {
         "storage": StorageResource(data_dir=str(env.default_data_dir())),
-        "source": SourceResource(
-            allowed_hosts=env.env_list("ALLOWED_HOSTS", ["github.com"]),
-            allow_local=env.env_bool("ALLOW_LOCAL", False),
-            allow_ssh=env.env_bool("ALLOW_SSH", False),
-            max_repo_mb=env.env_float("MAX_REPO_MB", 500.0),
-            max_files=int(env.env_float("MAX_FILES", 50_000)),
-            clone_timeout_s=env.env_float("CLONE_TIMEOUT_S", 180.0),
-            history_depth=int(env.env_float("HISTORY_DEPTH", 1000)),
-            require_readme=env.env_bool("REQUIRE_README", True),
-            check_dns=env.env_bool("CHECK_DNS", True),
-        ),
+        "source": SourceResource.from_policy(SourcePolicy.from_env()),
         "github": GitHubApiResource(
             base_url=env.env_str("GITHUB_API_URL", "https://api.github.com"),
             enabled=env.env_bool("GITHUB_ENRICH", False),

@@ -94,6 +94,32 @@ def test_missed_words_are_interpolated_inside_their_scene() -> None:
     assert here.end - speaks.start < 1.5  # an estimate, not the whole rest of the scene
 
 
+def test_short_misheard_stretch_between_anchors_takes_audio_timing() -> None:
+    """Real case: piper's "and prints a tidy" came back as "in parentzitiety"."""
+    script = _script(("s", "lines and characters and prints a tidy report here."))
+    heard = _recognised("lines and characters in parentzitiety report here.", start=0.3, step=0.3)
+    spans = [("s", 0.3, 3.0)]
+    words, coverage = align_words(script, heard, spans)
+    _assert_valid(words, spans)
+    assert coverage == 1.0
+    texts = [w.text for w in words]
+    prints, report = words[texts.index("prints")], words[texts.index("report")]
+    assert heard[3].start <= prints.start < report.start  # inside the misheard stretch
+
+
+def test_long_garbage_or_silence_is_not_counted_as_aligned() -> None:
+    script = _script(("s", "one two three four five six seven eight nine ten end."))
+    # eight script words heard as one short noise: not credible timing
+    heard = (
+        _recognised("one", start=0.3)
+        + _recognised("zzz", start=0.8, step=0.1)
+        + _recognised("end.", start=3.5)
+    )
+    words, coverage = align_words(script, heard, [("s", 0.3, 4.0)])
+    assert coverage < 0.5
+    assert not any(w.aligned for w in words[1:10])
+
+
 def test_match_in_the_wrong_scene_is_not_trusted() -> None:
     script = _script(("one", "Hello."), ("two", "Goodbye now."))
     spans = [("one", 0.0, 1.0), ("two", 1.0, 3.0)]

@@ -44,7 +44,7 @@ class Rendered:
 def resources_for(data_dir: Path) -> dict:
     resources = default_resources()
     resources["storage"] = with_overrides(resources["storage"], data_dir=str(data_dir))
-    resources["source"] = with_overrides(resources["source"], allow_local=True, check_dns=False)
+    resources["source"] = with_overrides(resources["source"], allow_local=True, resolve_dns=False)
     return resources
 
 

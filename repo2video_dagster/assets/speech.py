@@ -31,7 +31,7 @@ from repo2video_dagster.partitions import repositories_partitions
 from repo2video_dagster.resources import SpeechResource, StorageResource
 
 NARRATION_CODE_VERSION = "1"
-CAPTIONS_CODE_VERSION = "2"
+CAPTIONS_CODE_VERSION = "3"
 MIN_CAPTION_COVERAGE = 0.98
 MAX_RECOGNITION_WER = 0.15
 

@@ -29,6 +29,8 @@ SCENE_TOLERANCE_S = 0.5
 """How far outside its scene a recognised word may lie and still be matched to it."""
 FUZZY_BLOCK_RATIO = 0.6
 """Unequal replace blocks this similar (character level) count as recognised."""
+MAX_MISHEARD_TOKENS = 6
+"""Longest misheard stretch (script tokens) whose timing is still taken from the audio."""
 
 
 @dataclass
@@ -170,8 +172,26 @@ def _match_tokens(
             difflib.SequenceMatcher(None, s_join, r_join, autojunk=False).ratio()
             >= FUZZY_BLOCK_RATIO
         )
-        slots[i0 + 1 : i1] = _char_map(s_block, r_block, similar)
+        slots[i0 + 1 : i1] = _char_map(
+            s_block, r_block, similar or _heard_in_place(s_block, r_block)
+        )
     return slots
+
+
+def _heard_in_place(s_block: list[str], r_block: list[_Token]) -> bool:
+    """A short misheard stretch between two anchors still gives real timing.
+
+    "and prints a tidy" heard as "in parentzitiety": the words differ, but the
+    recogniser heard speech exactly between the neighbouring anchors, for about as
+    long as those words take to say, so their times come from the audio (mapped by
+    character position) rather than from a guess. Long stretches, or ones whose
+    heard duration is far from the expected speaking time, stay unaligned.
+    """
+    if len(s_block) > MAX_MISHEARD_TOKENS:
+        return False
+    heard = r_block[-1].end - r_block[0].start
+    expected = _estimate(s_block)
+    return expected * 0.4 <= heard <= expected * 2.5
 
 
 def _estimate(words: list[str]) -> float:

@@ -320,10 +320,15 @@ class TemplateWriter:
             draft.say(
                 "The README gives no install steps, so start by cloning the repository.",
             )
-        if profile.entry_points:
-            points = [speak_phrase(f"`{p}`") for p in profile.entry_points[:2]]
-            verb = "is" if len(points) == 1 else "are"
-            draft.say(f"After that, the entry point {verb} {_join(points)}.", priority=1)
+        # Spoken entry points: plain command names read well ("tally"); invocations
+        # with flags ("python -m tally") do not, and stay on screen only.
+        commands = [p for p in profile.entry_points if re.fullmatch(r"[\w.-]+", p.strip())]
+        if commands:
+            points = [speak_phrase(f"`{p}`") for p in commands[:2]]
+            if len(points) == 1:
+                draft.say(f"After that, you run it as {points[0]}.", priority=1)
+            else:
+                draft.say(f"After that, the commands are {_join(points)}.", priority=1)
         return draft
 
     def _usage(self, profile: RepoProfile) -> _Draft | None:

@@ -1,0 +1,211 @@
+"""The whole service as real processes: a signed star event ends in a SUCCESS run.
+
+``repo2video webhook serve`` and ``dagster-daemon run`` (with the project's own
+workspace.yaml and dagster.yaml) run as subprocesses on a temp DAGSTER_HOME. The
+test signs GitHub's real ``star.created`` payload, pointed at a local test
+repository, posts it over HTTP, and follows ``GET /jobs/<delivery_id>`` until the
+run succeeds with the video's path in its result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from repo2video_dagster.lib.media import video_info
+from repo2video_dagster.lib.webhooks import compute_signature
+from repo2video_tests.repo_factory import make_repo
+from repo2video_tests.test_cli import TINY_CODE, TINY_README
+
+pytestmark = pytest.mark.slow
+
+PROJECT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures" / "github"
+SECRET = "service-e2e-secret"
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def process(
+    args: list[str], env: dict[str, str], log: Path, cwd: Path
+) -> Iterator[subprocess.Popen]:
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            args, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            yield proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+
+
+def request(
+    port: int, method: str, path: str, body: bytes | None = None, headers: dict | None = None
+) -> tuple[int, dict]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        resp = conn.getresponse()
+        return resp.status, json.loads(resp.read() or b"{}")
+    finally:
+        conn.close()
+
+
+def wait_until(predicate, timeout: float, what: str, logs: list[Path]):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.5)
+    tails = "\n".join(
+        f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in logs if p.exists()
+    )
+    raise AssertionError(f"timed out waiting for {what}\n{tails}")
+
+
+def test_signed_star_event_ends_in_a_successful_render(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path / "wordle-solver",
+        {"README.md": TINY_README, "wordle_solver/__init__.py": TINY_CODE},
+    )
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(PROJECT / "dagster.yaml", home / "dagster.yaml")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REPO2VIDEO_")}
+    env.update(
+        DAGSTER_HOME=str(home),
+        REPO2VIDEO_DATA_DIR=str(tmp_path / "var"),
+        REPO2VIDEO_ALLOW_LOCAL="1",
+        REPO2VIDEO_FORMATS="reel",
+        REPO2VIDEO_WEBHOOK_SECRET=SECRET,
+        PYTHONUNBUFFERED="1",
+    )
+    port = free_port()
+    receiver_log, daemon_log = tmp_path / "receiver.log", tmp_path / "daemon.log"
+    logs = [receiver_log, daemon_log]
+
+    payload = json.loads((FIXTURES / "star.created.payload.json").read_text())
+    payload["repository"]["html_url"] = repo.as_uri()
+    payload["repository"]["clone_url"] = repo.as_uri()
+    body = json.dumps(payload).encode()
+    delivery = str(uuid.uuid4())
+
+    with (
+        process(
+            [str(BIN / "repo2video"), "webhook", "serve", "--port", str(port)],
+            env,
+            receiver_log,
+            PROJECT,
+        ),
+        process(
+            [str(BIN / "dagster-daemon"), "run", "-w", str(PROJECT / "workspace.yaml")],
+            env,
+            daemon_log,
+            PROJECT,
+        ),
+    ):
+        wait_until(lambda: _health_answers(port), 60, "the receiver to listen", logs)
+        sent = time.monotonic()
+        status, answer = request(
+            port,
+            "POST",
+            "/webhook",
+            body,
+            {
+                "Content-Type": "application/json",
+                "X-GitHub-Event": "star",
+                "X-GitHub-Delivery": delivery,
+                "X-Hub-Signature-256": compute_signature(SECRET, body),
+            },
+        )
+        assert status == 202, answer
+        assert answer["delivery_id"] == delivery
+        assert answer["status_url"].endswith(f"/jobs/{delivery}")
+
+        def job(state: set[str]):
+            code, data = request(port, "GET", f"/jobs/{delivery}")
+            return data if code == 200 and data.get("status") in state else None
+
+        started = wait_until(
+            lambda: job({"started", "success", "failure"}), 180, "the run to start", logs
+        )
+        start_latency = time.monotonic() - sent
+        done = wait_until(
+            lambda: job({"success", "failure", "canceled"}), 600, "the run to finish", logs
+        )
+        success_latency = time.monotonic() - sent
+        assert done["status"] == "success", done
+        assert done["run_id"] == started["run_id"]
+        reel = _find_path(done, "reel_path")
+        assert reel and Path(reel).exists(), done
+        info = video_info(Path(reel))
+        assert (info.width, info.height, info.vcodec) == (1080, 1920, "h264")
+
+        # A redelivery of the same delivery id is refused at the door: no second run.
+        status, answer = request(
+            port,
+            "POST",
+            "/webhook",
+            body,
+            {
+                "Content-Type": "application/json",
+                "X-GitHub-Event": "star",
+                "X-GitHub-Delivery": delivery,
+                "X-Hub-Signature-256": compute_signature(SECRET, body),
+            },
+        )
+        assert status == 200 and "duplicate" in json.dumps(answer)
+        code, listing = request(port, "GET", "/jobs?status=success")
+        assert code == 200
+        assert [j["run_id"] for j in listing["jobs"]] == [done["run_id"]]
+
+    print(
+        f"\ndelivery -> run started: {start_latency:.1f} s; delivery -> run success: {success_latency:.1f} s"
+    )
+
+
+def _health_answers(port: int) -> bool:
+    try:
+        code, _ = request(port, "GET", "/health")
+    except OSError:
+        return False
+    return code in (200, 503)
+
+
+def _find_path(job: dict, name: str) -> str | None:
+    """The metadata value ``name`` anywhere in the job's result."""
+    stack = [job]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if key == name and isinstance(value, str):
+                    return value
+                stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None
