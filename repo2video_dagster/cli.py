@@ -278,6 +278,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     manifest = read_manifest(layout.output(source.key)) or {}
     out = _outputs_from_manifest(manifest, cached=False)
     out["wall_seconds"] = round(time.monotonic() - started, 2)
+    out["run_id"] = result.run_id
     if args.out:
         out = _copy_outputs(out, Path(args.out).expanduser())
     _print_outputs(out, args.json)

@@ -40,6 +40,7 @@ def _allowed_numbers(p: RepoProfile) -> set[str]:
         len(p.install_commands),
     ]
     values += [lang.lines for lang in p.languages]
+    values += [sum(lang.files for lang in p.languages)]
     values += [p.stars or 0, p.forks or 0]
     for snippet in (p.usage, p.code_sample):
         if snippet:

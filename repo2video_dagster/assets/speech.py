@@ -77,6 +77,8 @@ def narration(
             "peak_dbfs": round(result.peak_dbfs, 2),
             "engine": result.engine,
             "voice": result.voice,
+            "synthesized": result.synthesized,
+            "reused_from_cache": len(result.scenes) - result.synthesized,
             "scene_durations": MetadataValue.md(markdown_table(rows)),
             "track": path_value(result.track_path),
         },

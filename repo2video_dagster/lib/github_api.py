@@ -65,10 +65,10 @@ class GitHubClient:
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> GitHubClient:
-        """``GITHUB_TOKEN`` (optional, raises the rate limit) and ``REPO2VIDEO_GITHUB_API``."""
+        """``GITHUB_TOKEN`` (optional, raises the rate limit) and ``REPO2VIDEO_GITHUB_API_URL``."""
         env = dict(os.environ if env is None else env)
         return cls(
-            base_url=env.get("REPO2VIDEO_GITHUB_API") or DEFAULT_API,
+            base_url=env.get("REPO2VIDEO_GITHUB_API_URL") or DEFAULT_API,
             token=env.get("GITHUB_TOKEN") or env.get("GH_TOKEN") or None,
             timeout_s=float(env.get("REPO2VIDEO_GITHUB_TIMEOUT_S") or 10.0),
         )

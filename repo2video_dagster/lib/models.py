@@ -214,6 +214,8 @@ class Narration:
     peak_dbfs: float
     engine: str
     voice: str
+    synthesized: int = 0
+    """Scenes synthesized in this run (the rest came from the per-scene cache)."""
 
 
 @dataclass

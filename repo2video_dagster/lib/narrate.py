@@ -103,8 +103,10 @@ def narrate(
     rate = tts.sample_rate
     pieces: list[np.ndarray] = [silence(lead_in_s, rate)]
     starts: list[int] = []
+    synthesized = 0
     for i, scene in enumerate(scenes):
         speech, hit = _scene_audio(scene, tts, cache_dir)
+        synthesized += not hit
         if len(speech) == 0:
             speech = silence(EMPTY_SCENE_S, rate)
         if i:
@@ -135,6 +137,7 @@ def narrate(
         peak_dbfs=round(float(peak), 2),
         engine=tts.name,
         voice=tts.voice,
+        synthesized=synthesized,
     )
 
 

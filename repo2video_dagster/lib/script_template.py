@@ -284,7 +284,9 @@ class TemplateWriter:
             draft.say("There is no README, so everything here comes from the files themselves.")
         else:
             draft.say("The README is brief, so the files tell most of the story.", priority=1)
-        size = _count(profile.total_files, "file", approx=False)
+        # Count what the sentence talks about: source files, not README/LICENSE/configs.
+        code_files = sum(lang.files for lang in profile.languages) or profile.total_files
+        size = _count(code_files, "file", approx=False)
         if profile.total_lines:
             size += f" and {_count(profile.total_lines, 'line')} of code"
         if profile.languages:

@@ -18,7 +18,7 @@ SECRET_FILE_ENV = "REPO2VIDEO_WEBHOOK_SECRET_FILE"
 ALLOW_PRIVATE_ENV = "REPO2VIDEO_WEBHOOK_ALLOW_PRIVATE"
 
 _INSECURE_BANNER = (
-    "WARNING: webhook signature checks are OFF (--insecure). Anyone who can reach this port "
+    "WARNING: webhook signature checks are OFF (--insecure-dev). Anyone who can reach this port "
     "can start renders. Use this only on a local machine for development."
 )
 
@@ -54,7 +54,7 @@ def require_secret(*, insecure: bool, env: Mapping[str, str] | None = None) -> b
     if secret is None and not insecure:
         raise UserError(
             f"No webhook secret: set {SECRET_ENV} or {SECRET_FILE_ENV}",
-            hint="Use the secret configured on the GitHub webhook (or --insecure for local development only)",
+            hint="Use the secret configured on the GitHub webhook (or --insecure-dev for local development only)",
         )
     if secret is None:
         log.warning(_INSECURE_BANNER)
@@ -96,7 +96,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="GitHub webhook receiver")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--insecure", action="store_true", help="allow running without a secret")
+    parser.add_argument(
+        "--insecure-dev",
+        dest="insecure",
+        action="store_true",
+        help="allow running without a secret",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:

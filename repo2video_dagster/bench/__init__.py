@@ -1,0 +1,1 @@
+"""``make bench``: reproducible timings of the whole product on a fixed sample repository."""
