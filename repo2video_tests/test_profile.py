@@ -62,7 +62,8 @@ def check_fits(snippet_code: str, lines: int) -> None:
 
 def test_python_sample_profile(tmp_path: Path) -> None:
     profile = build_profile(cloned(make_python_sample(tmp_path / "tally"), tmp_path))
-    assert profile.name == "tally" and profile.full_name == "tally"
+    # local checkout: the README title names it, not the directory
+    assert profile.name == "Tally" and profile.full_name == "Tally"
     assert profile.description.startswith("Tally counts words, lines and characters")
     assert "http" not in profile.description and "[" not in profile.description
     assert "**" not in profile.description and len(profile.description) <= 300
@@ -127,7 +128,7 @@ def test_languages_frame_and_summary(tmp_path: Path) -> None:
     assert frame["language"].tolist() == ["Python", "Shell"]
     assert frame["share"].tolist() == [75.0, 25.0]
     md = profile_summary_markdown(profile)
-    assert md.startswith("### mixed") and "Python 75%" in md and "| License | not found |" in md
+    assert md.startswith("### Mixed") and "Python 75%" in md and "| License | not found |" in md
 
 
 def test_js_sample(tmp_path: Path) -> None:
@@ -489,3 +490,16 @@ def test_profile_records_are_plain_dataclasses(tmp_path: Path) -> None:
     assert isinstance(profile, RepoProfile)
     data = to_jsonable(profile)
     assert data["history"]["contributors"][0] == {"name": "Ada Lovelace", "commits": 3}
+
+
+def test_local_checkout_named_by_manifest_when_readme_title_is_a_sentence(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path / "repo",
+        {
+            "README.md": "# Helpers to pass data to untrusted environments.\n\nSigned tokens.\n",
+            "pyproject.toml": '[project]\nname = "itsdangerous"\n',
+            "src/itsdangerous/__init__.py": "def sign(x):\n    return x\n",
+        },
+    )
+    profile = build_profile(cloned(repo, tmp_path))
+    assert profile.name == "itsdangerous" and profile.full_name == "itsdangerous"

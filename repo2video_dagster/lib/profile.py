@@ -339,12 +339,12 @@ def build_profile(
         for f in scan.files
         if f.text and not _README_RE.match(f.name) and not _LICENSE_RE.match(f.name)
     ]
-    if not meaningful:
+    blocks = _md_blocks(readme_text or "")
+    if not meaningful and not _readme_only(scan, blocks):
         raise EmptyRepositoryError(
             f"{snapshot.source.display_name} has no text files to describe (only binary files)",
             hint="Pick a repository with source code or documentation",
         )
-    blocks = _md_blocks(readme_text or "")
     manifests = _Manifests(scan, max_file_bytes)
     languages = _languages(scan.files)
     primary = languages[0].name if languages else None
@@ -352,9 +352,13 @@ def build_profile(
     source = snapshot.source
     history = _history(root, snapshot, scan.notes)
     usage = _usage(blocks, scan, primary, max_file_bytes)
+    # A local checkout's directory name is often meaningless ("repo", "src", a clone
+    # path): the manifest's project name is what people call it. Remote repositories
+    # keep their owner/name, which is how people find them.
+    name = (_title_name(blocks) or manifests.project_name if source.kind == "local" else None) or source.name
     profile = RepoProfile(
-        name=source.name,
-        full_name=source.display_name,
+        name=name,
+        full_name=name if source.kind == "local" else source.display_name,
         description=description,
         readme_path=_display(readme_rel) if readme_rel else None,
         readme_excerpt=_excerpt(blocks),
@@ -376,6 +380,26 @@ def build_profile(
     )
     profile.notes = _dedupe(scan.notes + manifests.notes)
     return profile
+
+
+def _title_name(blocks: list[_Block]) -> str | None:
+    """The README's top heading when it reads as a name ("# mdtoc"), not a sentence."""
+    for block in blocks:
+        if block.kind == "heading" and block.level == 1:
+            title = _plain(block.text).strip()
+            if title and len(title) <= 40 and len(title.split()) <= 3 and not title.endswith((".", "!", "?")):
+                return title
+            return None
+    return None
+
+
+def _readme_only(scan: _Scan, blocks: list[_Block]) -> bool:
+    """A repository of a README (and maybe a licence) alone is described from its README.
+
+    Only when every file is text and the README has prose: a README next to binaries
+    only is a data dump, not a project the video can explain.
+    """
+    return bool(_description(blocks)) and all(f.text for f in scan.files)
 
 
 def languages_frame(profile: RepoProfile) -> pandas.DataFrame:
@@ -792,13 +816,16 @@ def _classify_para(para: list[str]) -> list[_Block]:
     return [_Block("para", joined)]
 
 
-_IMG_RE = re.compile(r"!\[[^\]]*\]\([^)]*\)|!\[[^\]]*\]\[[^\]]*\]")
-_LINK_RE = re.compile(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\[[^\]]*\]")
+_URL_PART = r"\((?:[^()]|\([^()]*\))*\)"  # (url), allowing one level of (parentheses) inside
+_IMG_RE = re.compile(r"!\[[^\]]*\]" + _URL_PART + r"|!\[[^\]]*\]\[[^\]]*\]")
+_LINK_RE = re.compile(r"\[([^\]]*)\]" + _URL_PART + r"|\[([^\]]*)\]\[[^\]]*\]")
 
 
 def _plain(text: str) -> str:
     """Markdown/HTML/reST inline markup -> plain text, on one line."""
     text = re.sub(r"<!--.*?-->", " ", text, flags=re.S)
+    # script and style bodies are code, not prose to speak
+    text = re.sub(r"<(script|style)\b[^>]*>.*?</\1\s*>", " ", text, flags=re.I | re.S)
     text = re.sub(r"<img\b[^>]*>", " ", text, flags=re.I)
     text = _IMG_RE.sub(" ", text)
     for _ in range(2):  # links whose text was an image become empty
@@ -1120,6 +1147,8 @@ class _Manifests:
         self.homepage: str | None = None
         self.license: str | None = None
         self.data: dict[str, Any] = {}
+        self.project_name: str | None = None
+        """The name the top-level manifest gives the project (pyproject, package.json, Cargo)."""
         self._entry: list[str] = []
         self._guess: list[str] = []
         files = [
@@ -1165,6 +1194,7 @@ class _Manifests:
         deps += [name for name in poetry_deps if name.lower() != "python"]
         if top:
             name = project.get("name") or poetry.get("name")
+            self._set_project_name(name)
             scripts = {**(poetry.get("scripts", {}) or {}), **(project.get("scripts", {}) or {})}
             self._entry += list(scripts)
             if name:
@@ -1229,6 +1259,7 @@ class _Manifests:
         )
         if len(f.parts) == 1:
             name = data.get("name")
+            self._set_project_name(name)
             binary = data.get("bin")
             if isinstance(binary, str) and name:
                 self._entry.append(str(name).split("/")[-1])
@@ -1260,6 +1291,7 @@ class _Manifests:
         if len(f.parts) == 1:
             bins = [b.get("name") for b in data.get("bin", []) or [] if isinstance(b, dict)]
             name = package.get("name")
+            self._set_project_name(name)
             if name and "src/main.rs" in self.scan.by_rel:
                 bins = bins or [name]
             for g in self.scan.files:  # binaries cargo discovers by itself
@@ -1342,6 +1374,10 @@ class _Manifests:
         return [m.group(2) for m in re.finditer(pattern, text)]
 
     _build_gradle_kts = _build_gradle
+
+    def _set_project_name(self, value: object) -> None:
+        if self.project_name is None and isinstance(value, str) and value.strip():
+            self.project_name = value.strip().split("/")[-1][:80]
 
     def _set_license(self, value: object) -> None:
         if isinstance(value, str) and value.strip() and not self.license and len(value) < 80:
