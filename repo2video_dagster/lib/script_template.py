@@ -529,7 +529,7 @@ class TemplateWriter:
             ).format(n=spoken, a=article, w=what)
         )
         if profile.license:
-            draft.say(f"It is released under the {profile.license} license.", priority=1)
+            draft.say(f"It is released under the {spoken_license(profile.license)} license.", priority=1)
         else:
             draft.say("There is no license file, so check with the authors before reusing it.", 1)
         homepage = profile.homepage or ""
@@ -621,3 +621,22 @@ class TemplateWriter:
             tags += [_spoken_dependency(d).replace(" dot ", ".") for d in names[:3]]
         tags.append(profile.name)
         return normalise_tags(tags)
+
+
+_SPOKEN_LICENSES = {
+    "Apache-2.0": "Apache 2.0",
+    "GPL-2.0": "GPL version 2",
+    "GPL-3.0": "GPL version 3",
+    "LGPL-2.1": "LGPL version 2.1",
+    "LGPL-3.0": "LGPL version 3",
+    "AGPL-3.0": "AGPL version 3",
+    "BSD-2-Clause": "two-clause BSD",
+    "BSD-3-Clause": "three-clause BSD",
+    "MPL-2.0": "Mozilla Public 2.0",
+    "Unlicense": "Unlicense",
+}
+
+
+def spoken_license(spdx: str) -> str:
+    """SPDX ids read badly aloud ("BSD dash 3 dash Clause"); say what people say."""
+    return _SPOKEN_LICENSES.get(spdx, spdx.replace("-", " "))
