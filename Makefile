@@ -10,7 +10,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export HF_HUB_OFFLINE := 1
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo test lint format dev bench check-reliability lock clean
+.PHONY: help setup demo test lint format dev bench bench-throughput check-reliability lock clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -50,6 +50,12 @@ dev: $(STAMP) ## Dagster UI + daemon + webhook receiver (http://127.0.0.1:3000, 
 
 bench: $(STAMP) ## benchmark: stage timings, real-time factor, encode ratio
 	@$(BIN)/python -m repo2video_dagster.bench
+
+bench-throughput: $(STAMP) ## 20 repositories queued at once through receiver + sensor + daemon, concurrency 1 and 2
+	@$(BIN)/python -m repo2video_dagster.bench.throughput
+
+check-reliability: $(STAMP) ## hostile inputs, 200 req/s webhook load, kill -9 of receiver/daemon/worker (~7-10 min)
+	@$(BIN)/python -m repo2video_dagster.reliability
 
 lock: ## regenerate requirements.lock from the current .venv
 	@{ head -3 requirements.lock; $(BIN)/pip freeze --exclude-editable | grep -viE '^(torch|triton|nvidia)'; } > requirements.lock.new && mv requirements.lock.new requirements.lock

@@ -184,17 +184,21 @@ def _git(repo: Path, *args: str, env: dict[str, str] | None = None) -> None:
     subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env=env)
 
 
-def make_bench_repo(path: Path) -> Path:
-    """Create the sample at ``path`` (which must not exist) and return it."""
+def make_bench_repo(path: Path, name: str = "mdtoc") -> Path:
+    """Create the sample at ``path`` (which must not exist) and return it.
+
+    ``name`` (a Python identifier) renames the project (package, README, manifest) so that several
+    distinct repositories can be queued at once (the throughput benchmark).
+    """
     path.mkdir(parents=True)
     base = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     base.update(GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1")
     _git(path, "init", "-q", "-b", "main", env=base)
     for day, (name, email, message, files) in enumerate(COMMITS, start=1):
         for rel, content in files.items():
-            target = path / rel
+            target = path / rel.replace("mdtoc", name)
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(content, encoding="utf-8")
+            target.write_text(content.replace("mdtoc", name), encoding="utf-8")
         date = f"2024-03-{day:02d}T10:00:00+00:00"
         env = dict(
             base,
