@@ -1,0 +1,45 @@
+"""refresh_schedule against a real temp instance and real git repositories."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dagster import RunRequest, SkipReason, build_schedule_context, instance_for_test
+
+from repo2video_dagster.lib.gitsource import SourcePolicy, parse_target
+from repo2video_dagster.lib.manifest import write_manifest
+from repo2video_dagster.lib.registry import SourceRegistry
+from repo2video_dagster.lib.settings import DataLayout
+from repo2video_dagster.partitions import REPOSITORIES_PARTITIONS_NAME, TAG_COMMIT, TAG_TRIGGER
+from repo2video_dagster.schedules import refresh_schedule
+from repo2video_tests.repo_factory import add_commit, head_sha, make_repo
+
+
+def test_only_repositories_whose_commit_moved_are_rendered(tmp_path: Path, monkeypatch) -> None:
+    data_dir = tmp_path / "var"
+    monkeypatch.setenv("REPO2VIDEO_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("REPO2VIDEO_ALLOW_LOCAL", "1")
+    layout = DataLayout(data_dir)
+    policy = SourcePolicy(allow_local=True, resolve_dns=False)
+    same = make_repo(tmp_path / "same", {"README.md": "# same\n\nUnchanged.\n"})
+    moved = make_repo(tmp_path / "moved", {"README.md": "# moved\n\nWill change.\n"})
+    keys = {}
+    for repo in (same, moved):
+        source = parse_target(str(repo), policy)
+        keys[repo.name] = source.key
+        SourceRegistry(data_dir).put(source.key, source.url)
+        write_manifest(layout.output(source.key), {"key": source.key, "commit": head_sha(repo)})
+
+    with instance_for_test() as instance:
+        instance.add_dynamic_partitions(REPOSITORIES_PARTITIONS_NAME, list(keys.values()))
+        result = refresh_schedule(build_schedule_context(instance=instance))
+        assert isinstance(result, SkipReason)
+
+        add_commit(moved, {"NEWS.md": "new\n"}, "Add news")
+        requests = refresh_schedule(build_schedule_context(instance=instance))
+        assert [type(r) for r in requests] == [RunRequest]
+        request = requests[0]
+        assert request.partition_key == keys["moved"]
+        assert request.run_key == f"{keys['moved']}:{head_sha(moved)}"
+        assert request.tags[TAG_COMMIT] == head_sha(moved)
+        assert request.tags[TAG_TRIGGER] == "schedule"
