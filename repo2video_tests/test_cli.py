@@ -12,37 +12,8 @@ from pathlib import Path
 import pytest
 
 from repo2video_dagster.lib.media import video_info
+from repo2video_dagster.reliability.repos import TINY_CODE, TINY_README
 from repo2video_tests.repo_factory import head_sha, make_repo
-
-TINY_README = """# wordle-solver
-
-A tiny command line helper that suggests the best next guess for Wordle puzzles.
-
-## Install
-
-```sh
-pip install wordle-solver
-```
-
-## Usage
-
-```python
-from wordle_solver import best_guess
-
-print(best_guess(["crane", "slate"]))
-```
-"""
-
-TINY_CODE = '''"""Suggest the next Wordle guess."""
-
-
-def best_guess(candidates: list[str]) -> str:
-    """Return the candidate that shares the most letters with the others."""
-    def score(word: str) -> int:
-        return sum(len(set(word) & set(other)) for other in candidates)
-
-    return max(candidates, key=score)
-'''
 
 
 def run_cli(

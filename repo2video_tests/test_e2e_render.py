@@ -21,6 +21,7 @@ from repo2video_dagster.lib.media import integrated_loudness, video_info
 from repo2video_dagster.lib.registry import SourceRegistry
 from repo2video_dagster.lib.textnorm import words_of
 from repo2video_dagster.partitions import RENDER_JOB_NAME, REPOSITORIES_PARTITIONS_NAME
+from repo2video_dagster.progress import STAGE_ORDER
 from repo2video_dagster.resources import default_resources, with_overrides
 from repo2video_tests.repo_factory import head_sha, make_python_sample
 
@@ -68,16 +69,7 @@ def rendered(tmp_path_factory) -> Rendered:
 
 
 def test_every_asset_materialized_for_the_partition(rendered: Rendered) -> None:
-    for asset in [
-        "repo_snapshot",
-        "repo_profile",
-        "video_script",
-        "narration",
-        "captions",
-        "visuals",
-        "video",
-        "blog_post",
-    ]:
+    for asset in STAGE_ORDER:
         record = rendered.instance.get_latest_materialization_event(AssetKey(asset))
         assert record is not None, asset
         assert record.dagster_event.partition == rendered.key

@@ -26,8 +26,8 @@ import pytest
 
 from repo2video_dagster.lib.media import video_info
 from repo2video_dagster.lib.webhooks import compute_signature
+from repo2video_dagster.reliability.repos import TINY_CODE, TINY_README
 from repo2video_tests.repo_factory import make_repo
-from repo2video_tests.test_cli import TINY_CODE, TINY_README
 
 pytestmark = pytest.mark.slow
 

@@ -24,18 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from repo2video_dagster.bench.sample import make_bench_repo
+from repo2video_dagster.progress import STAGE_ORDER as STAGES
 
 PROJECT = Path(__file__).resolve().parents[2]
-STAGES = [
-    "repo_snapshot",
-    "repo_profile",
-    "video_script",
-    "narration",
-    "captions",
-    "visuals",
-    "video",
-    "blog_post",
-]
 
 
 @dataclass
