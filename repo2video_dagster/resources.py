@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, InitResourceContext
 
 from repo2video_dagster.lib import settings as env
 from repo2video_dagster.lib.gitsource import SourcePolicy
@@ -106,13 +106,24 @@ class SpeechResource(ConfigurableResource):
     asr_model: str = "tiny.en"
     asr_device: str = "auto"
 
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        """Start loading the recogniser and other slow engines while early stages run."""
+        from repo2video_dagster.lib.settings import default_data_dir
+        from repo2video_dagster.lib.warmup import speech_and_video_tasks, warm_in_background
+
+        cache = default_data_dir() / "cache" / "models"
+        warm_in_background(
+            f"{self.asr_engine}:{self.asr_model}:{self.asr_device}",
+            speech_and_video_tasks(self.asr_engine, self.asr_model, self.asr_device, cache),
+        )
+
 
 class RenderResource(ConfigurableResource):
     """Video encoding settings."""
 
     formats: list[str] = ["reel", "landscape"]
     fps: int = 30
-    preset: str = "veryfast"
+    preset: str = "ultrafast"
     crf: int = 23
     threads: int = max(1, os.cpu_count() or 1)
 

@@ -10,6 +10,7 @@ import pytest
 from repo2video_dagster.lib import fonts
 from repo2video_dagster.lib.caption_render import (
     caption_box,
+    highlight_patch,
     layout_caption,
     render_caption_band,
 )
@@ -46,6 +47,35 @@ def test_active_word_is_highlighted_and_only_there(fmt: str) -> None:
     assert pill.sum() > 300
     other = np.asarray(render_caption_band(WORDS, 3, fmt, accent=ACCENT)).astype(int)
     assert not np.array_equal(active, other)
+
+
+@pytest.mark.parametrize("fmt", ["reel", "landscape"])
+@pytest.mark.parametrize(
+    "words",
+    [WORDS, ["gypsy", "jQuery", "fjord", "Qg"], ["日本語", "の", "テキスト"], ["x" * 80]],
+)
+def test_highlight_patch_is_all_that_changes(fmt: str, words: list[str]) -> None:
+    """The band with a highlight is the plain band with the patch pasted, and every changed
+    pixel lies inside the patch's box (the compositor re-converts only that box)."""
+    plain = render_caption_band(words, None, fmt, accent=ACCENT)
+    assert highlight_patch(words, None, fmt, accent=ACCENT) is None
+    assert highlight_patch(words, len(words), fmt, accent=ACCENT) is None
+    for active in range(len(words)):
+        band = render_caption_band(words, active, fmt, accent=ACCENT)
+        result = highlight_patch(words, active, fmt, accent=ACCENT)
+        assert result is not None
+        patch, (x0, y0, x1, y1) = result
+        assert patch.mode == "RGBA" and patch.size == (x1 - x0, y1 - y0)
+        assert 0 <= x0 < x1 <= band.width and 0 <= y0 < y1 <= band.height
+        rebuilt = plain.copy()
+        rebuilt.paste(patch, (x0, y0))
+        assert np.array_equal(np.asarray(rebuilt), np.asarray(band))
+        changed = np.any(np.asarray(band) != np.asarray(plain), axis=2)
+        ys, xs = np.nonzero(changed)
+        assert changed.sum() > 200
+        assert x0 <= xs.min() and xs.max() < x1 and y0 <= ys.min() and ys.max() < y1
+        # the box is about the pill, not the band
+        assert (x1 - x0) * (y1 - y0) < 0.5 * band.width * band.height
 
 
 def test_words_stay_inside_the_band_and_within_two_lines() -> None:

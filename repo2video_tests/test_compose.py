@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+import os
+import subprocess
 import wave
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from repo2video_dagster.lib import compose, media, slides
 from repo2video_dagster.lib.caption_render import caption_box
@@ -114,6 +118,10 @@ def _word_time(p: Project, k: int) -> float:
     return p.words[k].start + 0.15
 
 
+def _word_time_of(words: list[TimedWord], k: int) -> float:
+    return words[k].start + 0.15
+
+
 def _cue_position(p: Project, k: int) -> tuple[int, int]:
     for ci, cue in enumerate(p.cues):
         for wi, w in enumerate(cue.words):
@@ -168,13 +176,97 @@ def test_moviepy_clip_durations_select_exact_frames(project: Project) -> None:
 def test_caption_is_composited_only_inside_its_box(project: Project, fmt: str) -> None:
     tl = _timeline(project, fmt)
     seg = tl.segment_at(_word_time(project, 1))
-    frame = tl.frame(seg)
+    frame = tl.rgb_frame(seg)
     bg = np.asarray(Image.open(getattr(project.frames[0], f"{fmt}_path")).convert("RGB"))
     diff = np.any(frame != bg, axis=2)
     box = caption_box(fmt)
     assert diff[box.y : box.bottom, box.x : box.right].sum() > 1000
     diff[box.y : box.bottom, box.x : box.right] = False
     assert not diff.any()
+
+    # the encoder's frame: only the (even-aligned) band region differs from the slide's
+    yuv = compose.yuv_planes(tl.frame(seg), tl.width, tl.height)
+    plain = compose.yuv_planes(tl.renderer.background_yuv(0), tl.width, tl.height)
+    r = tl.renderer.region
+    assert r.x % 2 == r.y % 2 == r.w % 2 == r.h % 2 == 0 and r.contains(box)
+    for k, (got, want) in enumerate(zip(yuv, plain, strict=True)):
+        s = 1 if k == 0 else 2
+        changed = got != want
+        assert changed[r.y // s : r.bottom // s, r.x // s : r.right // s].sum() > 1000 // s**2
+        changed[r.y // s : r.bottom // s, r.x // s : r.right // s] = False
+        assert not changed.any()
+
+
+def test_rgb_to_yuv420_is_bt709_limited_range() -> None:
+    rng = np.random.default_rng(7)
+    rgb = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    frame = compose.rgb_to_yuv420(Image.fromarray(rgb))
+    assert frame.shape == (72, 64) and frame.dtype == np.uint8
+    y, u, v = (p.astype(float) for p in compose.yuv_planes(frame, 64, 48))
+    r, g, b = (rgb[:, :, i].astype(float) for i in range(3))
+    luma = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    want_y = 16 + 219 / 255 * luma
+    want_u = 128 + 224 / 255 * (b - luma) / 1.8556
+    want_v = 128 + 224 / 255 * (r - luma) / 1.5748
+    assert np.abs(y - want_y).max() <= 0.51
+    for got, want in ((u, want_u), (v, want_v)):  # 2x2 box-averaged chroma
+        want = want.reshape(24, 2, 32, 2).mean(axis=(1, 3))
+        assert np.abs(got - want).max() <= 1.0
+    assert y.min() >= 16 and y.max() <= 235
+    # and back: flat colours survive the round trip
+    for colour in [(0, 0, 0), (255, 255, 255), (251, 191, 36), (255, 0, 0), (30, 41, 59)]:
+        flat = Image.new("RGB", (8, 6), colour)
+        back = compose.yuv420_to_rgb(compose.rgb_to_yuv420(flat), 8, 6)
+        assert np.abs(back.astype(int) - colour).max() <= 2, colour
+    with pytest.raises(EngineError, match="even size"):
+        compose.rgb_to_yuv420(Image.new("RGB", (7, 6)))
+
+
+@pytest.mark.parametrize("fmt", ["reel", "landscape"])
+def test_yuv_frames_are_the_composed_pictures_converted(project: Project, fmt: str) -> None:
+    """Converting a region (or only the highlight's box) gives the same bytes as converting
+    the whole composed picture; crossfades blended in YUV are within rounding of it."""
+    tl = _timeline(project, fmt)
+    blends = 0
+    for seg in tl.segments:
+        want = compose.rgb_to_yuv420(Image.fromarray(tl.rgb_frame(seg))).astype(int)
+        got = tl.frame(seg).astype(int)
+        if seg.state.blend_step:
+            blends += 1
+            assert np.abs(got - want).max() <= 2
+        else:
+            assert np.array_equal(got, want), seg
+    assert blends == tl.transition_frames
+    # a crossfade step lies between the two slides
+    mid = next(s for s in tl.segments if s.state.blend_step == tl.transition_frames // 2)
+    a = tl.renderer.background_yuv(0)[: tl.height].astype(int)
+    b = tl.renderer.background_yuv(1)[: tl.height].astype(int)
+    got = tl.frame(mid)[: tl.height].astype(int)
+    far = np.abs(a - b) > 40
+    assert far.sum() > 1000
+    assert np.all((got[far] - np.minimum(a, b)[far] > 5) & (np.maximum(a, b)[far] - got[far] > 5))
+
+
+def test_moviepy_yields_the_baseline_frames_without_copies(project: Project) -> None:
+    """moviepy's frame iteration gives the plain loop's frames, in order; a still segment is
+    the same array object for each of its frames (written from one buffer view)."""
+    tl = _timeline(project, "reel")
+    runs: list[tuple[int, bytes]] = []  # (frames, picture) per run of one object
+    last = None
+    for frame in compose._moviepy_frames(tl):
+        if frame is last:
+            runs[-1] = (runs[-1][0] + 1, runs[-1][1])
+        else:
+            runs.append((1, hashlib.sha1(frame.data).digest()))
+            last = frame
+    assert [n for n, _ in runs] == [s.frames for s in tl.segments]
+    baseline = []
+    last = None
+    for frame in compose._timeline_frames(tl):
+        if frame is not last:
+            baseline.append(hashlib.sha1(frame.data).digest())
+            last = frame
+    assert [h for _, h in runs] == baseline
 
 
 def _region(frame: np.ndarray, fmt: str) -> np.ndarray:
@@ -209,24 +301,48 @@ def test_render_video_encodes_a_checked_mp4(project: Project, fmt: str) -> None:
     assert info.video_duration_s == pytest.approx(DURATION, abs=1 / FPS + 1e-6)
     assert info.frame_count == round(DURATION * FPS)
     assert video.size_bytes == out.stat().st_size > 10_000
+    assert info.audio_sample_rate == compose.AUDIO_RATE
+    assert _colour_tags(out) == BT709_TAGS
     assert seen and seen[-1] == 1.0 and seen == sorted(seen)
     assert sorted(p.name for p in out_dir.iterdir()) == [out.name]  # no temp files left
+    stats = compose.encode_stats()
+    assert stats is not None and (stats.pipeline, stats.preset) == ("moviepy", "ultrafast")
+    assert stats.frames_written == info.frame_count
+    assert stats.distinct_frames == len(_timeline(project, fmt).segments)
+    assert 0 < stats.prepare_s < stats.total_s and 0 < stats.ffmpeg_wall_s < stats.total_s
 
     # the decoded frame shows the word that is being spoken
     tl = _timeline(project, fmt)
     t1, t2 = _word_time(project, 1), _word_time(project, 2)
     got1 = _region(media.extract_frame(out, t1), fmt)
     got2 = _region(media.extract_frame(out, t2), fmt)
-    want1 = _region(tl.frame(tl.segment_at(t1)), fmt)
-    want2 = _region(tl.frame(tl.segment_at(t2)), fmt)
+    want1 = _region(tl.rgb_frame(tl.segment_at(t1)), fmt)
+    want2 = _region(tl.rgb_frame(tl.segment_at(t2)), fmt)
     assert np.abs(got1 - got2).mean() > 1.0  # the highlight moved
     assert np.abs(got1 - want1).mean() < np.abs(got1 - want2).mean()
     assert np.abs(got2 - want2).mean() < np.abs(got2 - want1).mean()
     assert np.abs(got1 - want1).mean() < 4.0  # close to the composited frame (lossy codec)
 
 
+def _decoded_md5(path: Path) -> str:
+    """MD5 of the decoded video stream (raw yuv420p of every frame)."""
+    cmd = [media.ffmpeg_path(), "-loglevel", "error", "-i", str(path), "-map", "0:v:0"]
+    out = subprocess.run([*cmd, "-f", "md5", "-"], capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def _colour_tags(path: Path) -> tuple[str, ...]:
+    stream = next(s for s in media.probe(path)["streams"] if s["codec_type"] == "video")
+    keys = ("color_space", "color_primaries", "color_transfer", "color_range")
+    return tuple(str(stream.get(k)) for k in keys)
+
+
+BT709_TAGS = ("bt709", "bt709", "bt709", "tv")
+
+
 @pytest.mark.slow
 def test_bare_ffmpeg_baseline_encodes_the_same_video(project: Project) -> None:
+    """Same frames (same yuv420p bytes), same command: the decoded videos are identical."""
     out = project.root / "baseline" / "reel.mp4"
     video = compose.render_frames_ffmpeg_baseline(
         "reel",
@@ -238,16 +354,105 @@ def test_bare_ffmpeg_baseline_encodes_the_same_video(project: Project) -> None:
         preset="ultrafast",
         accent=ACCENT,
     )
+    stats = compose.encode_stats()
+    assert stats is not None and stats.pipeline == "ffmpeg"
+    assert stats.frames_written == round(DURATION * FPS)
     info = media.video_info(out)
     assert (video.width, video.height) == (1080, 1920)
     assert info.vcodec == "h264" and info.acodec == "aac" and info.pix_fmt == "yuv420p"
     assert info.frame_count == round(DURATION * FPS)
     assert info.duration_s == pytest.approx(DURATION, abs=0.1)
+    assert _colour_tags(out) == BT709_TAGS
     tl = _timeline(project, "reel")
     t = _word_time(project, 5)
     got = media.extract_frame(out, t).astype(int)
-    want = tl.frame(tl.segment_at(t)).astype(int)
+    want = tl.rgb_frame(tl.segment_at(t)).astype(int)
     assert np.abs(got - want).mean() < 3.0
+
+    via_moviepy = compose.render_video(
+        "reel",
+        project.frames,
+        project.spans,
+        project.cues,
+        project.wav,
+        project.root / "via-moviepy" / "reel.mp4",
+        preset="ultrafast",
+        accent=ACCENT,
+    )
+    assert _decoded_md5(Path(via_moviepy.path)) == _decoded_md5(out)
+
+
+COLOURS = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (251, 191, 36), (240, 240, 240), (30, 41, 59)]
+
+
+@pytest.mark.slow
+def test_decoded_colours_match_the_slide(tmp_path: Path) -> None:
+    """Saturated flat colours, text and the caption survive conversion, encoding, tagging
+    and decoding (a BT.601/BT.709 mix-up is off by up to ~25 levels on pure red)."""
+    width, height = slides.layout("reel").size
+    slide = Image.new("RGB", (width, height), (18, 20, 28))
+    draw = ImageDraw.Draw(slide)
+    for i, colour in enumerate(COLOURS):
+        draw.rectangle(
+            (60 + (i % 3) * 320, 200 + (i // 3) * 320, 340 + (i % 3) * 320, 480 + (i // 3) * 320),
+            fill=colour,
+        )
+    draw.rectangle((60, 900, 1020, 1200), fill=(255, 255, 255))
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", 120)
+    draw.text((90, 960), "Hello 42", font=font, fill=(0, 0, 0))
+    path = tmp_path / "colours.png"
+    slide.save(path)
+    frames = [SceneFrames("c", str(path), str(path))]
+    words = _words(1.0)
+    wav = _write_tone(tmp_path / "n.wav", 1.0)
+    out = tmp_path / "reel.mp4"
+    compose.render_video(
+        "reel", frames, [("c", 0.0, 1.0)], _cues(words), wav, out, preset="ultrafast", accent=ACCENT
+    )
+    assert _colour_tags(out) == BT709_TAGS
+    t = _word_time_of(words, 1)
+    got = media.extract_frame(out, t).astype(int)
+    for i, colour in enumerate(COLOURS):
+        x, y = 60 + (i % 3) * 320, 200 + (i // 3) * 320
+        block = got[y + 20 : y + 260, x + 20 : x + 260]
+        assert np.abs(block - colour).mean() < 6, colour
+    text, source = got[900:1200, 60:1020], np.asarray(slide)[900:1200, 60:1020].astype(int)
+    assert np.abs(text - source).mean() < 6
+    assert np.corrcoef(text.ravel(), source.ravel())[0, 1] > 0.97
+    tl = compose.build_segments(
+        "reel", frames, [("c", 0.0, 1.0)], _cues(words), duration_s=1.0, fps=FPS, accent=ACCENT
+    )
+    want = _region(tl.rgb_frame(tl.segment_at(t)), "reel")
+    band = _region(got, "reel")
+    assert np.abs(band - want).mean() < 4.0
+    pill = np.all(np.abs(want - np.array([0xFB, 0xBF, 0x24])) < 2, axis=2)
+    assert pill.sum() > 300
+    assert np.abs(np.median(band[pill], axis=0) - [0xFB, 0xBF, 0x24]).max() < 6
+
+
+def test_failing_frame_source_stops_ffmpeg_and_leaves_nothing(
+    project: Project, tmp_path: Path
+) -> None:
+    tl = _timeline(project, "reel")
+
+    def frames():
+        yield from itertools.islice(compose._timeline_frames(tl), 5)
+        raise RuntimeError("slide renderer crashed")
+
+    out = tmp_path / "reel.mp4"
+    stats = compose.EncodeStats("ffmpeg", "ultrafast", 23)
+    with pytest.raises(EngineError, match="failed: slide renderer crashed") as err:
+        compose._encode(
+            frames(), tl, project.wav, out, audio_s=DURATION, stats=stats, threads=1, progress=None
+        )
+    assert "\n" not in str(err.value)
+    assert not any(tmp_path.iterdir())
+    wrong = iter([np.zeros((10, 10), np.uint8)])
+    with pytest.raises(EngineError, match="is not a 1080x1920 yuv420p frame"):
+        compose._encode(
+            wrong, tl, project.wav, out, audio_s=DURATION, stats=stats, threads=1, progress=None
+        )
+    assert not any(tmp_path.iterdir())
 
 
 def test_unwritable_output_location_is_an_output_error(project: Project, tmp_path: Path) -> None:
@@ -322,7 +527,23 @@ def test_caption_accent_defaults_to_the_slides_accent(project: Project) -> None:
     tl = compose.build_segments(
         "reel", project.frames, project.spans, project.cues, duration_s=DURATION, fps=FPS
     )
-    frame = tl.frame(tl.segment_at(_word_time(project, 1)))
+    frame = tl.rgb_frame(tl.segment_at(_word_time(project, 1)))
     pill = np.all(np.abs(_region(frame, "reel") - np.array([0xFB, 0xBF, 0x24])) < 8, axis=2)
     assert pill.sum() > 300
     assert compose.accent_from_slide(Image.new("RGB", (1080, 1920), (9, 9, 9)), "reel") is None
+
+
+def test_parts_left_by_dead_encoders_are_removed_but_live_ones_kept(tmp_path: Path) -> None:
+    from repo2video_dagster.lib.compose import _prepare_output_dir
+
+    out = tmp_path / "reel.mp4"
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = tmp_path / f".reel.{dead.pid}-deadbeef.part.mp4"
+    live = tmp_path / f".reel.{os.getpid()}-cafef00d.part.mp4"
+    other = tmp_path / f".landscape.{dead.pid}-deadbeef.part.mp4"
+    for path in (stale, live, other):
+        path.write_bytes(b"partial")
+    _prepare_output_dir(out)
+    assert not stale.exists()
+    assert live.exists() and other.exists()

@@ -26,6 +26,7 @@ import pytest
 
 from repo2video_dagster.lib.media import video_info
 from repo2video_dagster.lib.webhooks import compute_signature
+from repo2video_dagster.reliability.procs import init_storage
 from repo2video_dagster.reliability.repos import TINY_CODE, TINY_README
 from repo2video_tests.repo_factory import make_repo
 
@@ -95,6 +96,7 @@ def test_signed_star_event_ends_in_a_successful_render(tmp_path: Path) -> None:
     home = tmp_path / "dagster_home"
     home.mkdir()
     shutil.copy(PROJECT / "dagster.yaml", home / "dagster.yaml")
+    init_storage(home)  # before two processes race to create the tables
     env = {k: v for k, v in os.environ.items() if not k.startswith("REPO2VIDEO_")}
     env.update(
         DAGSTER_HOME=str(home),

@@ -10,6 +10,8 @@ UI_PORT=${REPO2VIDEO_UI_PORT:-3000}
 HOOK_PORT=${REPO2VIDEO_WEBHOOK_PORT:-8787}
 mkdir -p "$DAGSTER_HOME"
 ln -sf "$PWD/dagster.yaml" "$DAGSTER_HOME/dagster.yaml"
+# Create the storage tables once: the webserver, daemon and receiver would race to.
+"$BIN/dagster" instance migrate >/dev/null
 
 receiver_args=(--host "$HOST" --port "$HOOK_PORT")
 if [ -z "${REPO2VIDEO_WEBHOOK_SECRET:-}" ] && [ -z "${REPO2VIDEO_WEBHOOK_SECRET_FILE:-}" ]; then

@@ -38,7 +38,7 @@ from repo2video_dagster.partitions import repositories_partitions
 from repo2video_dagster.resources import RenderResource, StorageResource
 
 VISUALS_CODE_VERSION = "1"
-VIDEO_CODE_VERSION = "1"
+VIDEO_CODE_VERSION = "2"
 FORMAT_SIZES = {"reel": (1080, 1920), "landscape": (1920, 1080)}
 LOUDNESS_TARGET = -14.0
 LOUDNESS_TOLERANCE = 1.5

@@ -29,8 +29,12 @@ def measure(work: Path, repos: list[Path], concurrency: int, formats: str) -> di
     from repo2video_dagster.reliability.procs import Service, free_port, instance_home, service_env
     from repo2video_dagster.reliability.service import SECRETS, deliver_star
 
-    home = instance_home(work / "home", {"run_coordinator": {"config": {"max_concurrent_runs": concurrency}}})
-    env = service_env(home, work / "var", REPO2VIDEO_ALLOW_LOCAL="1", REPO2VIDEO_FORMATS=formats, **SECRETS)
+    home = instance_home(
+        work / "home", {"run_coordinator": {"config": {"max_concurrent_runs": concurrency}}}
+    )
+    env = service_env(
+        home, work / "var", REPO2VIDEO_ALLOW_LOCAL="1", REPO2VIDEO_FORMATS=formats, **SECRETS
+    )
     service = Service(work / "logs")
     port = free_port()
     try:
@@ -39,16 +43,25 @@ def measure(work: Path, repos: list[Path], concurrency: int, formats: str) -> di
         started = time.monotonic()
         deliveries = [deliver_star(port, repo) for repo in repos]
         with DagsterInstance.from_config(str(home)) as instance:
-            done_states = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
+            done_states = {
+                DagsterRunStatus.SUCCESS,
+                DagsterRunStatus.FAILURE,
+                DagsterRunStatus.CANCELED,
+            }
             while True:
                 runs = instance.get_run_records(RunsFilter(tags={TAG_TRIGGER: "webhook"}))
                 finished = [r for r in runs if r.dagster_run.status in done_states]
                 if len(finished) >= len(repos) and len(runs) == len(finished):
                     break
                 if time.monotonic() - started > 3600:
-                    raise TimeoutError(f"{len(finished)}/{len(repos)} runs finished after an hour\n" + service.tails())
+                    raise TimeoutError(
+                        f"{len(finished)}/{len(repos)} runs finished after an hour\n"
+                        + service.tails()
+                    )
                 time.sleep(2)
-            elapsed = max(r.end_time for r in finished) - min(r.create_timestamp.timestamp() for r in runs)
+            elapsed = max(r.end_time for r in finished) - min(
+                r.create_timestamp.timestamp() for r in runs
+            )
             statuses = [r.dagster_run.status.value for r in runs]
             partitions = [r.dagster_run.tags.get("dagster/partition") for r in runs]
     finally:
@@ -67,8 +80,11 @@ def measure(work: Path, repos: list[Path], concurrency: int, formats: str) -> di
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m repo2video_dagster.bench.throughput", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m repo2video_dagster.bench.throughput",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--repos", type=int, default=20)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--formats", default="reel", help="reel | landscape | both (default reel)")
@@ -77,15 +93,24 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for concurrency in args.concurrency:
         work = root / f"c{concurrency}"
-        repos = [make_bench_repo(work / "repos" / f"mdtoc{i:02d}", name=f"mdtoc{i:02d}") for i in range(args.repos)]
-        print(f"throughput: {args.repos} repositories at concurrency {concurrency} …", file=sys.stderr, flush=True)
+        repos = [
+            make_bench_repo(work / "repos" / f"mdtoc{i:02d}", name=f"mdtoc{i:02d}")
+            for i in range(args.repos)
+        ]
+        print(
+            f"throughput: {args.repos} repositories at concurrency {concurrency} …",
+            file=sys.stderr,
+            flush=True,
+        )
         result = measure(work, repos, concurrency, args.formats)
         results.append(result)
         print(json.dumps(result), flush=True)
     for r in results:
         ok = r["succeeded"] == r["repos"] == r["runs"] == r["distinct_partitions"]
-        print(f"throughput_c{r['concurrency']}_repos_per_hour={r['repos_per_hour']}  "
-              f"({r['succeeded']}/{r['repos']} succeeded, {r['runs']} runs, {'none lost or duplicated' if ok else 'MISMATCH'})")
+        print(
+            f"throughput_c{r['concurrency']}_repos_per_hour={r['repos_per_hour']}  "
+            f"({r['succeeded']}/{r['repos']} succeeded, {r['runs']} runs, {'none lost or duplicated' if ok else 'MISMATCH'})"
+        )
     return 0
 
 

@@ -17,9 +17,6 @@ from math import gcd
 from pathlib import Path
 
 import numpy as np
-import pyloudnorm
-from scipy.ndimage import minimum_filter1d, uniform_filter1d
-from scipy.signal import resample_poly
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +129,8 @@ def resample(samples: np.ndarray, sr_from: int, sr_to: int) -> np.ndarray:
     """Polyphase resampling (band-limited, no ffmpeg round trip)."""
     if sr_from == sr_to or len(samples) == 0:
         return np.asarray(samples, dtype=np.float32)
+    from scipy.signal import resample_poly  # scipy.signal costs ~1 s to import: only when used
+
     g = gcd(int(sr_from), int(sr_to))
     out = resample_poly(np.asarray(samples, dtype=np.float64), sr_to // g, sr_from // g)
     return out.astype(np.float32)
@@ -182,6 +181,8 @@ def measure_lufs(samples: np.ndarray, sample_rate: int) -> float:
         data = np.concatenate([data, np.zeros(minimum - len(data))])
     if not np.any(data):
         return float("-inf")
+    import pyloudnorm  # pulls in scipy.signal (~1 s): only when loudness is measured
+
     return float(pyloudnorm.Meter(sample_rate).integrated_loudness(data))
 
 
@@ -208,6 +209,8 @@ def limit_peaks(
     if magnitude.max() <= ceiling:
         return x.astype(np.float32)
     need = np.minimum(1.0, ceiling / np.maximum(magnitude, 1e-12))
+    from scipy.ndimage import minimum_filter1d, uniform_filter1d
+
     width = max(1, round(attack_s * sample_rate))
     gain = minimum_filter1d(need, size=2 * width + 1, mode="nearest")
     gain = uniform_filter1d(gain, size=width | 1, mode="nearest")

@@ -1,10 +1,12 @@
 """Karaoke caption bands: one cue's words, with the spoken word highlighted.
 
-The compositor asks for a band every time the active word changes (150-200
+The compositor asks for a highlight every time the active word changes (150-200
 times per minute of video, per format), so the work is split: the layout and an
-image of the cue with no word active are cached per cue, and each call only
-copies that image and draws the highlight pill and the active word on top.
-Only the band is drawn, never a full frame.
+image of the cue with no word active are cached per cue, and a highlight is only
+the pill and the active word drawn on a crop of that image
+(:func:`highlight_patch`); the compositor composes the plain band once per cue
+and then re-converts just the patch's box for each word. Only the band is drawn,
+never a full frame.
 """
 
 from __future__ import annotations
@@ -175,28 +177,86 @@ def render_caption_band(
     The active word sits on an accent-coloured pill in a contrasting colour; the
     others are white with a dark outline on a translucent plate.
     """
-    key = tuple(str(w).strip() or "·" for w in words)
-    base = _base_band(key, fmt)
-    if active is None or not (0 <= active < len(key)):
-        return base.copy()
-    lay = layout_caption(key, fmt)
-    placed = next((w for w in lay.words if w.index == active), None)
-    img = base.copy()
-    if placed is None:  # the word was left out of an over-long cue
-        return img
-    color = resolve_accent(accent, repo_name)
-    _draw_active(ImageDraw.Draw(img), placed, lay.size, color)
+    key = _key(words)
+    img = _base_band(key, fmt).copy()
+    highlight = highlight_patch(key, active, fmt, accent=accent, repo_name=repo_name)
+    if highlight is not None:
+        patch, box = highlight
+        img.paste(patch, box[:2])
     return img
 
 
-def _draw_active(draw: ImageDraw.ImageDraw, word: PlacedWord, size: int, accent: RGB) -> None:
+def highlight_patch(
+    words: Sequence[str],
+    active: int | None,
+    fmt: str,
+    *,
+    accent: str | None = None,
+    repo_name: str = "",
+) -> tuple[Image.Image, tuple[int, int, int, int]] | None:
+    """The only part of the band that highlighting word ``active`` changes.
+
+    Returns the RGBA patch and its box ``(x0, y0, x1, y1)`` in band coordinates:
+    the band with the highlight is the plain band (``active=None``) with this
+    patch pasted (replacing pixels) at the box. ``None`` when nothing changes (no
+    active word, or a word left out of an over-long cue). The compositor
+    re-converts only this box for each spoken word, a few percent of the band.
+    """
+    key = _key(words)
+    if active is None or not (0 <= active < len(key)):
+        return None
+    lay = layout_caption(key, fmt)
+    placed = next((w for w in lay.words if w.index == active), None)
+    if placed is None:  # the word was left out of an over-long cue
+        return None
+    box = _highlight_box(placed, lay)
+    patch = _base_band(key, fmt).crop(box)
+    color = resolve_accent(accent, repo_name)
+    _draw_active(ImageDraw.Draw(patch), placed, lay.size, color, origin=box[:2])
+    return patch, box
+
+
+def _key(words: Sequence[str]) -> tuple[str, ...]:
+    return tuple(str(w).strip() or "·" for w in words)
+
+
+def _pill(word: PlacedWord, size: int) -> tuple[int, int, int, int]:
     pad_x, pad_y = _pill_pad(size)
     text_h = round(size * 1.17)
-    box = (
+    return (
         round(word.x - pad_x),
         round(word.y - pad_y),
         round(word.x + word.w + pad_x),
         round(word.y + text_h + pad_y),
     )
-    draw.rounded_rectangle(box, radius=max(8, size // 4), fill=accent + (255,))
-    fonts.draw_text(draw, (word.x, word.y), word.text, ROLE, size, text_on(accent) + (255,))
+
+
+def _highlight_box(word: PlacedWord, lay: CaptionLayout) -> tuple[int, int, int, int]:
+    """The pill with a margin for glyphs that overhang it, clipped to the band."""
+    x0, y0, x1, y1 = _pill(word, lay.size)
+    margin = max(2, lay.size // 8)
+    return (
+        max(0, x0 - margin),
+        max(0, y0 - margin),
+        min(lay.width, x1 + margin + 1),
+        min(lay.height, y1 + margin + 1),
+    )
+
+
+def _draw_active(
+    draw: ImageDraw.ImageDraw,
+    word: PlacedWord,
+    size: int,
+    accent: RGB,
+    origin: tuple[int, int] = (0, 0),
+) -> None:
+    """The pill and the active word, drawn on an image whose top-left is ``origin`` of the band
+    (whole pixels, so the glyphs rasterise exactly as on the full band)."""
+    ox, oy = origin
+    x0, y0, x1, y1 = _pill(word, size)
+    draw.rounded_rectangle(
+        (x0 - ox, y0 - oy, x1 - ox, y1 - oy), radius=max(8, size // 4), fill=accent + (255,)
+    )
+    fonts.draw_text(
+        draw, (word.x - ox, word.y - oy), word.text, ROLE, size, text_on(accent) + (255,)
+    )

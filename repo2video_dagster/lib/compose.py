@@ -4,42 +4,72 @@ A narrated slide video changes picture only when the spoken word, the cue or
 the scene changes, so the timeline is a short list of still segments rather than
 per-frame compositing: each frame of the output is assigned a state (scene,
 cue, active word, crossfade step), runs of equal states become one segment,
-and each segment's picture is composited once (slide + caption band pasted into
-its box). Counting in whole frames makes segment boundaries exact and the
-video length equal to the narration length within one frame.
+and each segment's picture is composited once. Counting in whole frames makes
+segment boundaries exact and the video length equal to the narration length
+within one frame.
 
-Segments are handed to moviepy as still clips and encoded in one pass;
-``render_frames_ffmpeg_baseline`` pipes the very same segments to bare ffmpeg,
-so the benchmark can tell what moviepy itself costs. Pictures are rendered when
-the encoder first asks for them and only the latest one is kept: a minute of
-video has a few hundred segments and a 1080x1920 frame is 6 MB.
+Frames are prepared in the encoder's own format, planar YUV 4:2:0 (BT.709,
+limited range), so ffmpeg only compresses:
+
+* each slide is converted to YUV once;
+* a cue alpha-blends its RGBA band (no word highlighted) over the slide's band
+  region in RGB (878x260 on a reel, not the 1080x1920 frame), converts just
+  that region and pastes it into the Y/U/V planes, once per cue and scene;
+  each spoken word then redoes only the box of its highlight pill. Regions are
+  aligned to even coordinates, so their chroma samples line up with the
+  frame's and the bytes equal those of converting the whole picture;
+* a crossfade step blends the two scenes' YUV frames, captions included
+  (compositing and conversion are affine, so this equals converting the
+  blended RGB picture, up to rounding).
+
+Why moviepy's own writer is not used: moviepy 2.2.1's ``FFMPEG_VideoWriter``
+hard-codes ``-pix_fmt rgb24`` for its input (its ``pixel_format`` argument is
+ignored), so ffmpeg converts RGB to YUV for EVERY output frame, 30 times a
+second, although the picture changes a few times a second; and the pipe carries
+twice the bytes. Measured with x264 on 900 identical 1080x1920 frames: rgb24
+input 10.4 s (veryfast) / 6.7 s (ultrafast), yuv420p input 7.85 s / 4.8 s, i.e.
+about 2.8 ms per frame, ~4.7 s per minute of reel, spent converting pictures
+that did not change. moviepy also encodes the audio to a temporary file first.
+So the timeline is still built from moviepy clips (one still clip per segment,
+chained) and its frames are still produced by moviepy's ``iter_frames``, but they
+go to our own ffmpeg process, which reads raw yuv420p and the narration WAV
+directly. ``render_frames_ffmpeg_baseline`` feeds the very same frames (same
+bytes) to the same ffmpeg command from a plain loop, so the benchmark's ratio
+between the two measures what moviepy itself costs.
+
+Still segments hand the encoder the same array object for each of their frames,
+written to the pipe as a buffer view (no per-frame copy). Only the latest
+composed frame is kept: a minute of video has a few hundred segments and a
+1080x1920 frame is 3 MB.
 """
 
 from __future__ import annotations
 
 import bisect
+import contextlib
 import errno
 import logging
 import os
 import re
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 import numpy as np
 from PIL import Image
 
-from .caption_render import caption_box, render_caption_band
+from .caption_render import caption_box, highlight_patch, render_caption_band
 from .errors import EngineError, OutputError
 from .media import audio_duration, ffmpeg_path, video_info
 from .models import SceneFrames, TimedWord, VideoFile
-from .theme import accent_marker, layout, rgb_to_hex
+from .theme import Box, accent_marker, layout, rgb_to_hex
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +77,120 @@ CAPTION_HOLD_S = 0.4
 """A cue stays on screen this long after its end when the next one has not started,
 so captions do not flicker off during short pauses."""
 DURATION_TOLERANCE_S = 0.2
+AUDIO_BITRATE = "160k"
+AUDIO_RATE = 48000
+"""Narration is synthesised at 22.05 kHz; 48 kHz is what video players and platforms expect."""
 _OUTPUT_ERRNOS = {errno.ENOSPC, errno.EACCES, errno.EPERM, errno.EROFS, errno.EDQUOT}
+
+
+# --------------------------------------------------------------------------- colour
+
+_KR, _KB = 0.2126, 0.0722
+_KG = 1.0 - _KR - _KB
+_Y_SCALE, _C_SCALE = 219 / 255, 224 / 255
+RGB_TO_YCBCR = (
+    _Y_SCALE * _KR,
+    _Y_SCALE * _KG,
+    _Y_SCALE * _KB,
+    16.0,
+    -_C_SCALE * _KR / (2 * (1 - _KB)),
+    -_C_SCALE * _KG / (2 * (1 - _KB)),
+    _C_SCALE / 2,
+    128.0,
+    _C_SCALE / 2,
+    -_C_SCALE * _KG / (2 * (1 - _KR)),
+    -_C_SCALE * _KB / (2 * (1 - _KR)),
+    128.0,
+)
+"""sRGB (8 bit) to BT.709 limited-range Y'CbCr, as a Pillow ``convert`` matrix (C path).
+
+BT.709 is the matrix players assume for HD video; the stream is also tagged
+(``COLOR_TAGS``) so none has to guess."""
+COLOR_TAGS = (
+    "-colorspace",
+    "bt709",
+    "-color_primaries",
+    "bt709",
+    "-color_trc",
+    "bt709",
+    "-color_range",
+    "tv",
+)
+"""Given for the raw input too: tagging only the output makes ffmpeg insert a conversion
+from "unknown" (the bytes change), and an untagged HD stream is decoded as BT.601 by
+ffmpeg but as BT.709 by browsers."""
+
+
+def yuv_planes(frame: np.ndarray, width: int, height: int) -> tuple[np.ndarray, ...]:
+    """Y, U and V views into an I420 frame (``(height * 3 // 2, width)`` uint8)."""
+    flat = frame.reshape(-1)
+    n = width * height
+    q = n // 4
+    return (
+        flat[:n].reshape(height, width),
+        flat[n : n + q].reshape(height // 2, width // 2),
+        flat[n + q : n + 2 * q].reshape(height // 2, width // 2),
+    )
+
+
+def _convert_into(rgb: Image.Image, planes: tuple[np.ndarray, ...], x: int, y: int) -> None:
+    """Write ``rgb`` (even size) as YUV 4:2:0 at the even position ``(x, y)`` of ``planes``.
+
+    Chroma is the 2x2 box average (``Image.reduce``), computed per region exactly
+    as for a whole frame, so a pasted region meets its surroundings seamlessly.
+    """
+    w, h = rgb.size
+    luma, cb, cr = rgb.convert("RGB", RGB_TO_YCBCR).split()
+    planes[0][y : y + h, x : x + w] = np.asarray(luma)
+    hx, hy, hw, hh = x // 2, y // 2, w // 2, h // 2
+    planes[1][hy : hy + hh, hx : hx + hw] = np.asarray(cb.reduce(2))
+    planes[2][hy : hy + hh, hx : hx + hw] = np.asarray(cr.reduce(2))
+
+
+def rgb_to_yuv420(rgb: Image.Image) -> np.ndarray:
+    """An RGB picture (even width and height) as an I420 frame (BT.709, limited range)."""
+    w, h = rgb.size
+    if w % 2 or h % 2:
+        raise EngineError(f"Frames must have an even size for yuv420p, got {w}x{h}")
+    frame = np.empty((h * 3 // 2, w), dtype=np.uint8)
+    _convert_into(rgb.convert("RGB"), yuv_planes(frame, w, h), 0, 0)
+    return frame
+
+
+def yuv420_to_rgb(frame: np.ndarray, width: int, height: int) -> np.ndarray:
+    """The RGB picture (HxWx3 uint8) an I420 frame shows, for checks and quality numbers."""
+    y, u, v = (p.astype(np.float32) for p in yuv_planes(frame, width, height))
+    u = np.repeat(np.repeat(u, 2, axis=0), 2, axis=1) - 128.0
+    v = np.repeat(np.repeat(v, 2, axis=0), 2, axis=1) - 128.0
+    luma = (y - 16.0) / _Y_SCALE
+    r = luma + v * (2 * (1 - _KR)) / _C_SCALE
+    b = luma + u * (2 * (1 - _KB)) / _C_SCALE
+    g = (luma - _KR * r - _KB * b) / _KG
+    return np.clip(np.rint(np.stack([r, g, b], axis=2)), 0, 255).astype(np.uint8)
+
+
+def _blend(a: np.ndarray, b: np.ndarray, alpha: float) -> np.ndarray:
+    """``(1 - alpha) * a + alpha * b`` for uint8 frames, in 8.8 fixed point.
+
+    numpy on uint16 (3 ms per 1080x1920 frame) rather than ``Image.blend``:
+    Pillow blends as fast, but handing its result back to numpy costs another
+    4-5 ms of copies.
+    """
+    weight = round(alpha * 256)
+    acc = np.multiply(a, 256 - weight, dtype=np.uint16)
+    acc += np.multiply(b, weight, dtype=np.uint16)
+    acc += 128  # at most 255 * 256 + 128: no overflow
+    acc >>= 8
+    return acc.astype(np.uint8)
+
+
+def _even_box(box: Box, width: int, height: int) -> Box:
+    """``box`` grown to even coordinates (and clipped to the frame), so that it covers
+    whole chroma samples: converting it alone gives the same bytes as the whole frame."""
+    x0, y0 = max(0, box.x - box.x % 2), max(0, box.y - box.y % 2)
+    x1 = min(width, box.right + box.right % 2)
+    y1 = min(height, box.bottom + box.bottom % 2)
+    return Box(x0, y0, x1 - x0, y1 - y0)
 
 
 class CueLike(Protocol):
@@ -85,8 +228,19 @@ class Segment:
         return self.frames / fps
 
 
+_Highlight = tuple[Image.Image, tuple[int, int, int, int]] | None
+"""A highlight patch and its box in band coordinates (``caption_render.highlight_patch``)."""
+
+
 class FrameRenderer:
-    """Turns frame states into RGB arrays; backgrounds are loaded once, bands cached briefly."""
+    """Turns frame states into I420 frames (and RGB pictures for checks).
+
+    Slides are converted to YUV once, on first use. A cue's frame without a
+    highlight is composed once per scene; each word of the cue then re-converts
+    only the rectangle where its highlighted band differs from the plain one
+    (the pill, a few percent of the band). ``renders`` and ``prepare_s`` count
+    the work, for the encode statistics.
+    """
 
     def __init__(
         self,
@@ -97,54 +251,159 @@ class FrameRenderer:
         accent: str | None,
     ) -> None:
         self.fmt = fmt
+        self.width, self.height = backgrounds[0].size
         self.box = caption_box(fmt)
+        self.region = _even_box(self.box, self.width, self.height)
+        """The caption box grown to even coordinates: what a caption state re-converts."""
         self._images = backgrounds
-        self._arrays = [np.asarray(img) for img in backgrounds]
+        self._yuv: dict[int, np.ndarray] = {}
         self._cue_words = cue_words
         self._transition_frames = transition_frames
         self._accent = accent
-        self._blends: OrderedDict[tuple[int, int, int], np.ndarray] = OrderedDict()
-        self._bands: OrderedDict[tuple[int, int | None], tuple[Image.Image, Image.Image]] = (
-            OrderedDict()
+        self._cue_frames: OrderedDict[tuple[int, int], np.ndarray] = OrderedDict()
+        self._plain_bands: OrderedDict[int, Image.Image] = OrderedDict()
+        self.renders = 0
+        self.prepare_s = 0.0
+
+    def _alpha(self, state: FrameState) -> float:
+        return state.blend_step / (self._transition_frames + 1)
+
+    def _blending(self, state: FrameState) -> bool:
+        return state.blend_from is not None and state.blend_step > 0
+
+    def _has_caption(self, state: FrameState) -> bool:
+        return state.cue is not None and bool(self._cue_words[state.cue])
+
+    def background_yuv(self, scene: int) -> np.ndarray:
+        """The slide of ``scene`` as a read-only I420 frame, converted once."""
+        frame = self._yuv.get(scene)
+        if frame is None:
+            frame = rgb_to_yuv420(self._images[scene])
+            frame.flags.writeable = False
+            self._yuv[scene] = frame
+        return frame
+
+    def _plain_band(self, cue: int) -> Image.Image:
+        """The cue's band without a highlight (RGBA, the caption box's size), cached."""
+        band = self._plain_bands.get(cue)
+        if band is None:
+            band = render_caption_band(self._cue_words[cue], None, self.fmt, accent=self._accent)
+            self._plain_bands[cue] = band
+            if len(self._plain_bands) > 4:
+                self._plain_bands.popitem(last=False)
+        return band
+
+    def _highlight(self, state: FrameState) -> _Highlight:
+        assert state.cue is not None
+        return highlight_patch(
+            self._cue_words[state.cue], state.active, self.fmt, accent=self._accent
         )
 
-    def background(self, state: FrameState) -> np.ndarray:
-        if state.blend_from is None or state.blend_step <= 0:
-            return self._arrays[state.scene]
-        key = (state.blend_from, state.scene, state.blend_step)
-        cached = self._blends.get(key)
-        if cached is None:
-            alpha = state.blend_step / (self._transition_frames + 1)
-            blended = Image.blend(self._images[state.blend_from], self._images[state.scene], alpha)
-            cached = np.asarray(blended)
-            self._blends[key] = cached
-            if len(self._blends) > 4:
-                self._blends.popitem(last=False)
-        return cached
+    def _band_piece(self, state: FrameState, rect: Box, highlight: _Highlight) -> Image.Image:
+        """``rect`` (frame coordinates) of the state's caption band, RGBA; transparent
+        outside the band."""
+        assert state.cue is not None
+        bx, by = rect.x - self.box.x, rect.y - self.box.y
+        piece = self._plain_band(state.cue).crop((bx, by, bx + rect.w, by + rect.h))
+        if highlight is not None:
+            patch, (hx, hy, _, _) = highlight
+            piece.paste(patch, (hx - bx, hy - by))
+        return piece
 
-    def band(self, cue: int, active: int | None) -> tuple[Image.Image, Image.Image]:
-        """The cue's caption band split into RGB and alpha (what ``Image.paste`` wants)."""
-        key = (cue, active)
-        cached = self._bands.get(key)
-        if cached is None:
-            rgba = render_caption_band(self._cue_words[cue], active, self.fmt, accent=self._accent)
-            cached = (rgba.convert("RGB"), rgba.getchannel("A"))
-            self._bands[key] = cached
-            if len(self._bands) > 8:
-                self._bands.popitem(last=False)
-        return cached
+    def _background_rgb(self, state: FrameState, rect: Box) -> Image.Image:
+        """A new image of ``rect`` of the state's background (crossfaded if need be)."""
+        crop = (rect.x, rect.y, rect.right, rect.bottom)
+        image = self._images[state.scene].crop(crop)
+        if self._blending(state):
+            assert state.blend_from is not None
+            previous = self._images[state.blend_from].crop(crop)
+            image = Image.blend(previous, image, self._alpha(state))
+        return image
+
+    def _composite(self, state: FrameState, rect: Box, highlight: _Highlight) -> Image.Image:
+        """``rect`` of the background with the caption band alpha-blended over it (RGB)."""
+        patch = self._background_rgb(state, rect)
+        piece = self._band_piece(state, rect, highlight)
+        patch.paste(piece.convert("RGB"), (0, 0), piece.getchannel("A"))
+        return patch
+
+    def _paste(
+        self, frame: np.ndarray, state: FrameState, rect: Box, highlight: _Highlight
+    ) -> None:
+        """Compose ``rect`` (even-aligned) in RGB and write it into ``frame``'s planes."""
+        patch = self._composite(state, rect, highlight)
+        _convert_into(patch, yuv_planes(frame, self.width, self.height), rect.x, rect.y)
+
+    def _blended_yuv(self, state: FrameState) -> np.ndarray:
+        """A crossfade step: the two slides' frames blended in YUV.
+
+        With a caption, the two scenes' caption frames are blended instead of
+        composing the band over the blended slides: alpha compositing and the
+        RGB-to-YUV conversion are both affine, so the result is the same up to
+        rounding, and each caption frame is the cheap cached one.
+        """
+        assert state.blend_from is not None
+        if not self._has_caption(state):
+            a = self.background_yuv(state.blend_from)
+            b = self.background_yuv(state.scene)
+        else:
+            a = self._word_frame(replace(state, scene=state.blend_from, blend_from=None))
+            b = self._word_frame(replace(state, blend_from=None))
+        return _blend(a, b, self._alpha(state))
+
+    def _cue_frame(self, state: FrameState) -> np.ndarray:
+        """The scene with the cue's plain band (no highlight), composed once, read-only."""
+        assert state.cue is not None
+        key = (state.scene, state.cue)
+        frame = self._cue_frames.get(key)
+        if frame is None:
+            frame = self.background_yuv(state.scene).copy()
+            self._paste(frame, state, self.region, None)
+            frame.flags.writeable = False
+            self._cue_frames[key] = frame
+            if len(self._cue_frames) > 4:
+                self._cue_frames.popitem(last=False)
+        return frame
+
+    def _word_frame(self, state: FrameState) -> np.ndarray:
+        """The cue frame with the active word's highlight: only the pill's box is redone."""
+        plain = self._cue_frame(state)
+        highlight = self._highlight(state)
+        if highlight is None:
+            return plain
+        x0, y0, x1, y1 = highlight[1]
+        rect = _even_box(
+            Box(self.box.x + x0, self.box.y + y0, x1 - x0, y1 - y0), self.width, self.height
+        )
+        frame = plain.copy()
+        self._paste(frame, state, rect, highlight)
+        return frame
 
     def render(self, state: FrameState) -> np.ndarray:
-        """The frame for ``state`` (read-only for callers: it may be a cached array)."""
-        bg = self.background(state)
-        if state.cue is None or not self._cue_words[state.cue]:
-            return bg
-        rgb, alpha = self.band(state.cue, state.active)
-        b = self.box
-        frame = bg.copy()
-        region = Image.fromarray(frame[b.y : b.bottom, b.x : b.right])
-        region.paste(rgb, (0, 0), alpha)
-        frame[b.y : b.bottom, b.x : b.right] = np.asarray(region)
+        """The I420 frame for ``state``, ``(height * 3 // 2, width)`` uint8.
+
+        Read-only for callers: it may be a cached frame.
+        """
+        started = time.perf_counter()
+        if self._blending(state):
+            frame = self._blended_yuv(state)
+        elif self._has_caption(state):
+            frame = self._word_frame(state)
+        else:
+            frame = self.background_yuv(state.scene)
+        self.renders += 1
+        self.prepare_s += time.perf_counter() - started
+        return frame
+
+    def render_rgb(self, state: FrameState) -> np.ndarray:
+        """The composed RGB picture for ``state`` (HxWx3), composed directly in RGB:
+        the source picture the video encodes, for checks and quality numbers."""
+        frame = np.array(self._background_rgb(state, Box(0, 0, self.width, self.height)))
+        if self._has_caption(state):
+            assert state.cue is not None
+            r = self.region
+            patch = self._composite(state, r, self._highlight(state))
+            frame[r.y : r.bottom, r.x : r.right] = np.asarray(patch)
         return frame
 
 
@@ -165,8 +424,18 @@ class Timeline:
     def duration_s(self) -> float:
         return self.total_frames / self.fps
 
+    @property
+    def frame_bytes(self) -> int:
+        """Size of one raw yuv420p frame."""
+        return self.width * self.height * 3 // 2
+
     def frame(self, segment: Segment) -> np.ndarray:
+        """The I420 frame the encoder gets for ``segment`` (read-only)."""
         return self.renderer.render(segment.state)
+
+    def rgb_frame(self, segment: Segment) -> np.ndarray:
+        """The RGB picture of ``segment`` before conversion (for checks and quality numbers)."""
+        return self.renderer.render_rgb(segment.state)
 
     def segment_at(self, t_s: float) -> Segment:
         """The segment shown at time ``t_s`` (for checks and tests)."""
@@ -327,11 +596,9 @@ def build_segments(
 # --------------------------------------------------------------------------- output files
 
 
-def _temp_paths(out_path: Path) -> tuple[Path, Path]:
+def _temp_path(out_path: Path) -> Path:
     tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    video = out_path.with_name(f".{out_path.stem}.{tag}.part.mp4")
-    audio = out_path.with_name(f".{out_path.stem}.{tag}.part-audio.m4a")
-    return video, audio
+    return out_path.with_name(f".{out_path.stem}.{tag}.part.mp4")
 
 
 def _prepare_output_dir(out_path: Path) -> None:
@@ -347,6 +614,25 @@ def _prepare_output_dir(out_path: Path) -> None:
             f"Cannot write to {out_path.parent}: permission denied",
             hint="Choose a writable data directory",
         )
+    _remove_stale_parts(out_path)
+
+
+def _remove_stale_parts(out_path: Path) -> None:
+    """Delete temp files left by encoders that were killed (kill -9 skips every cleanup).
+
+    A part file names its writer's pid; one whose process is gone can never be
+    finished, so it is only wasted disk. Live writers' files are left alone.
+    """
+    for part in out_path.parent.glob(f".{out_path.stem}.*.part.mp4"):
+        pid_text = part.name[len(out_path.stem) + 2 :].split("-", 1)[0]
+        if not pid_text.isdigit():
+            continue
+        try:
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            part.unlink(missing_ok=True)
+        except PermissionError:
+            pass  # alive, owned by someone else
 
 
 def _cleanup(*paths: Path) -> None:
@@ -393,6 +679,8 @@ def _verify(path: Path, timeline: Timeline, audio_s: float) -> Any:
         problems.append(f"audio codec {info.acodec}")
     if (info.width, info.height) != (timeline.width, timeline.height):
         problems.append(f"size {info.width}x{info.height}")
+    if info.frame_count and info.frame_count != timeline.total_frames:
+        problems.append(f"{info.frame_count} frames instead of {timeline.total_frames}")
     if abs(info.duration_s - audio_s) > DURATION_TOLERANCE_S:
         problems.append(f"duration {info.duration_s:.2f} s for {audio_s:.2f} s of narration")
     if problems:
@@ -418,6 +706,222 @@ def _finish(tmp: Path, out_path: Path, timeline: Timeline, audio_s: float) -> Vi
     )
 
 
+# --------------------------------------------------------------------------- encoding
+
+
+@dataclass
+class EncodeStats:
+    """Where an encode's time went (read by the benchmark through :func:`encode_stats`)."""
+
+    pipeline: str
+    """``"moviepy"`` or ``"ffmpeg"`` (the bare baseline)."""
+    preset: str
+    crf: int
+    frames_written: int = 0
+    distinct_frames: int = 0
+    """Frames composed (one per segment): the rest are repeats of the same buffer."""
+    prepare_s: float = 0.0
+    """Composing and converting the distinct frames (slides to YUV, caption regions, fades)."""
+    ffmpeg_wall_s: float = 0.0
+    """From starting ffmpeg to its exit: includes waiting for frames."""
+    total_s: float = 0.0
+    """The whole call: timeline, encode, ffprobe check, move into place."""
+
+    @property
+    def ms_per_distinct_frame(self) -> float:
+        return 1000 * self.prepare_s / self.distinct_frames if self.distinct_frames else 0.0
+
+
+_stats = threading.local()
+
+
+def encode_stats() -> EncodeStats | None:
+    """The statistics of the latest encode in this thread (``None`` before the first)."""
+    return getattr(_stats, "latest", None)
+
+
+def ffmpeg_command(
+    timeline: Timeline, narration_wav: Path, out_path: Path, *, preset: str, crf: int, threads: int
+) -> list[str]:
+    """One ffmpeg process: raw yuv420p frames on stdin plus the WAV in, H.264 + AAC mp4 out."""
+    return [
+        ffmpeg_path(),
+        "-y",
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "yuv420p",
+        "-s",
+        f"{timeline.width}x{timeline.height}",
+        "-r",
+        str(timeline.fps),
+        *COLOR_TAGS,
+        "-i",
+        "-",
+        "-i",
+        str(narration_wav),
+        "-map",
+        "0:v:0",
+        "-map",
+        "1:a:0",
+        "-c:v",
+        "libx264",
+        "-preset",
+        preset,
+        "-crf",
+        str(crf),
+        "-threads",
+        str(threads),
+        "-pix_fmt",
+        "yuv420p",
+        *COLOR_TAGS,
+        "-c:a",
+        "aac",
+        "-b:a",
+        AUDIO_BITRATE,
+        "-ar",
+        str(AUDIO_RATE),
+        "-movflags",
+        "+faststart",
+        str(out_path),
+    ]
+
+
+def _frame_view(frame: np.ndarray, timeline: Timeline) -> memoryview:
+    """A flat byte view of ``frame`` (no copy), after checking it is a raw yuv420p frame."""
+    if frame.dtype != np.uint8 or frame.nbytes != timeline.frame_bytes:
+        raise EngineError(
+            f"Frame of shape {frame.shape} ({frame.dtype}) is not a "
+            f"{timeline.width}x{timeline.height} yuv420p frame"
+        )
+    return memoryview(np.ascontiguousarray(frame)).cast("B")
+
+
+def _pump(
+    frames: Iterable[np.ndarray],
+    sink: IO[bytes],
+    timeline: Timeline,
+    progress: Callable[[float], None] | None,
+) -> int:
+    """Write ``frames`` to ffmpeg's stdin; a frame object repeated is written from the same view."""
+    total = timeline.total_frames
+    every = max(1, total // 100)
+    last: np.ndarray | None = None
+    view = memoryview(b"")
+    written = 0
+    for frame in frames:
+        if frame is not last:
+            view = _frame_view(frame, timeline)
+            last = frame
+        if written >= total:
+            raise EngineError(f"More frames than the {total} the timeline has")
+        sink.write(view)
+        written += 1
+        if progress is not None and written % every == 0:
+            progress(min(0.99, written / total))
+    return written
+
+
+def _set_pipe_size(pipe: IO[bytes], size: int) -> None:
+    """A 1 MiB pipe instead of 64 KiB: fewer wake-ups per 3 MB frame (Linux only, optional)."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(pipe.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), size)
+    except (ImportError, OSError, ValueError):
+        pass
+
+
+def _encode(
+    frames: Iterable[np.ndarray],
+    timeline: Timeline,
+    narration_wav: Path,
+    out_path: Path,
+    *,
+    audio_s: float,
+    stats: EncodeStats,
+    threads: int,
+    progress: Callable[[float], None] | None,
+) -> VideoFile:
+    """Run ffmpeg on ``frames``; the file appears at ``out_path`` only once complete and checked.
+
+    ffmpeg writes to a temporary name next to ``out_path``; the result is probed
+    (codecs, size, frame count, duration) and then moved into place, so
+    ``out_path`` is either the previous file or a complete new one.
+    """
+    _prepare_output_dir(out_path)
+    tmp = _temp_path(out_path)
+    cmd = ffmpeg_command(
+        timeline, narration_wav, tmp, preset=stats.preset, crf=stats.crf, threads=threads
+    )
+    renders, prepare_s = timeline.renderer.renders, timeline.renderer.prepare_s
+    proc: subprocess.Popen[bytes] | None = None
+    try:
+        # stderr goes to a file: a pipe nobody reads could fill up and stall ffmpeg
+        with tempfile.TemporaryFile() as err:
+            started = time.perf_counter()
+            proc = subprocess.Popen(
+                cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err
+            )
+            assert proc.stdin is not None
+            _set_pipe_size(proc.stdin, 1 << 20)
+            written, broken = 0, False
+            try:
+                written = _pump(frames, proc.stdin, timeline, progress)
+                proc.stdin.close()
+            except BrokenPipeError:  # ffmpeg quit early: its stderr says why
+                broken = True
+            code = proc.wait()
+            stats.ffmpeg_wall_s = time.perf_counter() - started
+            err.seek(0)
+            stderr = err.read().decode("utf-8", "replace").strip()
+        if code != 0 or broken:
+            raise _encode_error(RuntimeError(stderr or f"ffmpeg exited with {code}"), out_path)
+        if written != timeline.total_frames:
+            raise EngineError(
+                f"Video encoding of {out_path.name} got {written} of {timeline.total_frames} frames"
+            )
+        stats.frames_written = written
+        stats.distinct_frames = timeline.renderer.renders - renders
+        stats.prepare_s = timeline.renderer.prepare_s - prepare_s
+        return _finish(tmp, out_path, timeline, audio_s)
+    except (EngineError, OutputError):
+        raise
+    except Exception as exc:
+        raise _encode_error(exc, out_path) from exc
+    finally:
+        close = getattr(frames, "close", None)
+        if close is not None:  # a generator: release moviepy's clips now, not at collection
+            close()
+        if proc is not None and proc.poll() is None:  # a frame source failed mid-way
+            proc.kill()
+            proc.wait()
+        if proc is not None and proc.stdin is not None:
+            with contextlib.suppress(OSError):  # unflushed bytes after ffmpeg quit
+                proc.stdin.close()
+        _cleanup(tmp)
+
+
+def _log_stats(timeline: Timeline, stats: EncodeStats) -> None:
+    _stats.latest = stats
+    log.info(
+        "%s video (%s, %s): %d frames, %d distinct (%.1f ms each), %.1f s of video "
+        "encoded in %.1f s (ffmpeg %.1f s)",
+        timeline.fmt,
+        stats.pipeline,
+        stats.preset,
+        stats.frames_written,
+        stats.distinct_frames,
+        stats.ms_per_distinct_frame,
+        timeline.duration_s,
+        stats.total_s,
+        stats.ffmpeg_wall_s,
+    )
+
+
 # --------------------------------------------------------------------------- moviepy
 
 
@@ -439,29 +943,15 @@ def _clip_durations(timeline: Timeline) -> list[float]:
     return durations
 
 
-class _PipeFrame(np.ndarray):
-    """A frame whose ``tobytes()`` is a zero-copy view.
-
-    moviepy's writer sends each frame as ``stdin.write(frame.tobytes())``; for a
-    still segment that copies the same 6 MB once per output frame. A flat byte
-    view writes the same bytes without the copy (about 1 ms per 1080x1920 frame).
-    """
-
-    def tobytes(self, order: str = "C") -> Any:  # type: ignore[override]
-        if order == "C" and self.flags.c_contiguous:
-            return memoryview(self).cast("B")
-        return np.asarray(self).tobytes(order=order)
-
-
 def _segment_clips(timeline: Timeline) -> list[Any]:
+    """One still clip per segment; all frames of a segment are the same array object."""
     from moviepy import VideoClip
 
     cache: dict[str, Any] = {"segment": None, "frame": None}
 
     def frame_of(segment: Segment) -> np.ndarray:
         if cache["segment"] is not segment:
-            frame = np.ascontiguousarray(timeline.frame(segment))
-            cache["frame"] = frame.view(_PipeFrame)
+            cache["frame"] = timeline.frame(segment)
             cache["segment"] = segment
         return cache["frame"]
 
@@ -475,15 +965,15 @@ def _segment_clips(timeline: Timeline) -> list[Any]:
     return clips
 
 
-def _progress_logger(callback: Callable[[float], None], total_frames: int) -> Any:
-    import proglog
+def _moviepy_frames(timeline: Timeline) -> Iterator[np.ndarray]:
+    """The timeline's frames as moviepy produces them (chained still clips, ``iter_frames``)."""
+    from moviepy import concatenate_videoclips
 
-    class _Progress(proglog.ProgressBarLogger):
-        def bars_callback(self, bar: str, attr: str, value: Any, old_value: Any = None) -> None:
-            if bar == "frame_index" and attr == "index":
-                callback(min(1.0, max(0.0, (value + 1) / total_frames)))
-
-    return _Progress(logged_bars=None, min_time_interval=0.25)
+    video = concatenate_videoclips(_segment_clips(timeline), method="chain")
+    try:
+        yield from video.iter_frames(fps=timeline.fps, dtype="uint8")
+    finally:
+        video.close()
 
 
 def render_video(
@@ -502,14 +992,14 @@ def render_video(
     progress: Callable[[float], None] | None = None,
     accent: str | None = None,
 ) -> VideoFile:
-    """Encode the ``fmt`` video (H.264 yuv420p + AAC, faststart) with moviepy.
+    """Encode the ``fmt`` video (H.264 yuv420p BT.709 + AAC, faststart) from moviepy clips.
 
-    Written to a temporary file next to ``out_path``, checked with ffprobe, then
-    moved into place, so ``out_path`` is either the previous file or a complete
-    new one, never a partial write.
+    Frames come from moviepy; the encoder is our own ffmpeg process (see the
+    module docstring for why). Written to a temporary file next to ``out_path``,
+    checked with ffprobe, then moved into place, so ``out_path`` is either the
+    previous file or a complete new one, never a partial write.
     """
-    from moviepy import AudioFileClip, concatenate_videoclips
-
+    started = time.perf_counter()
     narration_wav = Path(narration_wav)
     out_path = Path(out_path)
     audio_s = audio_duration(narration_wav)
@@ -523,51 +1013,33 @@ def render_video(
         transition_s=transition_s,
         accent=accent,
     )
-    _prepare_output_dir(out_path)
-    tmp_video, tmp_audio = _temp_paths(out_path)
-    started = time.perf_counter()
-    audio_clip = None
-    video = None
-    try:
-        audio_clip = AudioFileClip(str(narration_wav))
-        video = concatenate_videoclips(_segment_clips(timeline), method="chain")
-        video = video.with_audio(audio_clip)
-        logger = _progress_logger(progress, timeline.total_frames) if progress else None
-        video.write_videofile(
-            str(tmp_video),
-            fps=fps,
-            codec="libx264",
-            audio_codec="aac",
-            temp_audiofile=str(tmp_audio),
-            preset=preset,
-            threads=threads,
-            ffmpeg_params=["-pix_fmt", "yuv420p", "-movflags", "+faststart", "-crf", str(crf)],
-            logger=logger,
-        )
-        result = _finish(tmp_video, out_path, timeline, audio_s)
-    except (EngineError, OutputError):
-        raise
-    except Exception as exc:
-        raise _encode_error(exc, out_path) from exc
-    finally:
-        if audio_clip is not None:
-            audio_clip.close()
-        if video is not None:
-            video.close()
-        _cleanup(tmp_video, tmp_audio)
-    log.info(
-        "%s video: %d segments, %.1f s, encoded in %.1f s",
-        fmt,
-        len(timeline.segments),
-        timeline.duration_s,
-        time.perf_counter() - started,
+    stats = EncodeStats("moviepy", preset, crf)
+    result = _encode(
+        _moviepy_frames(timeline),
+        timeline,
+        narration_wav,
+        out_path,
+        audio_s=audio_s,
+        stats=stats,
+        threads=threads,
+        progress=progress,
     )
+    stats.total_s = time.perf_counter() - started
+    _log_stats(timeline, stats)
     if progress:
         progress(1.0)
     return result
 
 
 # --------------------------------------------------------------------------- bare ffmpeg
+
+
+def _timeline_frames(timeline: Timeline) -> Iterator[np.ndarray]:
+    """The same frames as :func:`_moviepy_frames`, from a plain loop over the segments."""
+    for segment in timeline.segments:
+        frame = timeline.frame(segment)
+        for _ in range(segment.frames):
+            yield frame
 
 
 def encode_timeline_ffmpeg(
@@ -578,75 +1050,28 @@ def encode_timeline_ffmpeg(
     preset: str = "veryfast",
     crf: int = 23,
     threads: int = 2,
+    progress: Callable[[float], None] | None = None,
 ) -> VideoFile:
-    """Pipe the timeline's raw frames straight into ffmpeg (same codec settings as moviepy)."""
+    """Pipe the timeline's frames straight into ffmpeg: same bytes and command as moviepy's path."""
+    started = time.perf_counter()
     narration_wav = Path(narration_wav)
     out_path = Path(out_path)
-    audio_s = audio_duration(narration_wav)
-    _prepare_output_dir(out_path)
-    tmp_video, _ = _temp_paths(out_path)
-    cmd = [
-        ffmpeg_path(),
-        "-y",
-        "-loglevel",
-        "error",
-        "-f",
-        "rawvideo",
-        "-pix_fmt",
-        "rgb24",
-        "-s",
-        f"{timeline.width}x{timeline.height}",
-        "-r",
-        str(timeline.fps),
-        "-i",
-        "-",
-        "-i",
-        str(narration_wav),
-        "-map",
-        "0:v:0",
-        "-map",
-        "1:a:0",
-        "-c:v",
-        "libx264",
-        "-preset",
-        preset,
-        "-crf",
-        str(crf),
-        "-threads",
-        str(threads),
-        "-pix_fmt",
-        "yuv420p",
-        "-c:a",
-        "aac",
-        "-movflags",
-        "+faststart",
-        str(tmp_video),
-    ]
-    try:
-        # stderr goes to a file: a pipe nobody reads could fill up and stall ffmpeg
-        with tempfile.TemporaryFile() as err:
-            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=err)
-            assert proc.stdin is not None
-            try:
-                for segment in timeline.segments:
-                    data = np.ascontiguousarray(timeline.frame(segment)).data
-                    for _ in range(segment.frames):
-                        proc.stdin.write(data)
-                proc.stdin.close()
-            except BrokenPipeError:
-                pass
-            code = proc.wait()
-            err.seek(0)
-            stderr = err.read().decode("utf-8", "replace").strip()
-        if code != 0:
-            raise _encode_error(RuntimeError(stderr), out_path)
-        return _finish(tmp_video, out_path, timeline, audio_s)
-    except (EngineError, OutputError):
-        raise
-    except Exception as exc:
-        raise _encode_error(exc, out_path) from exc
-    finally:
-        _cleanup(tmp_video)
+    stats = EncodeStats("ffmpeg", preset, crf)
+    result = _encode(
+        _timeline_frames(timeline),
+        timeline,
+        narration_wav,
+        out_path,
+        audio_s=audio_duration(narration_wav),
+        stats=stats,
+        threads=threads,
+        progress=progress,
+    )
+    stats.total_s = time.perf_counter() - started
+    _log_stats(timeline, stats)
+    if progress:
+        progress(1.0)
+    return result
 
 
 def render_frames_ffmpeg_baseline(
@@ -665,6 +1090,7 @@ def render_frames_ffmpeg_baseline(
     accent: str | None = None,
 ) -> VideoFile:
     """The same video as :func:`render_video`, encoded by bare ffmpeg (for the benchmark)."""
+    started = time.perf_counter()
     timeline = build_segments(
         fmt,
         scene_frames,
@@ -675,6 +1101,10 @@ def render_frames_ffmpeg_baseline(
         transition_s=transition_s,
         accent=accent,
     )
-    return encode_timeline_ffmpeg(
+    result = encode_timeline_ffmpeg(
         timeline, narration_wav, out_path, preset=preset, crf=crf, threads=threads
     )
+    stats = encode_stats()
+    if stats is not None:
+        stats.total_s = time.perf_counter() - started
+    return result

@@ -19,7 +19,6 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Literal
 
-from fontTools.ttLib import TTFont
 from PIL import ImageDraw, ImageFont
 
 from .errors import EngineError
@@ -119,6 +118,8 @@ def check_fonts(*, require_fallback: bool = True) -> dict[str, Path]:
 @cache
 def coverage(path: Path) -> frozenset[int]:
     """Code points the font has glyphs for (its best cmap)."""
+    from fontTools.ttLib import TTFont  # ~0.1 s to import: only when coverage is read
+
     with TTFont(str(path), lazy=True) as font:
         return frozenset(font["cmap"].getBestCmap().keys())
 

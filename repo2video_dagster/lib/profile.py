@@ -355,7 +355,9 @@ def build_profile(
     # A local checkout's directory name is often meaningless ("repo", "src", a clone
     # path): the manifest's project name is what people call it. Remote repositories
     # keep their owner/name, which is how people find them.
-    name = (_title_name(blocks) or manifests.project_name if source.kind == "local" else None) or source.name
+    name = (
+        _title_name(blocks) or manifests.project_name if source.kind == "local" else None
+    ) or source.name
     profile = RepoProfile(
         name=name,
         full_name=name if source.kind == "local" else source.display_name,
@@ -387,7 +389,12 @@ def _title_name(blocks: list[_Block]) -> str | None:
     for block in blocks:
         if block.kind == "heading" and block.level == 1:
             title = _plain(block.text).strip()
-            if title and len(title) <= 40 and len(title.split()) <= 3 and not title.endswith((".", "!", "?")):
+            if (
+                title
+                and len(title) <= 40
+                and len(title.split()) <= 3
+                and not title.endswith((".", "!", "?"))
+            ):
                 return title
             return None
     return None

@@ -529,7 +529,9 @@ class TemplateWriter:
             ).format(n=spoken, a=article, w=what)
         )
         if profile.license:
-            draft.say(f"It is released under the {spoken_license(profile.license)} license.", priority=1)
+            draft.say(
+                f"It is released under the {spoken_license(profile.license)} license.", priority=1
+            )
         else:
             draft.say("There is no license file, so check with the authors before reusing it.", 1)
         homepage = profile.homepage or ""

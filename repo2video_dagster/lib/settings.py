@@ -102,7 +102,7 @@ class SpeechSettings:
 class RenderSettings:
     formats: tuple[str, ...] = ("reel", "landscape")
     fps: int = 30
-    preset: str = "veryfast"
+    preset: str = "ultrafast"
     crf: int = 23
     threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
 
@@ -111,7 +111,7 @@ class RenderSettings:
         fmt = env_str("FORMATS", "both")
         return cls(
             formats=parse_formats(fmt),
-            preset=env_str("PRESET", "veryfast"),
+            preset=env_str("PRESET", "ultrafast"),
             crf=int(env_float("CRF", 23)),
         )
 

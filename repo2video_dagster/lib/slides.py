@@ -20,9 +20,6 @@ from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
-from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
-from pygments.styles import get_style_by_name
-from pygments.util import ClassNotFound
 
 from . import fonts
 from .models import VisualSpec
@@ -550,6 +547,8 @@ def _layout_command(ctx: _Ctx, data: dict[str, Any]) -> float:
 
 @lru_cache(maxsize=1)
 def _code_style() -> Any:
+    from pygments.styles import get_style_by_name
+
     return get_style_by_name(CODE_STYLE)
 
 
@@ -565,6 +564,10 @@ def _token_color(ttype: Any) -> RGB:
 
 
 def _lexer(language: str, source: str) -> Any:
+    # pygments.lexers takes ~0.1 s to import: only code slides pay for it
+    from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
+    from pygments.util import ClassNotFound
+
     for attempt in (
         lambda: get_lexer_by_name(language or "text", stripnl=False, ensurenl=False),
         lambda: get_lexer_for_filename(source or "", stripnl=False, ensurenl=False),

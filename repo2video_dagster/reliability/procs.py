@@ -43,7 +43,20 @@ def instance_home(home: Path, overrides: dict[str, Any] | None = None) -> Path:
         else:
             config[section] = values
     (home / "dagster.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    init_storage(home)
     return home
+
+
+def init_storage(home: Path) -> None:
+    """Create the instance's SQLite tables once, before several processes open it.
+
+    A receiver and a daemon starting together on a fresh home race to create the
+    same tables (seen: "table runs already exists", two alembic heads).
+    """
+    from dagster import DagsterInstance
+
+    with DagsterInstance.from_config(str(home)):
+        pass
 
 
 def service_env(home: Path, data_dir: Path, **extra: str) -> dict[str, str]:
