@@ -114,7 +114,9 @@ class SpeechResource(ConfigurableResource):
         cache = default_data_dir() / "cache" / "models"
         warm_in_background(
             f"{self.asr_engine}:{self.asr_model}:{self.asr_device}",
-            speech_and_video_tasks(self.asr_engine, self.asr_model, self.asr_device, cache),
+            speech_and_video_tasks(
+                self.tts_engine, self.asr_engine, self.asr_model, self.asr_device, cache
+            ),
         )
 
 

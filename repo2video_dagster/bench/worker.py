@@ -1,8 +1,11 @@
 """One benchmark render in its own process, so its peak memory is its own.
 
 Runs ``repo2video render`` in-process (the same code path a user runs), then
-prints one JSON line: the CLI's summary plus this process's peak RSS and the
-peak RSS of its children (the ffmpeg encoder).
+prints one JSON line: the CLI's summary plus memory figures. Memory is sampled
+from /proc every 100 ms: this process, every child (ffmpeg, git, ffprobe) and
+their sum at the same instant. (``ru_maxrss`` of children is not usable: a
+child forked from a large Python process reports the parent's RSS until it
+execs.)
 """
 
 from __future__ import annotations
@@ -10,31 +13,76 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import resource
+import os
+import re
 import sys
+import threading
 import time
+from pathlib import Path
+
+_RSS_RE = re.compile(r"VmRSS:\s+(\d+) kB")
+
+
+def _rss_mb(pid: int | str) -> float:
+    try:
+        match = _RSS_RE.search(Path(f"/proc/{pid}/status").read_text())
+    except OSError:
+        return 0.0
+    return int(match.group(1)) / 1024 if match else 0.0
+
+
+def _children(pid: int) -> list[int]:
+    kids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                kids.append(int(entry.name))
+    return kids
+
+
+class MemorySampler:
+    def __init__(self, interval_s: float = 0.1) -> None:
+        self.interval_s = interval_s
+        self.peak_self = self.peak_children = self.peak_total = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        me = os.getpid()
+        while not self._stop.is_set():
+            own = _rss_mb(me)
+            kids = sum(_rss_mb(k) for k in _children(me))
+            self.peak_self = max(self.peak_self, own)
+            self.peak_children = max(self.peak_children, kids)
+            self.peak_total = max(self.peak_total, own + kids)
+            self._stop.wait(self.interval_s)
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def main(argv: list[str]) -> int:
     started = time.monotonic()
     from repo2video_dagster.cli import main as cli_main
 
-    imported = time.monotonic() - started
     out = io.StringIO()
-    with contextlib.redirect_stdout(out):
+    with MemorySampler() as memory, contextlib.redirect_stdout(out):
         code = cli_main(["render", *argv, "--json"])
     summary = json.loads(out.getvalue()) if code == 0 else {"error": code}
-    self_usage = resource.getrusage(resource.RUSAGE_SELF)
-    child_usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     summary["bench"] = {
-        "import_s": round(imported, 3),
         "process_s": round(time.monotonic() - started, 3),
-        "peak_rss_mb": round(self_usage.ru_maxrss / 1024, 1),
-        "children_peak_rss_mb": round(child_usage.ru_maxrss / 1024, 1),
-        "cpu_s": round(
-            self_usage.ru_utime + self_usage.ru_stime + child_usage.ru_utime + child_usage.ru_stime,
-            2,
-        ),
+        "peak_rss_mb": round(memory.peak_total, 1),
+        "python_peak_rss_mb": round(memory.peak_self, 1),
+        "children_peak_rss_mb": round(memory.peak_children, 1),
     }
     print(json.dumps(summary))
     return code

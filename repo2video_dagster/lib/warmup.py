@@ -47,9 +47,20 @@ def warm_in_background(name: str, tasks: list[Callable[[], object]]) -> threadin
 
 
 def speech_and_video_tasks(
-    asr_engine: str, asr_model: str, asr_device: str, cache_dir
+    tts_engine: str, asr_engine: str, asr_model: str, asr_device: str, cache_dir
 ) -> list[Callable[[], object]]:
-    """What a render will need after the script: loudness meter, recogniser, video composer."""
+    """What a render needs after the first stages, in the order it needs them: the
+    voice, pandas (profile metadata), the loudness meter, the recogniser, moviepy."""
+
+    def voice() -> None:
+        if tts_engine != "piper":
+            return
+        from repo2video_dagster.lib.tts import _load_piper_voice, bundled_piper_voice
+
+        _load_piper_voice(bundled_piper_voice())
+
+    def tables() -> None:
+        import pandas  # noqa: F401
 
     def loudness() -> None:
         import numpy as np
@@ -68,4 +79,4 @@ def speech_and_video_tasks(
     def composer() -> None:
         import moviepy  # noqa: F401
 
-    return [loudness, recogniser, composer]
+    return [voice, tables, loudness, recogniser, composer]
