@@ -8,16 +8,14 @@ isolated from the user's git config), so shas are stable between runs.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-Author = tuple[str, str]
-FileContent = str | bytes | None
-"""Text, raw bytes, or ``None`` to delete the file in that commit."""
+from repo2video_dagster.lib import repo_builder as builder
+from repo2video_dagster.lib.repo_builder import Author, FileContent, write_files
 
 ADA: Author = ("Ada Lovelace", "ada@example.com")
 GRACE: Author = ("Grace Hopper", "grace@example.com")
@@ -37,33 +35,9 @@ class Commit:
     """Path -> link target, stored in git as symbolic links."""
 
 
-def _env(author: Author, date: datetime) -> dict[str, str]:
-    stamp = date.isoformat()
-    return {
-        "PATH": os.environ.get("PATH", os.defpath),
-        "HOME": os.devnull,
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_CONFIG_GLOBAL": os.devnull,
-        "GIT_AUTHOR_NAME": author[0],
-        "GIT_AUTHOR_EMAIL": author[1],
-        "GIT_COMMITTER_NAME": author[0],
-        "GIT_COMMITTER_EMAIL": author[1],
-        "GIT_AUTHOR_DATE": stamp,
-        "GIT_COMMITTER_DATE": stamp,
-        "LC_ALL": "C",
-    }
-
-
 def git(repo: Path | str, *args: str, author: Author = DEFAULT_AUTHOR) -> str:
     """Run git in ``repo`` with an isolated config; return stdout (stripped)."""
-    out = subprocess.run(
-        ["git", "-c", "core.symlinks=true", "-c", "commit.gpgsign=false", *args],
-        cwd=repo,
-        env=_env(author, BASE_DATE),
-        check=True,
-        capture_output=True,
-    )
-    return out.stdout.decode("utf-8", "replace").strip()
+    return builder.git(repo, *args, author=author, date=BASE_DATE)
 
 
 def commit_count(repo: Path | str) -> int:
@@ -75,28 +49,6 @@ def commit_count(repo: Path | str) -> int:
 
 def head_sha(repo: Path | str) -> str:
     return git(repo, "rev-parse", "HEAD")
-
-
-def write_files(
-    repo: Path, files: Mapping[str | bytes, FileContent], symlinks: Mapping[str, str] | None = None
-) -> None:
-    """Write (or delete) files and create symlinks in the working tree of ``repo``."""
-    for name, content in files.items():
-        path = repo / (os.fsdecode(name) if isinstance(name, bytes) else name)
-        if content is None:
-            path.unlink(missing_ok=True)
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-    for name, target in (symlinks or {}).items():
-        path = repo / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.is_symlink() or path.exists():
-            path.unlink()
-        os.symlink(target, path)
 
 
 def add_commit(
@@ -112,16 +64,7 @@ def add_commit(
     repo = Path(repo)
     write_files(repo, files, symlinks)
     when = date or BASE_DATE + timedelta(days=commit_count(repo))
-    env = _env(author, when)
-    for args in (["add", "-A"], ["commit", "-q", "--no-verify", "-m", message]):
-        subprocess.run(
-            ["git", "-c", "core.symlinks=true", "-c", "commit.gpgsign=false", *args],
-            cwd=repo,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-    return head_sha(repo)
+    return builder.commit_all(repo, message, author=author, date=when)
 
 
 def make_repo(
@@ -139,9 +82,7 @@ def make_repo(
     ``files`` (and ``symlinks``) form the first commit; ``commits`` follow in order.
     With neither, the repository has no commits at all.
     """
-    repo = Path(path)
-    repo.mkdir(parents=True, exist_ok=True)
-    git(repo, "init", "-q", "-b", branch)
+    repo = builder.init_repo(path, branch)
     if files or symlinks:
         add_commit(repo, files or {}, message, author=author, symlinks=symlinks)
     for commit in commits:

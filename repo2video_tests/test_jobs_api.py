@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import http.client
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
 from dagster import (
     DagsterInstance,
     Definitions,
@@ -39,6 +34,7 @@ from repo2video_dagster.partitions import (
 )
 from repo2video_dagster.receiver.app import create_app
 from repo2video_dagster.receiver.jobs import get_job, health, list_jobs, print_jobs
+from repo2video_tests.loopback import http_json, serve_app
 
 
 @asset(partitions_def=repositories_partitions)
@@ -271,55 +267,25 @@ def test_health_follows_the_sensor_daemon_heartbeat(tmp_path: Path) -> None:
 # ---- over HTTP -------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def running(app) -> Iterator[int]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    try:
-        yield sock.getsockname()[1]
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
-
-
-def get(port: int, path: str) -> tuple[int, dict]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request("GET", path)
-        resp = conn.getresponse()
-        return resp.status, json.loads(resp.read())
-    finally:
-        conn.close()
-
-
 def test_http_endpoints(world: World) -> None:
     app = create_app(eventlog=world.eventlog, secret="s", instance=world.instance)
-    with running(app) as port:
-        status, job = get(port, "/jobs/d-ok")
+    with serve_app(app) as port:
+        status, job = http_json(port, "GET", "/jobs/d-ok")
         assert status == 200 and job["status"] == "success"
         assert job["status_url"] == f"http://127.0.0.1:{port}/jobs/d-ok"
         assert job["result"]["video"]["reel_path"].endswith("reel.mp4")
-        assert get(port, "/jobs/nothing-here")[0] == 404
-        status, page = get(port, "/jobs?limit=4")
+        assert http_json(port, "GET", "/jobs/nothing-here")[0] == 404
+        status, page = http_json(port, "GET", "/jobs?limit=4")
         assert status == 200 and len(page["jobs"]) == 4
-        status, rest = get(port, f"/jobs?limit=4&cursor={page['next_cursor']}")
+        status, rest = http_json(port, "GET", f"/jobs?limit=4&cursor={page['next_cursor']}")
         assert status == 200 and len(rest["jobs"]) == 2 and rest["next_cursor"] is None
-        status, failed = get(port, "/jobs?status=failure&repo=octo/gamma")
+        status, failed = http_json(port, "GET", "/jobs?status=failure&repo=octo/gamma")
         assert [j["run_id"] for j in failed["jobs"]] == [world.runs["crash"]]
-        assert get(port, "/jobs?status=bogus")[0] == 400
-        assert get(port, "/jobs?limit=x")[0] == 400
-        status, report = get(port, "/health")
+        assert http_json(port, "GET", "/jobs?status=bogus")[0] == 400
+        assert http_json(port, "GET", "/jobs?limit=x")[0] == 400
+        status, report = http_json(port, "GET", "/health")
         assert status == 503 and report["healthy"] is False
         world.instance.add_daemon_heartbeat(DaemonHeartbeat(time.time(), "SENSOR", "t", []))
-        status, report = get(port, "/health")
+        status, report = http_json(port, "GET", "/health")
         assert status == 200 and report["healthy"] is True
         assert report["queue_depth"]["events_unread"] == 1

@@ -19,12 +19,12 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-import uvicorn
 
 from repo2video_dagster.lib.eventlog import EventLog, sqlite_url
 from repo2video_dagster.lib.webhooks import compute_signature
 from repo2video_dagster.receiver.app import create_app
 from repo2video_dagster.receiver.serve import require_secret
+from repo2video_tests.loopback import serve_app
 
 FIXTURES = Path(__file__).parent / "fixtures" / "github"
 SECRET = "It's a Secret to Everybody"
@@ -34,25 +34,8 @@ def fixture_body(name: str) -> bytes:
     return (FIXTURES / f"{name}.payload.json").read_bytes()
 
 
-@contextlib.contextmanager
-def running(app) -> Iterator[int]:
-    """Serve ``app`` on a free port in a thread; yields the port."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(256)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    try:
-        yield sock.getsockname()[1]
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+def running(app):
+    return serve_app(app, lifespan="on")
 
 
 def post(

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-import http.client
 import json
 import os
-import socket
-import subprocess
 import sys
 import textwrap
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from dagster import (
     DagsterInstance,
     DagsterRunStatus,
@@ -41,7 +35,6 @@ from repo2video_dagster.lib.eventlog import (
     sqlite_url,
 )
 from repo2video_dagster.lib.registry import SourceRegistry
-from repo2video_dagster.lib.webhooks import compute_signature
 from repo2video_dagster.partitions import (
     RENDER_JOB_NAME,
     REPOSITORIES_PARTITIONS_NAME,
@@ -57,6 +50,7 @@ from repo2video_dagster.sensors import (
     build_github_events_sensor,
     github_events_sensor,
 )
+from repo2video_tests.loopback import github_headers, http_json, managed_process, serve_app
 
 
 @asset(partitions_def=repositories_partitions)
@@ -304,24 +298,13 @@ run_coordinator:
 """
 
 
-@contextlib.contextmanager
-def daemon(home: Path, workspace: Path, env: dict[str, str]) -> Iterator[subprocess.Popen]:
-    proc = subprocess.Popen(
+def daemon(home: Path, workspace: Path, env: dict[str, str]):
+    return managed_process(
         [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", str(workspace)],
-        env=env,
-        cwd=home,
-        stdout=subprocess.DEVNULL,
-        stderr=open(home / "daemon.log", "wb"),  # noqa: SIM115 - closed with the process
+        env,
+        home / "daemon.log",
+        home,
     )
-    try:
-        yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
 
 
 FIXTURES = Path(__file__).parent / "fixtures" / "github"
@@ -331,54 +314,8 @@ SECRET = "e2e-secret"
 def deliver(port: int, event_name: str, fixture: str) -> tuple[int, dict]:
     """POST a real payload, signed, as GitHub would."""
     body = (FIXTURES / f"{fixture}.payload.json").read_bytes()
-    delivery = str(uuid.uuid4())
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request(
-            "POST",
-            "/webhook",
-            body=body,
-            headers={
-                "Content-Type": "application/json",
-                "X-GitHub-Event": event_name,
-                "X-GitHub-Delivery": delivery,
-                "X-Hub-Signature-256": compute_signature(SECRET, body),
-            },
-        )
-        resp = conn.getresponse()
-        return resp.status, json.loads(resp.read())
-    finally:
-        conn.close()
-
-
-def get_json(port: int, path: str) -> tuple[int, dict]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request("GET", path)
-        resp = conn.getresponse()
-        return resp.status, json.loads(resp.read())
-    finally:
-        conn.close()
-
-
-@contextlib.contextmanager
-def receiver(app) -> Iterator[int]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    try:
-        yield sock.getsockname()[1]
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    headers = github_headers(event_name, str(uuid.uuid4()), body, SECRET)
+    return http_json(port, "POST", "/webhook", body, headers)
 
 
 @pytest.mark.slow
@@ -396,7 +333,7 @@ def test_webhook_to_queued_runs_through_the_real_daemon(tmp_path: Path) -> None:
     try:
         with (
             DagsterInstance.from_config(str(home)) as instance,
-            receiver(create_app(eventlog=log, secret=SECRET, instance=instance)) as port,
+            serve_app(create_app(eventlog=log, secret=SECRET, instance=instance)) as port,
         ):
             star1 = deliver(port, "star", "star.created")
             star2 = deliver(port, "star", "star.created")
@@ -434,11 +371,11 @@ def test_webhook_to_queued_runs_through_the_real_daemon(tmp_path: Path) -> None:
                 r for r in runs if r.dagster_run.tags[TAG_DELIVERY] == star1[1]["delivery_id"]
             )
             for answer in (star1, star2, late):
-                status, job = get_json(port, f"/jobs/{answer[1]['delivery_id']}")
+                status, job = http_json(port, "GET", f"/jobs/{answer[1]['delivery_id']}")
                 assert status == 200
                 assert job["status"] == "queued"
                 assert job["run_id"] == star_run.dagster_run.run_id
-            status, page = get_json(port, "/jobs?status=queued")
+            status, page = http_json(port, "GET", "/jobs?status=queued")
             assert status == 200 and len(page["jobs"]) == 3
             registry = SourceRegistry(tmp_path / "var")
             assert (

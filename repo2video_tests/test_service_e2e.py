@@ -9,25 +9,21 @@ run succeeds with the video's path in its result.
 
 from __future__ import annotations
 
-import contextlib
-import http.client
 import json
 import os
 import shutil
 import socket
-import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from repo2video_dagster.lib.media import video_info
-from repo2video_dagster.lib.webhooks import compute_signature
 from repo2video_dagster.reliability.procs import init_storage
 from repo2video_dagster.reliability.repos import TINY_CODE, TINY_README
+from repo2video_tests.loopback import github_headers, http_json, managed_process
 from repo2video_tests.repo_factory import make_repo
 
 pytestmark = pytest.mark.slow
@@ -42,37 +38,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def process(
-    args: list[str], env: dict[str, str], log: Path, cwd: Path
-) -> Iterator[subprocess.Popen]:
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            args, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        try:
-            yield proc
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
-
-
-def request(
-    port: int, method: str, path: str, body: bytes | None = None, headers: dict | None = None
-) -> tuple[int, dict]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        resp = conn.getresponse()
-        return resp.status, json.loads(resp.read() or b"{}")
-    finally:
-        conn.close()
 
 
 def wait_until(predicate, timeout: float, what: str, logs: list[Path]):
@@ -117,13 +82,13 @@ def test_signed_star_event_ends_in_a_successful_render(tmp_path: Path) -> None:
     delivery = str(uuid.uuid4())
 
     with (
-        process(
+        managed_process(
             [str(BIN / "repo2video"), "webhook", "serve", "--port", str(port)],
             env,
             receiver_log,
             PROJECT,
         ),
-        process(
+        managed_process(
             [str(BIN / "dagster-daemon"), "run", "-w", str(PROJECT / "workspace.yaml")],
             env,
             daemon_log,
@@ -132,24 +97,19 @@ def test_signed_star_event_ends_in_a_successful_render(tmp_path: Path) -> None:
     ):
         wait_until(lambda: _health_answers(port), 60, "the receiver to listen", logs)
         sent = time.monotonic()
-        status, answer = request(
+        status, answer = http_json(
             port,
             "POST",
             "/webhook",
             body,
-            {
-                "Content-Type": "application/json",
-                "X-GitHub-Event": "star",
-                "X-GitHub-Delivery": delivery,
-                "X-Hub-Signature-256": compute_signature(SECRET, body),
-            },
+            github_headers("star", delivery, body, SECRET),
         )
         assert status == 202, answer
         assert answer["delivery_id"] == delivery
         assert answer["status_url"].endswith(f"/jobs/{delivery}")
 
         def job(state: set[str]):
-            code, data = request(port, "GET", f"/jobs/{delivery}")
+            code, data = http_json(port, "GET", f"/jobs/{delivery}")
             return data if code == 200 and data.get("status") in state else None
 
         started = wait_until(
@@ -168,20 +128,15 @@ def test_signed_star_event_ends_in_a_successful_render(tmp_path: Path) -> None:
         assert (info.width, info.height, info.vcodec) == (1080, 1920, "h264")
 
         # A redelivery of the same delivery id is refused at the door: no second run.
-        status, answer = request(
+        status, answer = http_json(
             port,
             "POST",
             "/webhook",
             body,
-            {
-                "Content-Type": "application/json",
-                "X-GitHub-Event": "star",
-                "X-GitHub-Delivery": delivery,
-                "X-Hub-Signature-256": compute_signature(SECRET, body),
-            },
+            github_headers("star", delivery, body, SECRET),
         )
         assert status == 200 and "duplicate" in json.dumps(answer)
-        code, listing = request(port, "GET", "/jobs?status=success")
+        code, listing = http_json(port, "GET", "/jobs?status=success")
         assert code == 200
         assert [j["run_id"] for j in listing["jobs"]] == [done["run_id"]]
 
@@ -192,7 +147,7 @@ def test_signed_star_event_ends_in_a_successful_render(tmp_path: Path) -> None:
 
 def _health_answers(port: int) -> bool:
     try:
-        code, _ = request(port, "GET", "/health")
+        code, _ = http_json(port, "GET", "/health")
     except OSError:
         return False
     return code in (200, 503)

@@ -6,9 +6,9 @@ therefore the video length (about a minute) are the same wherever the benchmark 
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
+
+from repo2video_dagster.lib.repo_builder import commit_all, init_repo, write_files
 
 README = """# mdtoc
 
@@ -180,10 +180,6 @@ COMMITS: list[tuple[str, str, str, dict[str, str]]] = [
 ]
 
 
-def _git(repo: Path, *args: str, env: dict[str, str] | None = None) -> None:
-    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env=env)
-
-
 def make_bench_repo(path: Path, name: str = "mdtoc") -> Path:
     """Create the sample at ``path`` (which must not exist) and return it.
 
@@ -191,24 +187,11 @@ def make_bench_repo(path: Path, name: str = "mdtoc") -> Path:
     distinct repositories can be queued at once (the throughput benchmark).
     """
     path.mkdir(parents=True)
-    base = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    base.update(GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1")
-    _git(path, "init", "-q", "-b", "main", env=base)
-    for day, (name, email, message, files) in enumerate(COMMITS, start=1):
-        for rel, content in files.items():
-            target = path / rel.replace("mdtoc", name)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(content.replace("mdtoc", name), encoding="utf-8")
-        date = f"2024-03-{day:02d}T10:00:00+00:00"
-        env = dict(
-            base,
-            GIT_AUTHOR_NAME=name,
-            GIT_AUTHOR_EMAIL=email,
-            GIT_AUTHOR_DATE=date,
-            GIT_COMMITTER_NAME=name,
-            GIT_COMMITTER_EMAIL=email,
-            GIT_COMMITTER_DATE=date,
-        )
-        _git(path, "add", "-A", env=env)
-        _git(path, "commit", "-q", "-m", message, env=env)
+    init_repo(path)
+    for day, (author, email, message, files) in enumerate(COMMITS, start=1):
+        renamed = {
+            rel.replace("mdtoc", name): text.replace("mdtoc", name) for rel, text in files.items()
+        }
+        write_files(path, renamed)
+        commit_all(path, message, author=(author, email), date=f"2024-03-{day:02d}T10:00:00+00:00")
     return path

@@ -9,74 +9,21 @@ for the markers on disk.
 
 from __future__ import annotations
 
-import os
 import secrets
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-FileContent = str | bytes
+from repo2video_dagster.lib.repo_builder import (
+    FileContent,
+    commit_all,
+    git,
+    init_repo,
+    write_files,
+)
 
 PASSWD_MARK = b"root:x:0:0"
 """The start of ``/etc/passwd`` on every Linux system: if an output holds it, the file leaked."""
-
-_DATE = "2024-03-01T10:00:00+00:00"
-
-
-def _env() -> dict[str, str]:
-    """Isolated from the caller's git config, fixed author and dates (stable shas)."""
-    return {
-        "PATH": os.environ.get("PATH", os.defpath),
-        "HOME": os.devnull,
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_CONFIG_GLOBAL": os.devnull,
-        "GIT_AUTHOR_NAME": "Ada Lovelace",
-        "GIT_AUTHOR_EMAIL": "ada@example.com",
-        "GIT_COMMITTER_NAME": "Ada Lovelace",
-        "GIT_COMMITTER_EMAIL": "ada@example.com",
-        "GIT_AUTHOR_DATE": _DATE,
-        "GIT_COMMITTER_DATE": _DATE,
-        "LC_ALL": "C",
-    }
-
-
-def git(repo: Path, *args: str, stdin: bytes | None = None) -> str:
-    """Run git in ``repo`` (argument list, no shell); return stdout."""
-    out = subprocess.run(
-        ["git", "-c", "core.symlinks=true", "-c", "commit.gpgsign=false", *args],
-        cwd=repo,
-        env=_env(),
-        input=stdin,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    return out.stdout.decode("utf-8", "replace").strip()
-
-
-def write_files(
-    root: Path, files: Mapping[str | bytes, FileContent], symlinks: Mapping[str, str] | None = None
-) -> None:
-    for name, content in files.items():
-        path = root / (os.fsdecode(name) if isinstance(name, bytes) else name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-    for name, target in (symlinks or {}).items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.is_symlink() or path.exists():
-            path.unlink()
-        os.symlink(target, path)
-
-
-def commit_all(repo: Path, message: str) -> str:
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "--no-verify", "--allow-empty", "-m", message)
-    return git(repo, "rev-parse", "HEAD")
 
 
 def make_repo(
@@ -87,8 +34,7 @@ def make_repo(
     commit: bool = True,
 ) -> Path:
     """A repository whose first commit holds ``files``; ``commit=False`` leaves it without commits."""
-    path.mkdir(parents=True, exist_ok=True)
-    git(path, "init", "-q", "-b", "main")
+    init_repo(path)
     if files or symlinks:
         write_files(path, files or {}, symlinks)
     if commit:
@@ -107,8 +53,7 @@ def many_files_repo(path: Path, count: int) -> Path:
     fast-import builds the 100k-entry tree in about a second, where ``git add`` of
     100k real files would take most of a minute.
     """
-    path.mkdir(parents=True, exist_ok=True)
-    git(path, "init", "-q", "-b", "main")
+    init_repo(path)
     readme = b"# Many\n\nA repository with a great many tiny files, to check the limits.\n"
     parts = [
         b"blob\nmark :1\ndata 2\nx\n\n",

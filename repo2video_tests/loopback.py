@@ -1,0 +1,91 @@
+"""Real servers and processes on 127.0.0.1 for tests, shared so every test talks HTTP the same way.
+
+Nothing here fakes the product: `serve_app` runs the real ASGI app under a real
+uvicorn on a real socket, and `managed_process` starts real executables.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import uvicorn
+
+from repo2video_dagster.lib.webhooks import compute_signature
+
+
+@contextlib.contextmanager
+def serve_app(app, *, lifespan: str = "auto", backlog: int = 256) -> Iterator[int]:
+    """Serve ``app`` on an ephemeral loopback port (bound before start, so no race); yield the port."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(backlog)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan=lifespan))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+def http_json(
+    port: int,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict]:
+    """One request to 127.0.0.1:port; the status and the decoded JSON body ({} when empty)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        resp = conn.getresponse()
+        return resp.status, json.loads(resp.read() or b"{}")
+    finally:
+        conn.close()
+
+
+def github_headers(
+    event: str, delivery: str, body: bytes, secret: str, content_type: str = "application/json"
+) -> dict[str, str]:
+    """The headers GitHub sends with a delivery, signed with ``secret``."""
+    return {
+        "Content-Type": content_type,
+        "X-GitHub-Event": event,
+        "X-GitHub-Delivery": delivery,
+        "X-Hub-Signature-256": compute_signature(secret, body),
+    }
+
+
+@contextlib.contextmanager
+def managed_process(
+    args: list[str], env: dict[str, str], log: Path, cwd: Path
+) -> Iterator[subprocess.Popen]:
+    """Run ``args`` with output to ``log``; terminate (then kill) exactly this process on exit."""
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            args, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            yield proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
