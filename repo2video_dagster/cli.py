@@ -69,9 +69,11 @@ def ensure_dagster_home() -> Path:
 def _render_settings(args: argparse.Namespace) -> dict[str, Any]:
     """Settings that change the output; part of the "cached" decision."""
     from repo2video_dagster.lib import settings as env
+    from repo2video_dagster.lib.memo import source_version
 
     speech = env.SpeechSettings.from_env()
     return {
+        "code": source_version(),
         "formats": sorted(env.parse_formats(args.format)),
         "writer": env.env_str("WRITER", "template"),
         "tts": speech.tts_engine,
@@ -208,7 +210,8 @@ def cmd_render(args: argparse.Namespace) -> int:
         and manifest
         and manifest.get("commit") == head
         and all(
-            manifest.get("settings", {}).get(k) == settings[k] for k in ("writer", "tts", "asr")
+            manifest.get("settings", {}).get(k) == settings[k]
+            for k in ("code", "writer", "tts", "asr")
         )
         and set(formats) <= {v["format"] for v in manifest.get("videos", [])}
         and manifest_complete(manifest)

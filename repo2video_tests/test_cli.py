@@ -140,6 +140,16 @@ def test_render_json_then_cached(cli_env, tmp_path: Path) -> None:
     assert "cached" in again.stdout
     assert took < 10  # no Dagster run: the manifest answers
 
+    # Output made by other code (an upgrade of repo2video) is not "cached": it renders again.
+    manifest_path = next(Path(cli_env["REPO2VIDEO_DATA_DIR"]).rglob("manifest.json"))
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["settings"]["code"]
+    manifest["settings"]["code"] = "made-by-an-older-version"
+    manifest_path.write_text(json.dumps(manifest))
+    upgraded = run_cli(["render", str(repo), "--format", "reel"], cli_env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "rendered" in upgraded.stdout and "cached" not in upgraded.stdout
+
     # progress output: one line per stage on stderr for a real (non-JSON) render
     forced = run_cli(["render", str(repo), "--format", "reel", "--force"], cli_env)
     assert forced.returncode == 0, forced.stderr

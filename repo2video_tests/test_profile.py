@@ -503,3 +503,73 @@ def test_local_checkout_named_by_manifest_when_readme_title_is_a_sentence(tmp_pa
     )
     profile = build_profile(cloned(repo, tmp_path))
     assert profile.name == "itsdangerous" and profile.full_name == "itsdangerous"
+
+
+def test_section_heading_after_prose_is_not_the_name(tmp_path: Path) -> None:
+    """Like spf13/cobra: a logo, an introduction, then ``# Overview``; go.mod names it."""
+    repo = make_repo(
+        tmp_path / "repo",
+        {
+            "README.md": '<div align="center"><img src="logo.png" alt="logo" /></div>\n\n'
+            "Cobra is a library for creating powerful modern CLI applications.\n\n"
+            "# Overview\n\nCommands, arguments and flags.\n",
+            "go.mod": "module github.com/spf13/cobra/v2\n\ngo 1.15\n",
+            "cobra.go": "package cobra\n\nfunc Run() {}\n",
+        },
+    )
+    assert build_profile(cloned(repo, tmp_path)).name == "cobra"
+
+
+def test_title_after_logo_and_badges_still_names_the_project(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path / "repo",
+        {
+            "README.md": '<p align="center"><img src="logo.svg"></p>\n\n'
+            "[![CI](https://example.com/ci.svg)](https://example.com/ci) "
+            "![PyPI](https://example.com/pypi.svg)\n\n"
+            "# Tally Ho\n\nCounts words in text files.\n",
+            "tally.py": "def count(text):\n    return len(text.split())\n",
+        },
+    )
+    assert build_profile(cloned(repo, tmp_path)).name == "Tally Ho"
+
+
+def test_generic_title_falls_back_to_the_manifest(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path / "repo",
+        {
+            "README.md": "# Introduction\n\nA tiny HTTP router.\n",
+            "package.json": '{"name": "@acme/tiny-router", "version": "1.0.0"}\n',
+            "index.js": "module.exports = function route() {};\n",
+        },
+    )
+    assert build_profile(cloned(repo, tmp_path)).name == "tiny-router"
+
+
+def test_usage_keeps_the_readmes_lead_in_sentence(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path / "repo",
+        {
+            "README.md": "# cobra\n\nA CLI library.\n\n## Usage\n\n"
+            "Next, include Cobra in your application:\n\n"
+            '```go\nimport "github.com/spf13/cobra"\n```\n',
+            "go.mod": "module github.com/spf13/cobra\n",
+            "cobra.go": "package cobra\n",
+        },
+    )
+    usage = build_profile(cloned(repo, tmp_path)).usage
+    assert usage is not None and usage.code.strip() == 'import "github.com/spf13/cobra"'
+    assert usage.lead == "Next, include Cobra in your application."
+
+
+def test_usage_lead_in_is_only_an_introducing_sentence(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path / "repo",
+        {
+            "README.md": "# tally\n\n## Usage\n\nIt counts words. It is fast. Try it.\n\n"
+            "```python\nfrom tally import count\nprint(count('a b'))\n```\n",
+            "tally.py": "def count(text):\n    return len(text.split())\n",
+        },
+    )
+    usage = build_profile(cloned(repo, tmp_path)).usage
+    assert usage is not None and usage.lead == ""

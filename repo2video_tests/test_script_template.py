@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from repo2video_dagster.lib.models import RepoProfile
+from repo2video_dagster.lib.models import LanguageShare, RepoProfile
 from repo2video_dagster.lib.script_schema import script_to_json, validate_script
 from repo2video_dagster.lib.script_template import (
     TARGET_MAX_WORDS,
@@ -60,6 +60,7 @@ def _allowed_numbers(p: RepoProfile) -> set[str]:
             p.license or "",
             *p.install_commands,
             *p.entry_points,
+            p.usage.lead if p.usage else "",
         ]
     )
     allowed |= _numbers_in(text)
@@ -150,6 +151,43 @@ def test_usage_falls_back_to_the_code_sample() -> None:
     assert "license" in scenes["outro"].narration.lower()
     assert "no license" in scenes["outro"].narration.lower()
     assert "about 106 thousand lines" in scenes["what"].narration
+
+
+def test_dependencies_show_the_names_people_use() -> None:
+    """Go module paths overflow the slide ("Uses github.com/jackc/pgx/v5…"): show "pgx"."""
+    scenes = {s.id: s for s in TemplateWriter().write(profiles.go_service()).scenes}
+    bullets = scenes["what"].visual.data["bullets"]
+    assert "Uses grpc, pgx" in bullets, bullets
+
+
+def test_overview_counts_what_the_narration_counts() -> None:
+    p = profiles.python_cli()
+    scenes = {s.id: s for s in TemplateWriter().write(p).scenes}
+    code_files = sum(lang.files for lang in p.languages)
+    assert code_files != p.total_files
+    bullets = scenes["what"].visual.data["bullets"]
+    assert f"{code_files:,} source files · {p.total_lines:,} lines" in bullets, bullets
+    assert f"across {code_files} files" in scenes["what"].narration
+    assert bullets[0] == "Written in Python, Shell, Makefile"
+
+
+def test_trace_languages_are_not_what_it_is_written_in() -> None:
+    p = profiles.python_cli()
+    p.languages = [
+        LanguageShare("Go", files=37, lines=14_400, share=0.998),
+        LanguageShare("Makefile", files=1, lines=30, share=0.002),
+    ]
+    scenes = {s.id: s for s in TemplateWriter().write(p).scenes}
+    assert scenes["what"].visual.data["bullets"][0] == "Written in Go"
+    assert "entirely in Go" in scenes["what"].narration
+
+
+def test_usage_narration_says_the_readmes_lead_in() -> None:
+    p = profiles.python_cli()
+    assert p.usage is not None
+    p.usage.lead = "Join two CSV files on a column."
+    scenes = {s.id: s for s in TemplateWriter().write(p).scenes}
+    assert "Join two CSV files on a column." in scenes["usage"].narration
 
 
 def test_truncated_history_is_a_lower_bound() -> None:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 from repo2video_dagster.assets.common import markdown_table, path_value, user_errors
 from repo2video_dagster.lib.blog import write_blog
 from repo2video_dagster.lib.manifest import read_manifest, write_manifest
+from repo2video_dagster.lib.memo import source_version
 from repo2video_dagster.lib.models import (
     BlogPost,
     Captions,
@@ -106,6 +107,7 @@ def blog_post(
             "wer": round(captions.wer, 4),
             "caption_coverage": round(captions.coverage, 4),
             "settings": {
+                "code": source_version(),
                 "writer": script_writer.writer,
                 "tts": speech.tts_engine,
                 "asr": f"{speech.asr_engine}:{speech.asr_model}",

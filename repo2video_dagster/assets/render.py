@@ -21,7 +21,7 @@ from repo2video_dagster.assets.common import (
 )
 from repo2video_dagster.lib.compose import render_video
 from repo2video_dagster.lib.media import integrated_loudness, video_info
-from repo2video_dagster.lib.memo import fingerprint, memoized
+from repo2video_dagster.lib.memo import fingerprint, memoized, source_version
 from repo2video_dagster.lib.models import (
     Captions,
     Chapter,
@@ -77,7 +77,15 @@ def visuals(
         for index, scene in enumerate(video_script.scenes):
             paths = {}
             for fmt in FORMAT_SIZES:
-                key = fingerprint(VISUALS_CODE_VERSION, fmt, name, index, count, scene.visual)
+                key = fingerprint(
+                    VISUALS_CODE_VERSION,
+                    source_version("slides", "theme", "fonts"),
+                    fmt,
+                    name,
+                    index,
+                    count,
+                    scene.visual,
+                )
 
                 def draw(fmt=fmt, index=index, scene=scene) -> str:
                     path = out_dir / f"{index:02d}_{scene.id}_{fmt}.png"
@@ -185,6 +193,7 @@ def video(
             frames_key = [getattr(f, f"{fmt}_path") for f in visuals.scenes]
             key = fingerprint(
                 VIDEO_CODE_VERSION,
+                source_version("compose", "caption_render", "theme", "fonts", "media"),
                 fmt,
                 render.fps,
                 render.preset,

@@ -21,7 +21,7 @@ from repo2video_dagster.assets.common import (
 )
 from repo2video_dagster.lib.align import align_words, word_error_rate
 from repo2video_dagster.lib.asr import make_asr
-from repo2video_dagster.lib.memo import fingerprint, memoized
+from repo2video_dagster.lib.memo import fingerprint, memoized, source_version
 from repo2video_dagster.lib.models import Captions, Narration, VideoScript
 from repo2video_dagster.lib.narrate import narrate
 from repo2video_dagster.lib.subtitles import group_cues, write_srt, write_vtt, write_words_json
@@ -120,6 +120,7 @@ def captions(
     spans = [(s.scene_id, s.offset_s, s.offset_s + s.duration_s) for s in narration.scenes]
     key = fingerprint(
         CAPTIONS_CODE_VERSION,
+        source_version("asr", "align", "subtitles", "textnorm", "audio"),
         Path(narration.track_path),
         script_words,
         speech.asr_engine,

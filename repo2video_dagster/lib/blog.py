@@ -28,7 +28,15 @@ from pathlib import Path
 from typing import Any
 
 from .errors import OutputError
-from .models import BlogPost, Captions, RenderedVideo, RepoProfile, TimedWord, VideoScript
+from .models import (
+    BlogPost,
+    Captions,
+    RenderedVideo,
+    RepoProfile,
+    TimedWord,
+    VideoScript,
+    format_share,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -344,7 +352,9 @@ def _facts(profile: RepoProfile, commit: str, rendered_at: str, duration_s: floa
         rows.append(
             (
                 "Languages",
-                ", ".join(f"{lang.name} {lang.share * 100:.0f}%" for lang in profile.languages[:5]),
+                ", ".join(
+                    f"{lang.name} {format_share(lang.share)}" for lang in profile.languages[:5]
+                ),
             )
         )
     rows.append(("License", profile.license or "none found"))

@@ -8,6 +8,7 @@ limits an edit of one scene to the work that depends on it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -34,6 +35,29 @@ def fingerprint(*parts: Any) -> str:
             digest.update(json.dumps(to_jsonable(part), sort_keys=True, default=str).encode())
         digest.update(b"\x00")
     return digest.hexdigest()
+
+
+_LIB_DIR = Path(__file__).resolve().parent
+_PACKAGE_DIR = _LIB_DIR.parent
+
+
+@functools.cache
+def source_version(*modules: str) -> str:
+    """A short hash of the source of ``lib`` modules (by name), or of the whole renderer.
+
+    Part of every stage's reuse key, so that upgrading repo2video never serves a
+    result made by older code; hand-bumped version numbers get forgotten. With no
+    names: every module of ``lib/`` and ``assets/`` (what decides an output).
+    """
+    if modules:
+        files = [_LIB_DIR / f"{name}.py" for name in modules]
+    else:
+        files = sorted([*_LIB_DIR.glob("*.py"), *(_PACKAGE_DIR / "assets").glob("*.py")])
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.relative_to(_PACKAGE_DIR).as_posix().encode() + b"\x00")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def file_digest(path: Path) -> str:

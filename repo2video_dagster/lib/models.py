@@ -81,6 +81,8 @@ class CodeSnippet:
     source: str
     """Where it came from: a relative path, or ``README.md``."""
     start_line: int = 1
+    lead: str = ""
+    """The README's own sentence introducing the example ("Next, include X in your app:"), if any."""
 
 
 @dataclass
@@ -311,3 +313,13 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     return value
+
+
+def format_share(share: float) -> str:
+    """A language share for people: "62%", "4.5%", "<0.1%"; never "0%" for something present."""
+    pct = share * 100
+    if pct >= 10:
+        return f"{pct:.0f}%"
+    if pct >= 0.1:
+        return f"{pct:.1f}%"
+    return "<0.1%" if pct > 0 else "0%"

@@ -29,6 +29,7 @@ from .audio import (
     write_wav,
 )
 from .errors import EngineError, OutputError
+from .memo import source_version
 from .models import Narration, Scene, SceneAudio
 from .tts import TtsEngine
 
@@ -45,6 +46,7 @@ def synthesis_key(tts: TtsEngine, text: str) -> str:
     """Cache key of one scene's raw audio: everything that changes the samples."""
     payload = {
         "version": CACHE_VERSION,
+        "code": source_version("tts"),
         "engine": tts.name,
         "voice": tts.voice,
         "sample_rate": tts.sample_rate,

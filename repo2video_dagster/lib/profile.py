@@ -33,6 +33,7 @@ from .models import (
     LanguageShare,
     RepoProfile,
     RepoSnapshot,
+    format_share,
 )
 
 if TYPE_CHECKING:  # pandas is heavy; only languages_frame needs it
@@ -384,8 +385,42 @@ def build_profile(
     return profile
 
 
+def _go_module_name(module: str) -> str:
+    """``github.com/spf13/cobra`` -> ``cobra``; a major-version suffix (``/v2``) is not the name."""
+    parts = [p for p in module.split("/") if p]
+    if len(parts) > 1 and re.fullmatch(r"v\d+", parts[-1]):
+        parts.pop()
+    return parts[-1] if parts else module
+
+
+_SECTION_WORDS = frozenset(
+    {
+        "about",
+        "contents",
+        "description",
+        "documentation",
+        "features",
+        "getting started",
+        "installation",
+        "install",
+        "introduction",
+        "overview",
+        "readme",
+        "summary",
+        "table of contents",
+        "usage",
+    }
+)
+_BADGE_RE = re.compile(r"\[?!\[[^\]]*\]\([^)]*\)(?:\]\([^)]*\))?")
+
+
 def _title_name(blocks: list[_Block]) -> str | None:
-    """The README's top heading when it reads as a name ("# mdtoc"), not a sentence."""
+    """The README's title when it reads as a name ("# mdtoc"), not a sentence or a section.
+
+    Only a top heading that comes before any prose counts (logos, HTML and badge rows
+    may precede it): a first ``# Overview`` after an introduction is a section, not
+    the project's name.
+    """
     for block in blocks:
         if block.kind == "heading" and block.level == 1:
             title = _plain(block.text).strip()
@@ -394,8 +429,15 @@ def _title_name(blocks: list[_Block]) -> str | None:
                 and len(title) <= 40
                 and len(title.split()) <= 3
                 and not title.endswith((".", "!", "?"))
+                and title.lower() not in _SECTION_WORDS
             ):
                 return title
+            return None
+        if block.kind == "html" or (
+            block.kind == "para" and not _BADGE_RE.sub("", block.text).strip()
+        ):
+            continue
+        if block.kind != "heading":
             return None
     return None
 
@@ -427,7 +469,7 @@ def languages_frame(profile: RepoProfile) -> pandas.DataFrame:
 
 def profile_summary_markdown(profile: RepoProfile) -> str:
     """A short markdown card of the profile, for the Dagster UI."""
-    langs = ", ".join(f"{lang.name} {lang.share * 100:.0f}%" for lang in profile.languages[:4])
+    langs = ", ".join(f"{lang.name} {format_share(lang.share)}" for lang in profile.languages[:4])
     history = profile.history
     commits = f"{history.commits}{'+' if history.truncated else ''}"
     rows = [
@@ -992,6 +1034,21 @@ def _install_commands(
     return [line for line in _dedupe(found) if len(line) <= 80][:3]
 
 
+def _lead_in(blocks: list[_Block], index: int) -> str:
+    """The short paragraph right before a README code block that introduces it, if there is one.
+
+    Only a sentence that reads as an introduction (one sentence ending in a colon, at
+    most 20 words) is kept: it tells the viewer what the example does in the
+    project's own words.
+    """
+    if index <= 0 or blocks[index - 1].kind != "para":
+        return ""
+    text = " ".join(_plain(blocks[index - 1].text).split())
+    if not text.endswith(":") or len(text.split()) > 20 or text.count(". ") > 0:
+        return ""
+    return text[:-1].rstrip() + "."
+
+
 def _usage(
     blocks: list[_Block], scan: _Scan, primary: str | None, limit: int
 ) -> CodeSnippet | None:
@@ -1031,12 +1088,13 @@ def _usage(
             score += 1
         scored.append((score, -index, block, language))
     if scored:
-        _, _, block, language = max(scored, key=lambda item: (item[0], item[1]))
+        _, neg_index, block, language = max(scored, key=lambda item: (item[0], item[1]))
         return CodeSnippet(
             code=_trim_code(block.text, USAGE_LINES),
             language=language,
             source=_readme_name(scan),
             start_line=1,
+            lead=_lead_in(blocks, -neg_index),
         )
     examples = [
         f
@@ -1335,6 +1393,7 @@ class _Manifests:
             if spec and "// indirect" not in spec and not spec.startswith("//"):
                 deps.append(spec.split()[0])
         if module and len(f.parts) == 1:
+            self._set_project_name(_go_module_name(module))
             mains = sorted(
                 {
                     "/".join(x.parts[:2])

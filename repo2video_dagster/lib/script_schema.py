@@ -147,17 +147,16 @@ def _clip_code(code: str) -> str:
     return "\n".join(clipped)
 
 
-def _share_percent(share: float) -> str:
-    pct = share * 100
-    return f"{pct:.0f}%" if pct >= 1 else "<1%"
-
-
 def _overview_bullets(profile: RepoProfile) -> list[str]:
     bullets: list[str] = []
     if profile.languages:
-        names = ", ".join(lang.name for lang in profile.languages[:3])
-        bullets.append(f"Written in {names}")
-    bullets.append(f"{profile.total_files:,} files · {profile.total_lines:,} lines")
+        # Traces (a 0.2 % Makefile) are not what a project is "written in".
+        shown = [profile.languages[0]] + [x for x in profile.languages[1:3] if x.share >= 0.01]
+        bullets.append("Written in " + ", ".join(lang.name for lang in shown))
+    # The same count the narration says: source files, not README/LICENSE/configs.
+    code_files = sum(lang.files for lang in profile.languages)
+    files = f"{code_files:,} source files" if code_files else f"{profile.total_files:,} files"
+    bullets.append(f"{files} · {profile.total_lines:,} lines")
     if profile.entry_points:
         bullets.append("Run: " + ", ".join(profile.entry_points[:3]))
     deps = _top_dependencies(profile, 4)
@@ -167,12 +166,22 @@ def _overview_bullets(profile: RepoProfile) -> list[str]:
     return [_truncate(b, 70) for b in bullets[:MAX_BULLETS]]
 
 
+def dependency_name(dep: str) -> str:
+    """What people call a dependency: ``github.com/spf13/pflag`` and ``…/go-md2man/v2`` are
+    ``pflag`` and ``go-md2man``; ``@scope/pkg`` is ``pkg``. Module paths overflow a slide
+    and read badly aloud."""
+    parts = [p for p in dep.split("/") if p and not re.fullmatch(r"v\d+", p)]
+    name = parts[-1] if parts else dep
+    return name.lstrip("@") or dep
+
+
 def _top_dependencies(profile: RepoProfile, limit: int) -> list[str]:
     names: list[str] = []
     for deps in profile.dependencies.values():
         for dep in deps:
-            if dep not in names:
-                names.append(dep)
+            name = dependency_name(dep)
+            if name not in names:
+                names.append(name)
     return names[:limit]
 
 

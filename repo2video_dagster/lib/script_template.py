@@ -16,12 +16,13 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from .models import CodeSnippet, RepoProfile, Scene, VideoScript
+from .models import CodeSnippet, RepoProfile, Scene, VideoScript, format_share
 from .script_schema import (
     MAX_SCENES,
     MAX_TITLE_CHARS,
     check_script,
     clip_heading,
+    dependency_name,
     fill_visual,
     format_count,
     month_year,
@@ -168,10 +169,7 @@ def _spoken_module(path: str) -> str:
 
 
 def _spoken_dependency(dep: str) -> str:
-    parts = [p for p in dep.split("/") if p and not re.fullmatch(r"v\d+", p)]
-    name = parts[-1] if parts else dep
-    name = re.sub(r"^@", "", name)
-    return speak_phrase(name)
+    return speak_phrase(dependency_name(dep))
 
 
 def _language_label(snippet: CodeSnippet) -> str:
@@ -358,6 +356,7 @@ class TemplateWriter:
             )
         else:
             draft.say(f"Here is a usage example from {source}.")
+        draft.say(snippet.lead, priority=1)
         self._describe_code(draft, snippet)
         return draft
 
@@ -605,7 +604,7 @@ class TemplateWriter:
             facts.append(
                 "Languages: "
                 + ", ".join(
-                    f"{lang.name} {lang.share * 100:.0f}%" for lang in profile.languages[:3]
+                    f"{lang.name} {format_share(lang.share)}" for lang in profile.languages[:3]
                 )
             )
         facts.append(f"License: {profile.license or 'none found'}")

@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from . import fonts
-from .models import VisualSpec
+from .models import VisualSpec, format_share
 from .theme import (
     BG_BOTTOM,
     BG_TOP,
@@ -771,15 +771,6 @@ def _language_items(raw: Sequence[Any]) -> list[tuple[str, float]]:
     return items
 
 
-def format_percent(share: float) -> str:
-    pct = share * 100
-    if pct >= 10:
-        return f"{pct:.0f}%"
-    if pct >= 0.1:
-        return f"{pct:.1f}%"
-    return "<0.1%" if pct > 0 else "0%"
-
-
 def _language_color(name: str, index: int) -> RGB:
     known = LANGUAGE_COLORS.get(name.lower())
     if known:
@@ -807,7 +798,7 @@ def _layout_languages(ctx: _Ctx, data: dict[str, Any]) -> float:
     while len(items) > 1 and row_h * len(items) > avail:
         items.pop()
     for i, (name, share) in enumerate(items):
-        pct = format_percent(share)
+        pct = format_share(share)
         pct_w = fonts.text_width(pct, "bold", size)
         label = fonts.ellipsize(name, "bold", size, box.w - pct_w - 24)
         fonts.draw_text(ctx.draw, (box.x, y), label, "bold", size, TEXT)
