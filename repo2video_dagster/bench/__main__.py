@@ -43,6 +43,13 @@ class Render:
         return float(self.summary["duration_s"])
 
     @property
+    def cpu_busy_pct(self) -> float:
+        """CPU seconds (Python + ffmpeg + git) over what the cores could give in the wall time."""
+        bench = self.summary["bench"]
+        cpu = bench["cpu_self_s"] + bench["cpu_children_s"]
+        return 100.0 * cpu / (self.wall_s * (os.cpu_count() or 1))
+
+    @property
     def overhead_pct(self) -> float:
         return 100.0 * (self.run_wall_s - sum(self.stages.values())) / self.run_wall_s
 
@@ -73,9 +80,11 @@ def env_for(home: Path, data_dir: Path) -> dict[str, str]:
 
 
 def run_worker(
-    repo: Path, fmt: str, home: Path, data_dir: Path, *extra: str
+    repo: Path, fmt: str, home: Path, data_dir: Path, *extra: str, profile: Path | None = None
 ) -> tuple[float, dict[str, Any]]:
     env = env_for(home, data_dir)
+    if profile:
+        env["REPO2VIDEO_BENCH_PROFILE"] = str(profile)
     started = time.monotonic()
     proc = subprocess.run(
         [
@@ -136,15 +145,31 @@ def encode_ratio(render: Render, repeats: int) -> dict[str, float]:
     spans = scene_spans(narration)
     cues = group_cues(captions.words, track_end=narration.duration_s)
     wav = Path(narration.track_path)
+    from repo2video_dagster.lib.settings import RenderSettings
+
+    # The product's own encoder settings (preset, crf), so the ratio is about what users run.
+    settings = RenderSettings.from_env()
+    options = {"preset": settings.preset, "crf": settings.crf, "threads": os.cpu_count() or 1}
     times: dict[str, list[float]] = {"moviepy": [], "ffmpeg": []}
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(repeats):
             for name, fn in (("moviepy", render_video), ("ffmpeg", render_frames_ffmpeg_baseline)):
                 started = time.monotonic()
-                fn("reel", visuals.scenes, spans, cues, wav, Path(tmp) / f"{name}-{i}.mp4")
+                fn(
+                    "reel",
+                    visuals.scenes,
+                    spans,
+                    cues,
+                    wav,
+                    Path(tmp) / f"{name}-{i}.mp4",
+                    **options,
+                )
                 times[name].append(time.monotonic() - started)
     moviepy_s, ffmpeg_s = median(times["moviepy"]), median(times["ffmpeg"])
-    log(f"encode: moviepy {moviepy_s:.1f} s, bare ffmpeg {ffmpeg_s:.1f} s (median of {repeats})")
+    log(
+        f"encode ({settings.preset}): moviepy {moviepy_s:.1f} s, bare ffmpeg {ffmpeg_s:.1f} s"
+        f" (median of {repeats})"
+    )
     return {
         "encode_moviepy_s": moviepy_s,
         "encode_ffmpeg_s": ffmpeg_s,
@@ -261,6 +286,11 @@ def main(argv: list[str] | None = None) -> int:
         "--seconds", type=float, default=15.0, help="receiver load duration (default 15 s)"
     )
     parser.add_argument("--json", metavar="FILE", help="also write all figures to FILE")
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="also profile one more cold reel render with pyinstrument: FILE (.html) and FILE.txt",
+    )
     args = parser.parse_args(argv)
 
     root = Path(tempfile.mkdtemp(prefix="repo2video-bench-"))
@@ -291,10 +321,22 @@ def main(argv: list[str] | None = None) -> int:
         fig["children_peak_rss_mb"] = max(
             r.summary["bench"]["children_peak_rss_mb"] for r in renders
         )
+        fig["cpu_busy_pct"] = median([r.cpu_busy_pct for r in results.reel])
+        fig["cpu_cores"] = os.cpu_count() or 1
         fig.update(encode_ratio(last, repeats=args.runs))
+        # A yardstick of this machine's speed right now (x264 alone, the same frames):
+        # absolute times from different days compare only through it.
+        fig["ffmpeg_ms_per_frame"] = 1000 * fig["encode_ffmpeg_s"] / (fig["video_s"] * 30)
+        fig["e2e_over_bare_encode"] = fig["e2e_wall_s"] / fig["encode_ffmpeg_s"]
         fig["cached_rerender_s"] = cached(last, repo)
         fig["dagster_unchanged_rerun_s"] = dagster_rerun(last)
         fig.update(scene_edit(last, repo))
+        if args.profile:
+            profile = Path(args.profile).resolve()
+            profile.parent.mkdir(parents=True, exist_ok=True)
+            home, data_dir = root / "profile" / "home", root / "profile" / "var"
+            run_worker(repo, "reel", home, data_dir, profile=profile)
+            log(f"profile written to {profile} and {profile.with_suffix('.txt')}")
         if not args.skip_receiver:
             from repo2video_dagster.bench.receiver import measure_receiver
 

@@ -70,15 +70,39 @@ class MemorySampler:
         self._thread.join()
 
 
+def _profiled(path: str, render):
+    """Run ``render`` under pyinstrument; write an HTML profile to ``path`` and text beside it."""
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.005)
+    profiler.start()
+    try:
+        return render()
+    finally:
+        profiler.stop()
+        Path(path).write_text(profiler.output_html(), encoding="utf-8")
+        text = profiler.output_text(unicode=True, color=False, show_all=False)
+        Path(path).with_suffix(".txt").write_text(text, encoding="utf-8")
+
+
 def main(argv: list[str]) -> int:
     started = time.monotonic()
     from repo2video_dagster.cli import main as cli_main
 
     out = io.StringIO()
+    profile_to = os.environ.get("REPO2VIDEO_BENCH_PROFILE")
     with MemorySampler() as memory, contextlib.redirect_stdout(out):
-        code = cli_main(["render", *argv, "--json"])
+        if profile_to:
+            code = _profiled(profile_to, lambda: cli_main(["render", *argv, "--json"]))
+        else:
+            code = cli_main(["render", *argv, "--json"])
     summary = json.loads(out.getvalue()) if code == 0 else {"error": code}
+    cpu = os.times()
     summary["bench"] = {
+        # CPU seconds of this process and of its finished children (ffmpeg, git, ffprobe):
+        # with the wall time and the core count, how busy the machine was.
+        "cpu_self_s": round(cpu.user + cpu.system, 3),
+        "cpu_children_s": round(cpu.children_user + cpu.children_system, 3),
         "process_s": round(time.monotonic() - started, 3),
         "peak_rss_mb": round(memory.peak_total, 1),
         "python_peak_rss_mb": round(memory.peak_self, 1),

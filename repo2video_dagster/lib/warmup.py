@@ -1,9 +1,9 @@
 """Load slow engines in the background while the early stages run.
 
 A render spends its first seconds on git, profiling and the script (pure Python,
-mostly one core), then on TTS (onnxruntime, which releases the GIL). Importing
-scipy/pyloudnorm (loudness), faster-whisper + its model, and moviepy costs
-about 3 s on this class of machine; doing it on a side thread overlaps that cost
+mostly one core), then on TTS (onnxruntime, which releases the GIL). Loading the
+voice, pandas, faster-whisper + its model, and moviepy costs about 2 s on this
+class of machine; doing it on a side thread overlaps that cost
 with work that must happen anyway. Every step still loads what it needs itself
 (the caches are shared and locked), so a failed or slow warm-up only loses the
 overlap, never correctness.
@@ -50,7 +50,8 @@ def speech_and_video_tasks(
     tts_engine: str, asr_engine: str, asr_model: str, asr_device: str, cache_dir
 ) -> list[Callable[[], object]]:
     """What a render needs after the first stages, in the order it needs them: the
-    voice, pandas (profile metadata), the loudness meter, the recogniser, moviepy."""
+    voice, pandas (profile metadata), the recogniser, moviepy. (Loudness is plain numpy
+    and needs no warm-up.)"""
 
     def voice() -> None:
         if tts_engine != "piper":
@@ -62,13 +63,6 @@ def speech_and_video_tasks(
     def tables() -> None:
         import pandas  # noqa: F401
 
-    def loudness() -> None:
-        import numpy as np
-
-        from repo2video_dagster.lib.audio import measure_lufs
-
-        measure_lufs(np.zeros(22050, dtype=np.float32), 22050)
-
     def recogniser() -> None:
         if asr_engine != "faster-whisper":
             return
@@ -79,4 +73,4 @@ def speech_and_video_tasks(
     def composer() -> None:
         import moviepy  # noqa: F401
 
-    return [voice, tables, loudness, recogniser, composer]
+    return [voice, tables, recogniser, composer]
