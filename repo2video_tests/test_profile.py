@@ -573,3 +573,27 @@ def test_usage_lead_in_is_only_an_introducing_sentence(tmp_path: Path) -> None:
     )
     usage = build_profile(cloned(repo, tmp_path)).usage
     assert usage is not None and usage.lead == ""
+
+
+def test_contributor_count_is_everyone_not_the_top_ten(tmp_path: Path) -> None:
+    """Like sharkdp/bat: hundreds of authors. The top ten are listed; the count is all of them."""
+    from repo2video_dagster.lib.script_template import TemplateWriter
+    from repo2video_tests.repo_factory import Commit
+
+    commits = [
+        Commit({f"f{i}.txt": f"{i}\n"}, f"change {i}", author=(f"Dev {i:02d}", f"d{i}@example.com"))
+        for i in range(12)
+    ]
+    repo = make_repo(
+        tmp_path / "repo",
+        {"README.md": "# many\n\nA project with many authors.\n", "many.py": "x = 1\n"},
+        commits=commits,
+    )
+    history = build_profile(cloned(repo, tmp_path)).history
+    assert len(history.contributors) == 10
+    assert history.people == 13  # twelve devs and the initial author
+    script = TemplateWriter().write(build_profile(cloned(repo, tmp_path / "again")))
+    activity = next(s for s in script.scenes if s.id == "activity")
+    assert "13 contributors" in activity.narration
+    stats = {s["label"]: s["value"] for s in activity.visual.data["stats"]}
+    assert stats["Contributors"] == "13"

@@ -35,7 +35,7 @@ def _allowed_numbers(p: RepoProfile) -> set[str]:
         p.total_files,
         p.total_lines,
         p.history.commits,
-        len(p.history.contributors),
+        p.history.people,
         len(p.top_level),
         len(p.install_commands),
     ]

@@ -119,7 +119,7 @@ def repo_profile(
             "entry_points": MetadataValue.json(profile.entry_points),
             "dependencies": MetadataValue.json(profile.dependencies),
             "commits": profile.history.commits,
-            "contributors": len(profile.history.contributors),
+            "contributors": profile.history.people,
             "tree": MetadataValue.md("```\n" + "\n".join(profile.tree) + "\n```"),
             "notes": MetadataValue.md("\n".join(f"- {n}" for n in profile.notes) or "_none_"),
         },

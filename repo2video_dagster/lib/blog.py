@@ -367,8 +367,8 @@ def _facts(profile: RepoProfile, commit: str, rendered_at: str, duration_s: floa
     history = profile.history
     plus = "+" if history.truncated else ""
     rows.append(("Commits", f"{history.commits:,}{plus}"))
-    if history.contributors:
-        rows.append(("Contributors", f"{len(history.contributors):,}{plus}"))
+    if history.people:
+        rows.append(("Contributors", f"{history.people:,}{plus}"))
     rows.append(("Commit", commit[:12]))
     rows.append(("Duration", timestamp(duration_s)))
     rows.append(("Rendered", rendered_at))

@@ -101,6 +101,15 @@ class GitHistory:
     truncated: bool = False
     """True when history was cut short by a shallow clone: counts are lower bounds."""
     recent_subjects: list[str] = field(default_factory=list)
+    contributor_count: int | None = None
+    """Distinct (non-bot) authors; ``contributors`` keeps only the top ten."""
+
+    @property
+    def people(self) -> int:
+        """How many people wrote the history (not just the top ten listed)."""
+        return (
+            self.contributor_count if self.contributor_count is not None else len(self.contributors)
+        )
 
 
 @dataclass

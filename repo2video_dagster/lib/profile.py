@@ -476,7 +476,7 @@ def profile_summary_markdown(profile: RepoProfile) -> str:
         ("Language", langs or "none detected"),
         ("Files / code lines", f"{profile.total_files} / {profile.total_lines}"),
         ("License", profile.license or "not found"),
-        ("Commits", f"{commits} by {len(history.contributors)} contributor(s)"),
+        ("Commits", f"{commits} by {history.people} contributor(s)"),
         ("Last commit", (history.last_commit or "")[:10] or "unknown"),
         ("Entry points", ", ".join(profile.entry_points[:4]) or "none found"),
     ]
@@ -1796,6 +1796,7 @@ def _history(root: str, snapshot: RepoSnapshot, notes: list[str]) -> GitHistory:
         last_commit=records[0][1] if records else None,
         truncated=truncated,
         recent_subjects=[subject.strip()[:120] for _, _, subject in records[:5]],
+        contributor_count=len(people),
     )
 
 

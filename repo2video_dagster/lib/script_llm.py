@@ -93,7 +93,7 @@ def profile_facts(profile: RepoProfile) -> dict[str, Any]:
         "history": {
             "commits": history.commits,
             "commits_is_lower_bound": history.truncated,
-            "contributors": len(history.contributors),
+            "contributors": history.people,
             "first_commit": history.first_commit,
             "last_commit": history.last_commit,
             "recent_commit_subjects": history.recent_subjects[:5],

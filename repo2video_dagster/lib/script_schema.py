@@ -197,8 +197,8 @@ def _stats(profile: RepoProfile) -> list[dict[str, str]]:
     history = profile.history
     plus = "+" if history.truncated else ""
     stats = [{"label": "Commits", "value": f"{history.commits:,}{plus}"}]
-    if history.contributors:
-        stats.append({"label": "Contributors", "value": f"{len(history.contributors):,}{plus}"})
+    if history.people:
+        stats.append({"label": "Contributors", "value": f"{history.people:,}{plus}"})
     first, last = short_date(history.first_commit), short_date(history.last_commit)
     if first:
         stats.append({"label": "First commit", "value": first})

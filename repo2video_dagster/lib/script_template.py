@@ -480,7 +480,7 @@ class TemplateWriter:
         draft = _Draft("activity", heading, "stats", heading)
         history = profile.history
         first, last = month_year(history.first_commit), month_year(history.last_commit)
-        people = len(history.contributors)
+        people = history.people
         at_least = "at least " if history.truncated else ""
         if history.commits == 0:
             draft.say("There is no commit history to look at yet.")
