@@ -283,9 +283,8 @@ def measure_lufs(samples: np.ndarray, sample_rate: int) -> float:
         return float("-inf")
     relative = -0.691 + 10 * math.log10(float(np.mean(gated))) - 10.0
     kept = power[(loudness > relative) & (loudness > -70.0)]
-    if not len(kept) or float(np.mean(kept)) <= 0:
-        return float("-inf")
-    return -0.691 + 10 * math.log10(float(np.mean(kept)))
+    mean = float(np.mean(kept)) if len(kept) else 0.0
+    return -0.691 + 10 * math.log10(mean) if mean > 0 else float("-inf")
 
 
 def limit_peaks(
@@ -327,8 +326,7 @@ def limit_peaks(
 def _running_min(x: np.ndarray, size: int) -> np.ndarray:
     """Minimum over a centred window of odd ``size``, edges extended (van Herk / Gil-Werman:
     prefix and suffix minima inside blocks of ``size``, so O(n) whatever the window)."""
-    half = size // 2
-    padded = np.concatenate([np.full(half, x[0]), x, np.full(half, x[-1])])
+    padded = np.pad(x, size // 2, mode="edge")
     blocks = -(-len(padded) // size)
     grid = np.full(blocks * size, np.inf)
     grid[: len(padded)] = padded
@@ -340,8 +338,7 @@ def _running_min(x: np.ndarray, size: int) -> np.ndarray:
 
 def _running_mean(x: np.ndarray, size: int) -> np.ndarray:
     """Mean over a centred window of odd ``size``, edges extended."""
-    half = size // 2
-    padded = np.concatenate([np.full(half, x[0]), x, np.full(half, x[-1])])
+    padded = np.pad(x, size // 2, mode="edge")
     total = np.concatenate([[0.0], np.cumsum(padded)])
     return (total[size:] - total[:-size]) / size
 

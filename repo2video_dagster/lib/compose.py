@@ -999,9 +999,49 @@ def render_video(
     checked with ffprobe, then moved into place, so ``out_path`` is either the
     previous file or a complete new one, never a partial write.
     """
+    return _render(
+        "moviepy",
+        _moviepy_frames,
+        fmt,
+        scene_frames,
+        scene_spans,
+        cues,
+        Path(narration_wav),
+        Path(out_path),
+        fps=fps,
+        preset=preset,
+        crf=crf,
+        threads=threads,
+        transition_s=transition_s,
+        progress=progress,
+        accent=accent,
+    )
+
+
+def _render(
+    engine: str,
+    frames_of: Callable[[Timeline], Iterator[np.ndarray]],
+    fmt: str,
+    scene_frames: list[SceneFrames],
+    scene_spans: list[tuple[str, float, float]],
+    cues: Sequence[CueLike],
+    narration_wav: Path,
+    out_path: Path,
+    *,
+    fps: int,
+    preset: str,
+    crf: int,
+    threads: int,
+    transition_s: float,
+    progress: Callable[[float], None] | None,
+    accent: str | None,
+) -> VideoFile:
+    """Build the timeline, encode the frames ``frames_of`` yields, record and log the stats.
+
+    One body for the product path and the benchmark's baseline, so the two differ
+    only in where the frames come from.
+    """
     started = time.perf_counter()
-    narration_wav = Path(narration_wav)
-    out_path = Path(out_path)
     audio_s = audio_duration(narration_wav)
     timeline = build_segments(
         fmt,
@@ -1013,9 +1053,9 @@ def render_video(
         transition_s=transition_s,
         accent=accent,
     )
-    stats = EncodeStats("moviepy", preset, crf)
+    stats = EncodeStats(engine, preset, crf)
     result = _encode(
-        _moviepy_frames(timeline),
+        frames_of(timeline),
         timeline,
         narration_wav,
         out_path,
@@ -1042,38 +1082,6 @@ def _timeline_frames(timeline: Timeline) -> Iterator[np.ndarray]:
             yield frame
 
 
-def encode_timeline_ffmpeg(
-    timeline: Timeline,
-    narration_wav: Path,
-    out_path: Path,
-    *,
-    preset: str = "ultrafast",
-    crf: int = 23,
-    threads: int = 2,
-    progress: Callable[[float], None] | None = None,
-) -> VideoFile:
-    """Pipe the timeline's frames straight into ffmpeg: same bytes and command as moviepy's path."""
-    started = time.perf_counter()
-    narration_wav = Path(narration_wav)
-    out_path = Path(out_path)
-    stats = EncodeStats("ffmpeg", preset, crf)
-    result = _encode(
-        _timeline_frames(timeline),
-        timeline,
-        narration_wav,
-        out_path,
-        audio_s=audio_duration(narration_wav),
-        stats=stats,
-        threads=threads,
-        progress=progress,
-    )
-    stats.total_s = time.perf_counter() - started
-    _log_stats(timeline, stats)
-    if progress:
-        progress(1.0)
-    return result
-
-
 def render_frames_ffmpeg_baseline(
     fmt: str,
     scene_frames: list[SceneFrames],
@@ -1090,21 +1098,20 @@ def render_frames_ffmpeg_baseline(
     accent: str | None = None,
 ) -> VideoFile:
     """The same video as :func:`render_video`, encoded by bare ffmpeg (for the benchmark)."""
-    started = time.perf_counter()
-    timeline = build_segments(
+    return _render(
+        "ffmpeg",
+        _timeline_frames,
         fmt,
         scene_frames,
         scene_spans,
         cues,
-        duration_s=audio_duration(narration_wav),
+        Path(narration_wav),
+        Path(out_path),
         fps=fps,
+        preset=preset,
+        crf=crf,
+        threads=threads,
         transition_s=transition_s,
+        progress=None,
         accent=accent,
     )
-    result = encode_timeline_ffmpeg(
-        timeline, narration_wav, out_path, preset=preset, crf=crf, threads=threads
-    )
-    stats = encode_stats()
-    if stats is not None:
-        stats.total_s = time.perf_counter() - started
-    return result

@@ -10,6 +10,7 @@ across processes.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -332,3 +333,12 @@ def format_share(share: float) -> str:
     if pct >= 0.1:
         return f"{pct:.1f}%"
     return "<0.1%" if pct > 0 else "0%"
+
+
+def dependency_name(dep: str) -> str:
+    """What people call a package or module: ``github.com/spf13/pflag`` and ``…/go-md2man/v2`` are
+    ``pflag`` and ``go-md2man``; ``@scope/pkg`` is ``pkg``. Module paths overflow a slide
+    and read badly aloud."""
+    parts = [p for p in dep.split("/") if p and not re.fullmatch(r"v\d+", p)]
+    name = parts[-1] if parts else dep
+    return name.lstrip("@") or dep

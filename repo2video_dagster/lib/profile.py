@@ -33,6 +33,7 @@ from .models import (
     LanguageShare,
     RepoProfile,
     RepoSnapshot,
+    dependency_name,
     format_share,
 )
 
@@ -383,14 +384,6 @@ def build_profile(
     )
     profile.notes = _dedupe(scan.notes + manifests.notes)
     return profile
-
-
-def _go_module_name(module: str) -> str:
-    """``github.com/spf13/cobra`` -> ``cobra``; a major-version suffix (``/v2``) is not the name."""
-    parts = [p for p in module.split("/") if p]
-    if len(parts) > 1 and re.fullmatch(r"v\d+", parts[-1]):
-        parts.pop()
-    return parts[-1] if parts else module
 
 
 _SECTION_WORDS = frozenset(
@@ -1044,7 +1037,7 @@ def _lead_in(blocks: list[_Block], index: int) -> str:
     if index <= 0 or blocks[index - 1].kind != "para":
         return ""
     text = " ".join(_plain(blocks[index - 1].text).split())
-    if not text.endswith(":") or len(text.split()) > 20 or text.count(". ") > 0:
+    if not text.endswith(":") or len(text.split()) > 20 or ". " in text:
         return ""
     return text[:-1].rstrip() + "."
 
@@ -1393,7 +1386,7 @@ class _Manifests:
             if spec and "// indirect" not in spec and not spec.startswith("//"):
                 deps.append(spec.split()[0])
         if module and len(f.parts) == 1:
-            self._set_project_name(_go_module_name(module))
+            self._set_project_name(dependency_name(module))
             mains = sorted(
                 {
                     "/".join(x.parts[:2])

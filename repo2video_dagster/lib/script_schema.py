@@ -18,7 +18,15 @@ from datetime import date, datetime
 from typing import Any, get_args
 
 from .errors import ScriptError
-from .models import RepoProfile, Scene, VideoScript, VisualKind, VisualSpec, to_jsonable
+from .models import (
+    RepoProfile,
+    Scene,
+    VideoScript,
+    VisualKind,
+    VisualSpec,
+    dependency_name,
+    to_jsonable,
+)
 from .speech_text import clean_for_speech
 
 logger = logging.getLogger(__name__)
@@ -164,15 +172,6 @@ def _overview_bullets(profile: RepoProfile) -> list[str]:
         bullets.append("Uses " + ", ".join(deps))
     bullets.append(f"License: {profile.license}" if profile.license else "No license file found")
     return [_truncate(b, 70) for b in bullets[:MAX_BULLETS]]
-
-
-def dependency_name(dep: str) -> str:
-    """What people call a dependency: ``github.com/spf13/pflag`` and ``…/go-md2man/v2`` are
-    ``pflag`` and ``go-md2man``; ``@scope/pkg`` is ``pkg``. Module paths overflow a slide
-    and read badly aloud."""
-    parts = [p for p in dep.split("/") if p and not re.fullmatch(r"v\d+", p)]
-    name = parts[-1] if parts else dep
-    return name.lstrip("@") or dep
 
 
 def _top_dependencies(profile: RepoProfile, limit: int) -> list[str]:

@@ -16,13 +16,19 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from .models import CodeSnippet, RepoProfile, Scene, VideoScript, format_share
+from .models import (
+    CodeSnippet,
+    RepoProfile,
+    Scene,
+    VideoScript,
+    dependency_name,
+    format_share,
+)
 from .script_schema import (
     MAX_SCENES,
     MAX_TITLE_CHARS,
     check_script,
     clip_heading,
-    dependency_name,
     fill_visual,
     format_count,
     month_year,
