@@ -42,6 +42,18 @@ def test_source_version_follows_the_named_modules_only(fake_package: Path) -> No
     assert memo.source_version.__wrapped__() != before
 
 
-def test_real_modules_have_a_stable_version() -> None:
-    assert memo.source_version("slides", "theme") == memo.source_version("slides", "theme")
-    assert len(memo.source_version()) == 16
+def test_stage_versions_name_real_modules() -> None:
+    """The module names the stages key their caches on exist (a typo would only fail at
+    render time), and each stage's version differs from the whole renderer's."""
+    memo.source_version.cache_clear()
+    whole = memo.source_version()
+    for names in (
+        ("slides", "theme", "fonts"),
+        ("compose", "caption_render", "theme", "fonts", "media"),
+        ("asr", "align", "subtitles", "textnorm", "audio"),
+        ("tts",),
+    ):
+        version = memo.source_version(*names)
+        assert len(version) == 16 and version != whole
+    with pytest.raises(FileNotFoundError):
+        memo.source_version.__wrapped__("no_such_module")
