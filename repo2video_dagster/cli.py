@@ -246,37 +246,45 @@ def cmd_render(args: argparse.Namespace) -> int:
     )
     defs = build_definitions(resources=resources)
     job = defs.resolve_job_def(RENDER_JOB_NAME)
-    with DagsterInstance.get() as instance:
-        instance.add_dynamic_partitions(REPOSITORIES_PARTITIONS_NAME, [source.key])
-        loggers = {"progress": {}} if not args.json else {}
-        result = job.execute_in_process(
-            instance=instance,
-            partition_key=source.key,
-            run_config={"loggers": loggers} if loggers else None,
-            tags={
-                TAG_REPO: source.key,
-                TAG_TARGET: source.target,
-                TAG_COMMIT: head,
-                TAG_TRIGGER: "cli",
-            },
-            raise_on_error=False,
-        )
-        if not result.success:
-            reason, users_to_fix = _first_failure(result)
-            print(f"error: {reason} (run {result.run_id[:8]} in the Dagster UI)", file=sys.stderr)
-            return EXIT_USER_ERROR if users_to_fix else EXIT_RUN_FAILED
-        catalog_job = defs.resolve_implicit_global_asset_job_def()
-        try:
-            from dagster import AssetKey
-
-            catalog_job.execute_in_process(
+    # A dup of stderr taken now, before Dagster's compute-log capture redirects fd 2:
+    # progress lines written through the capture's tee can be lost (see progress.py).
+    progress_fd = os.dup(sys.stderr.fileno())
+    try:
+        with DagsterInstance.get() as instance:
+            instance.add_dynamic_partitions(REPOSITORIES_PARTITIONS_NAME, [source.key])
+            loggers = {} if args.json else {"progress": {"config": {"fd": progress_fd}}}
+            result = job.execute_in_process(
                 instance=instance,
-                asset_selection=[AssetKey("catalog")],
+                partition_key=source.key,
+                run_config={"loggers": loggers} if loggers else None,
+                tags={
+                    TAG_REPO: source.key,
+                    TAG_TARGET: source.target,
+                    TAG_COMMIT: head,
+                    TAG_TRIGGER: "cli",
+                },
                 raise_on_error=False,
-                run_config={"loggers": {}} if args.json else {"loggers": {"progress": {}}},
             )
-        except Exception as err:  # the catalog is a convenience; the render succeeded
-            print(f"warning: catalog not updated: {err}", file=sys.stderr)
+            if not result.success:
+                reason, users_to_fix = _first_failure(result)
+                print(
+                    f"error: {reason} (run {result.run_id[:8]} in the Dagster UI)", file=sys.stderr
+                )
+                return EXIT_USER_ERROR if users_to_fix else EXIT_RUN_FAILED
+            catalog_job = defs.resolve_implicit_global_asset_job_def()
+            try:
+                from dagster import AssetKey
+
+                catalog_job.execute_in_process(
+                    instance=instance,
+                    asset_selection=[AssetKey("catalog")],
+                    raise_on_error=False,
+                    run_config={"loggers": loggers} if loggers else None,
+                )
+            except Exception as err:  # the catalog is a convenience; the render succeeded
+                print(f"warning: catalog not updated: {err}", file=sys.stderr)
+    finally:
+        os.close(progress_fd)
 
     manifest = read_manifest(layout.output(source.key)) or {}
     out = _outputs_from_manifest(manifest, cached=False)

@@ -3,11 +3,19 @@
 The default console logger prints every engine event; a person running
 ``repo2video render`` wants to see which stage is running, how long each took, and
 the few messages the stages themselves log.
+
+Dagster captures a run's stdout/stderr into compute-log files by redirecting file
+descriptors 1 and 2 through a tee process, and the tee can lose the last lines of
+a run when it is stopped (seen in CI: "blog_post done in" was in the compute log
+but never reached the terminal). So the CLI hands the logger a duplicate of the
+terminal's stderr (``fd``), taken before any run starts, and progress lines go
+straight there.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 
@@ -68,13 +76,28 @@ class StageProgressHandler(logging.Handler):
         self.stream.flush()
 
 
+def terminal_stream(fd: int | None):
+    """A line-buffered text stream on ``fd`` (left open when closed), or ``sys.stderr``."""
+    if fd is None:
+        return sys.stderr
+    return os.fdopen(fd, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
+
+
 @logger(
-    {"log_level": Field(str, is_required=False, default_value="INFO")},
+    {
+        "log_level": Field(str, is_required=False, default_value="INFO"),
+        "fd": Field(
+            int,
+            is_required=False,
+            description="File descriptor to write to (a dup of the terminal's stderr); "
+            "default: sys.stderr, which compute-log capture redirects.",
+        ),
+    },
     description="One line per stage (CLI progress).",
 )
 def progress_logger(init_context: InitLoggerContext) -> logging.Logger:
     log = logging.getLogger("repo2video.progress")
     log.setLevel(logging.DEBUG)
     log.propagate = False
-    log.handlers = [StageProgressHandler()]
+    log.handlers = [StageProgressHandler(terminal_stream(init_context.logger_config.get("fd")))]
     return log

@@ -154,7 +154,7 @@ def test_render_json_then_cached(cli_env, tmp_path: Path) -> None:
     forced = run_cli(["render", str(repo), "--format", "reel", "--force"], cli_env)
     assert forced.returncode == 0, forced.stderr
     for stage in ["repo_snapshot", "narration", "captions", "video", "blog_post"]:
-        assert f"{stage} done in" in forced.stderr
+        assert f"{stage} done in" in forced.stderr, forced.stderr
     assert "rendered" in forced.stdout
 
 

@@ -1,0 +1,53 @@
+"""The CLI's per-stage progress lines reach the terminal even while fd 2 is captured.
+
+Dagster's compute-log capture redirects fd 2 through a tee that can drop a run's
+last lines; the progress logger writes to its own duplicate of the terminal's fd.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from dagster import Definitions, asset, define_asset_job
+
+from repo2video_dagster.progress import progress_logger
+
+
+@asset
+def repo_snapshot() -> int:
+    return 1
+
+
+@asset
+def blog_post(repo_snapshot: int) -> int:
+    return repo_snapshot + 1
+
+
+def test_progress_lines_go_to_the_given_fd_not_to_redirected_stderr() -> None:
+    read_end, write_end = os.pipe()
+    saved_stderr = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        sys.stderr.flush()
+        os.dup2(devnull, 2)  # what compute-log capture does to fd 2
+        defs = Definitions(
+            assets=[repo_snapshot, blog_post],
+            jobs=[define_asset_job("both")],
+            loggers={"progress": progress_logger},
+        )
+        result = defs.resolve_job_def("both").execute_in_process(
+            run_config={"loggers": {"progress": {"config": {"fd": write_end}}}}
+        )
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved_stderr, 2)
+        os.close(saved_stderr)
+        os.close(devnull)
+        os.close(write_end)
+    with os.fdopen(read_end, encoding="utf-8") as lines:
+        text = lines.read()
+    assert result.success
+    assert "[1/8] repo_snapshot done in" in text, text
+    assert "[8/8] blog_post done in" in text, text  # the last step of the run
+    assert text.index("repo_snapshot …") < text.index("blog_post …")
