@@ -217,6 +217,7 @@ def video(
                     preset=render.preset,
                     crf=render.crf,
                     threads=render.threads,
+                    chunks_dir=out_dir / ".chunks" / fmt,
                 )
 
             result, reused = memoized(

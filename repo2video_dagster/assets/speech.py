@@ -24,11 +24,12 @@ from repo2video_dagster.lib.asr import make_asr
 from repo2video_dagster.lib.memo import fingerprint, memoized, source_version
 from repo2video_dagster.lib.models import Captions, Narration, VideoScript
 from repo2video_dagster.lib.narrate import narrate
+from repo2video_dagster.lib.scene_words import recognize_scenes
 from repo2video_dagster.lib.subtitles import group_cues, write_srt, write_vtt, write_words_json
 from repo2video_dagster.lib.textnorm import words_of
 from repo2video_dagster.lib.tts import make_tts
 from repo2video_dagster.partitions import repositories_partitions
-from repo2video_dagster.resources import SpeechResource, StorageResource
+from repo2video_dagster.resources import RenderResource, SpeechResource, StorageResource
 
 NARRATION_CODE_VERSION = "1"
 CAPTIONS_CODE_VERSION = "3"
@@ -53,6 +54,7 @@ def narration(
     video_script: VideoScript,
     speech: SpeechResource,
     storage: StorageResource,
+    render: RenderResource,
 ) -> Output[Narration]:
     layout = storage.layout
     out_dir = layout.output(context.partition_key) / "audio"
@@ -63,6 +65,7 @@ def narration(
             out_dir,
             tts,
             cache_dir=layout.cache / "tts" if storage.reuse else None,
+            frame_rate=render.fps,
             progress=context.log.info,
         )
     rows = [
@@ -120,7 +123,7 @@ def captions(
     spans = [(s.scene_id, s.offset_s, s.offset_s + s.duration_s) for s in narration.scenes]
     key = fingerprint(
         CAPTIONS_CODE_VERSION,
-        source_version("asr", "align", "subtitles", "textnorm", "audio"),
+        source_version("asr", "scene_words", "align", "subtitles", "textnorm", "audio"),
         Path(narration.track_path),
         script_words,
         speech.asr_engine,
@@ -135,7 +138,17 @@ def captions(
             cache_dir=storage.layout.cache / "models",
         )
         context.log.info(f"recognising speech with {asr.name} {asr.model} on {asr.device}")
-        recognized = asr.transcribe_words(Path(narration.track_path), language="en")
+        recognition = recognize_scenes(
+            asr, narration, storage.layout.cache / "asr" if storage.reuse else None
+        )
+        recognized = recognition.words
+        reused = len(narration.scenes) - len(recognition.recognized)
+        how = "the whole track" if recognition.whole_track else "scene by scene"
+        context.log.info(
+            f"recognised {len(recognition.recognized)} scenes ({how}), {reused} unchanged"
+            if recognition.recognized
+            else f"all {reused} scenes unchanged: stored words reused"
+        )
         timed, coverage = align_words(script_words, recognized, spans)
         wer = word_error_rate([w for w, _ in script_words], [r.text for r in recognized])
         cues = group_cues(timed, track_end=narration.duration_s)

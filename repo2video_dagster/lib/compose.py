@@ -68,6 +68,7 @@ from PIL import Image
 from .caption_render import caption_box, highlight_patch, render_caption_band
 from .errors import EngineError, OutputError
 from .media import audio_duration, ffmpeg_path, video_info
+from .memo import file_digest, fingerprint, source_version
 from .models import SceneFrames, TimedWord, VideoFile
 from .theme import Box, accent_marker, layout, rgb_to_hex
 
@@ -257,9 +258,9 @@ class FrameRenderer:
         """The caption box grown to even coordinates: what a caption state re-converts."""
         self._images = backgrounds
         self._yuv: dict[int, np.ndarray] = {}
-        self._cue_words = cue_words
+        self.cue_words = cue_words
         self._transition_frames = transition_frames
-        self._accent = accent
+        self.accent = accent
         self._cue_frames: OrderedDict[tuple[int, int], np.ndarray] = OrderedDict()
         self._plain_bands: OrderedDict[int, Image.Image] = OrderedDict()
         self.renders = 0
@@ -272,7 +273,7 @@ class FrameRenderer:
         return state.blend_from is not None and state.blend_step > 0
 
     def _has_caption(self, state: FrameState) -> bool:
-        return state.cue is not None and bool(self._cue_words[state.cue])
+        return state.cue is not None and bool(self.cue_words[state.cue])
 
     def background_yuv(self, scene: int) -> np.ndarray:
         """The slide of ``scene`` as a read-only I420 frame, converted once."""
@@ -287,7 +288,7 @@ class FrameRenderer:
         """The cue's band without a highlight (RGBA, the caption box's size), cached."""
         band = self._plain_bands.get(cue)
         if band is None:
-            band = render_caption_band(self._cue_words[cue], None, self.fmt, accent=self._accent)
+            band = render_caption_band(self.cue_words[cue], None, self.fmt, accent=self.accent)
             self._plain_bands[cue] = band
             if len(self._plain_bands) > 4:
                 self._plain_bands.popitem(last=False)
@@ -296,7 +297,7 @@ class FrameRenderer:
     def _highlight(self, state: FrameState) -> _Highlight:
         assert state.cue is not None
         return highlight_patch(
-            self._cue_words[state.cue], state.active, self.fmt, accent=self._accent
+            self.cue_words[state.cue], state.active, self.fmt, accent=self.accent
         )
 
     def _band_piece(self, state: FrameState, rect: Box, highlight: _Highlight) -> Image.Image:
@@ -486,10 +487,21 @@ def _frame_states(
     scene_order: list[int],
     cues: Sequence[Any],
     transition_frames: int,
+    scene_ids: list[str] | None = None,
 ) -> list[FrameState]:
-    """The state of every frame, evaluated at the frame's centre time."""
+    """The state of every frame, evaluated at the frame's centre time.
+
+    A cue is shown only over its own scene (when its words name one): a caption held
+    past its end never spills onto the next slide, so a scene's frames depend on
+    that scene alone, which is what lets an unchanged scene's video chunk be reused.
+    """
     cue_starts = [float(c.start) for c in cues]
     word_starts = [[float(w.start) for w in _words_of(c)] for c in cues]
+    known = set(scene_ids or ())
+    cue_scenes = [
+        getattr(words[0], "scene_id", None) if (words := _words_of(c)) else None for c in cues
+    ]
+    cue_scenes = [sid if sid in known else None for sid in cue_scenes]  # unknown: no rule
     states: list[FrameState] = []
     scene_first_frame: dict[int, int] = {}
     prev_scene_of: dict[int, int] = {}
@@ -507,7 +519,13 @@ def _frame_states(
         cue: int | None = None
         active: int | None = None
         ci = bisect.bisect_right(cue_starts, t) - 1
-        if ci >= 0:
+        other_scene = (
+            ci >= 0
+            and scene_ids is not None
+            and cue_scenes[ci] is not None
+            and cue_scenes[ci] != scene_ids[si]
+        )
+        if ci >= 0 and not other_scene:
             c = cues[ci]
             next_start = cue_starts[ci + 1] if ci + 1 < len(cues) else float("inf")
             if t < float(c.end) or (t < float(c.end) + CAPTION_HOLD_S and t < next_start):
@@ -567,7 +585,13 @@ def build_segments(
     transition_frames = max(0, round(transition_s * fps))
 
     states = _frame_states(
-        total_frames, fps, scene_starts, scene_order, sorted_cues, transition_frames
+        total_frames,
+        fps,
+        scene_starts,
+        scene_order,
+        sorted_cues,
+        transition_frames,
+        [str(s[0]) for s in spans],
     )
     segments: list[Segment] = []
     for k, state in enumerate(states):
@@ -596,8 +620,8 @@ def build_segments(
 # --------------------------------------------------------------------------- output files
 
 
-def _temp_path(out_path: Path) -> Path:
-    tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+def _temp_path(out_path: Path, role: str = "") -> Path:
+    tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}{role}"
     return out_path.with_name(f".{out_path.stem}.{tag}.part.mp4")
 
 
@@ -688,8 +712,14 @@ def _verify(path: Path, timeline: Timeline, audio_s: float) -> Any:
     return info
 
 
-def _finish(tmp: Path, out_path: Path, timeline: Timeline, audio_s: float) -> VideoFile:
-    info = _verify(tmp, timeline, audio_s)
+def _finish(tmp: Path, out_path: Path, timeline: Timeline, audio_s: float | None) -> VideoFile:
+    """Probe and move into place; ``audio_s=None``: a video-only scene chunk, not probed
+    (ffmpeg took exactly its frames and exited cleanly; the joined video is probed)."""
+    if audio_s is None:
+        width, height, duration_s = timeline.width, timeline.height, timeline.duration_s
+    else:
+        info = _verify(tmp, timeline, audio_s)
+        width, height, duration_s = info.width, info.height, info.duration_s
     try:
         os.replace(tmp, out_path)
     except OSError as exc:
@@ -699,9 +729,9 @@ def _finish(tmp: Path, out_path: Path, timeline: Timeline, audio_s: float) -> Vi
     return VideoFile(
         format=timeline.fmt,  # type: ignore[arg-type]
         path=str(out_path),
-        width=info.width,
-        height=info.height,
-        duration_s=round(info.duration_s, 3),
+        width=width,
+        height=height,
+        duration_s=round(duration_s, 3),
         size_bytes=out_path.stat().st_size,
     )
 
@@ -726,6 +756,16 @@ class EncodeStats:
     """From starting ffmpeg to its exit: includes waiting for frames."""
     total_s: float = 0.0
     """The whole call: timeline, encode, ffprobe check, move into place."""
+    chunks: int = 0
+    """Scene chunks of the timeline (0: encoded in one piece)."""
+    chunks_reused: int = 0
+    """Chunks whose earlier encode was reused because their frames are unchanged."""
+
+    def add(self, part: EncodeStats) -> None:
+        self.frames_written += part.frames_written
+        self.distinct_frames += part.distinct_frames
+        self.prepare_s += part.prepare_s
+        self.ffmpeg_wall_s += part.ffmpeg_wall_s
 
     @property
     def ms_per_distinct_frame(self) -> float:
@@ -741,9 +781,21 @@ def encode_stats() -> EncodeStats | None:
 
 
 def ffmpeg_command(
-    timeline: Timeline, narration_wav: Path, out_path: Path, *, preset: str, crf: int, threads: int
+    timeline: Timeline,
+    narration_wav: Path | None,
+    out_path: Path,
+    *,
+    preset: str,
+    crf: int,
+    threads: int,
 ) -> list[str]:
-    """One ffmpeg process: raw yuv420p frames on stdin plus the WAV in, H.264 + AAC mp4 out."""
+    """One ffmpeg process: raw yuv420p frames on stdin plus the WAV in, H.264 + AAC mp4 out.
+
+    Without a WAV: a video-only mp4 (one scene's chunk, joined later)."""
+    audio_in = ["-i", str(narration_wav), "-map", "0:v:0", "-map", "1:a:0"]
+    audio_out = ["-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ar", str(AUDIO_RATE)]
+    if narration_wav is None:
+        audio_in, audio_out = ["-map", "0:v:0"], ["-an"]
     return [
         ffmpeg_path(),
         "-y",
@@ -761,12 +813,7 @@ def ffmpeg_command(
         *COLOR_TAGS,
         "-i",
         "-",
-        "-i",
-        str(narration_wav),
-        "-map",
-        "0:v:0",
-        "-map",
-        "1:a:0",
+        *audio_in,
         "-c:v",
         "libx264",
         "-preset",
@@ -778,12 +825,7 @@ def ffmpeg_command(
         "-pix_fmt",
         "yuv420p",
         *COLOR_TAGS,
-        "-c:a",
-        "aac",
-        "-b:a",
-        AUDIO_BITRATE,
-        "-ar",
-        str(AUDIO_RATE),
+        *audio_out,
         "-movflags",
         "+faststart",
         str(out_path),
@@ -838,10 +880,10 @@ def _set_pipe_size(pipe: IO[bytes], size: int) -> None:
 def _encode(
     frames: Iterable[np.ndarray],
     timeline: Timeline,
-    narration_wav: Path,
+    narration_wav: Path | None,
     out_path: Path,
     *,
-    audio_s: float,
+    audio_s: float | None,
     stats: EncodeStats,
     threads: int,
     progress: Callable[[float], None] | None,
@@ -907,9 +949,14 @@ def _encode(
 
 def _log_stats(timeline: Timeline, stats: EncodeStats) -> None:
     _stats.latest = stats
+    chunks = (
+        f", {stats.chunks - stats.chunks_reused} of {stats.chunks} scene chunks encoded"
+        if stats.chunks
+        else ""
+    )
     log.info(
         "%s video (%s, %s): %d frames, %d distinct (%.1f ms each), %.1f s of video "
-        "encoded in %.1f s (ffmpeg %.1f s)",
+        "encoded in %.1f s (ffmpeg %.1f s)%s",
         timeline.fmt,
         stats.pipeline,
         stats.preset,
@@ -919,7 +966,237 @@ def _log_stats(timeline: Timeline, stats: EncodeStats) -> None:
         timeline.duration_s,
         stats.total_s,
         stats.ffmpeg_wall_s,
+        chunks,
     )
+
+
+# --------------------------------------------------------------------------- scene chunks
+
+
+@dataclass(frozen=True)
+class SceneChunk:
+    """The frames of one scene, its crossfade in included, as a timeline of their own.
+
+    Each chunk is encoded to its own video-only file named by a hash of exactly what
+    its frames show, and the chunks are joined without re-encoding (ffmpeg's concat
+    demuxer, ``-c:v copy``). A later render reuses every chunk whose frames did not
+    change, so editing one scene re-encodes that scene (and the crossfade into the
+    next one), not the whole video.
+    """
+
+    start_frame: int
+    timeline: Timeline
+
+
+CHUNK_PRUNE_AFTER_S = 3600.0
+"""Chunks unused by a render are deleted once this old: a render still running
+elsewhere (the CLI and the daemon share the data directory) may be about to use them."""
+
+
+def scene_chunks(timeline: Timeline) -> list[SceneChunk]:
+    """Split ``timeline`` where the scene changes (segments never straddle a scene)."""
+    groups: list[list[Segment]] = []
+    for segment in timeline.segments:
+        if groups and groups[-1][-1].state.scene == segment.state.scene:
+            groups[-1].append(segment)
+        else:
+            groups.append([segment])
+    chunks = []
+    for group in groups:
+        start = group[0].start_frame
+        frames = sum(s.frames for s in group)
+        rebased = [Segment(s.state, s.start_frame - start, s.frames) for s in group]
+        piece = replace(timeline, total_frames=frames, segments=rebased)
+        chunks.append(SceneChunk(start, piece))
+    return chunks
+
+
+def chunk_key(chunk: SceneChunk, slide_digests: Sequence[str], preset: str, crf: int) -> str:
+    """A hash of everything that decides a chunk's encoded bytes: its frames' content
+    (slides by content, caption words, highlighted word, crossfade step, lengths),
+    the picture settings and the code that draws and encodes them."""
+    timeline = chunk.timeline
+    renderer = timeline.renderer
+    frames = [
+        (
+            slide_digests[s.state.scene],
+            None if s.state.blend_from is None else slide_digests[s.state.blend_from],
+            None if s.state.cue is None else renderer.cue_words[s.state.cue],
+            s.state.active,
+            s.state.blend_step,
+            s.frames,
+        )
+        for s in timeline.segments
+    ]
+    return fingerprint(
+        "scene-chunk",
+        source_version("compose", "caption_render", "theme", "fonts", "media"),
+        timeline.fmt,
+        timeline.width,
+        timeline.height,
+        timeline.fps,
+        timeline.transition_frames,
+        renderer.accent,
+        preset,
+        crf,
+        frames,
+    )[:32]
+
+
+def _concat_list(paths: Sequence[Path], listing: Path) -> None:
+    lines = ["ffconcat version 1.0"]
+    for path in paths:
+        quoted = str(path.resolve()).replace("'", "'\\''")
+        lines.append(f"file '{quoted}'")
+    listing.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _ffmpeg_quiet(*args: str) -> list[str]:
+    return [ffmpeg_path(), "-y", "-hide_banner", "-loglevel", "error", *args]
+
+
+def _start_audio_encode(narration_wav: Path, out_path: Path) -> tuple[subprocess.Popen, Path]:
+    """Encode the narration to AAC in the background, while the scene chunks encode."""
+    audio = _temp_path(out_path, "-audio")
+    cmd = _ffmpeg_quiet(
+        "-i",
+        str(narration_wav),
+        "-vn",
+        "-c:a",
+        "aac",
+        "-b:a",
+        AUDIO_BITRATE,
+        "-ar",
+        str(AUDIO_RATE),
+        str(audio),
+    )
+    proc = subprocess.Popen(
+        cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    return proc, audio
+
+
+def _join_chunks(
+    chunk_paths: Sequence[Path],
+    audio: tuple[subprocess.Popen, Path],
+    timeline: Timeline,
+    out_path: Path,
+    audio_s: float,
+) -> VideoFile:
+    """Join encoded chunks and the AAC narration (both stream copies); checked, then moved
+    into place like a single encode."""
+    audio_proc, audio_path = audio
+    _, audio_err = audio_proc.communicate()
+    if audio_proc.returncode != 0:
+        text = audio_err.decode("utf-8", "replace") or "ffmpeg failed"
+        raise _encode_error(RuntimeError(text), out_path)
+    tmp = _temp_path(out_path)
+    listing = tmp.with_name(tmp.name + ".txt")
+    cmd = _ffmpeg_quiet(
+        "-f",
+        "concat",
+        "-safe",
+        "0",
+        "-i",
+        str(listing),
+        "-i",
+        str(audio_path),
+        "-map",
+        "0:v:0",
+        "-map",
+        "1:a:0",
+        "-c",
+        "copy",
+        "-movflags",
+        "+faststart",
+        str(tmp),
+    )
+    try:
+        _concat_list(chunk_paths, listing)
+        proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
+        if proc.returncode != 0:
+            raise _encode_error(RuntimeError(proc.stderr or "ffmpeg failed"), out_path)
+        return _finish(tmp, out_path, timeline, audio_s)
+    except (EngineError, OutputError):
+        raise
+    except Exception as exc:
+        raise _encode_error(exc, out_path) from exc
+    finally:
+        _cleanup(tmp, listing)
+
+
+def _prune_chunks(chunks_dir: Path, used: set[Path]) -> None:
+    """Delete chunk files this render did not use and nobody used for a while."""
+    now = time.time()
+    for path in chunks_dir.glob("*.mp4"):
+        if path in used:
+            continue
+        with contextlib.suppress(OSError):
+            if now - path.stat().st_mtime > CHUNK_PRUNE_AFTER_S:
+                path.unlink()
+
+
+def _encode_in_chunks(
+    frames_of: Callable[[Timeline], Iterator[np.ndarray]],
+    timeline: Timeline,
+    slide_digests: Sequence[str],
+    narration_wav: Path,
+    out_path: Path,
+    chunks_dir: Path,
+    *,
+    audio_s: float,
+    stats: EncodeStats,
+    threads: int,
+    progress: Callable[[float], None] | None,
+) -> VideoFile:
+    """Encode each scene chunk that has no encode yet, then join all chunks with the audio."""
+    _prepare_output_dir(out_path)
+    chunks = scene_chunks(timeline)
+    paths = [
+        chunks_dir / f"{chunk_key(chunk, slide_digests, stats.preset, stats.crf)}.mp4"
+        for chunk in chunks
+    ]
+    audio = _start_audio_encode(narration_wav, out_path)
+    try:
+        done = 0
+        for chunk, path in zip(chunks, paths, strict=True):
+            frames = chunk.timeline.total_frames
+            if path.is_file():
+                stats.chunks_reused += 1
+                with contextlib.suppress(OSError):
+                    os.utime(path)  # its last use, for pruning
+            else:
+                chunk_stats = EncodeStats(stats.pipeline, stats.preset, stats.crf)
+                _encode(
+                    frames_of(chunk.timeline),
+                    chunk.timeline,
+                    None,
+                    path,
+                    audio_s=None,
+                    stats=chunk_stats,
+                    threads=threads,
+                    progress=_scaled(progress, done, frames, timeline.total_frames),
+                )
+                stats.add(chunk_stats)
+            done += frames
+        stats.chunks = len(chunks)
+        result = _join_chunks(paths, audio, timeline, out_path, audio_s)
+    finally:
+        if audio[0].poll() is None:  # a chunk failed: the audio encode is not needed
+            audio[0].kill()
+            audio[0].communicate()
+        _cleanup(audio[1])
+    _prune_chunks(chunks_dir, set(paths))
+    return result
+
+
+def _scaled(
+    progress: Callable[[float], None] | None, first: int, frames: int, total: int
+) -> Callable[[float], None] | None:
+    """A chunk's progress (0..1 of its frames) as progress of the whole video."""
+    if progress is None:
+        return None
+    return lambda f: progress(min(0.99, (first + f * frames) / total))
 
 
 # --------------------------------------------------------------------------- moviepy
@@ -991,13 +1268,16 @@ def render_video(
     transition_s: float = 0.25,
     progress: Callable[[float], None] | None = None,
     accent: str | None = None,
+    chunks_dir: Path | None = None,
 ) -> VideoFile:
     """Encode the ``fmt`` video (H.264 yuv420p BT.709 + AAC, faststart) from moviepy clips.
 
     Frames come from moviepy; the encoder is our own ffmpeg process (see the
     module docstring for why). Written to a temporary file next to ``out_path``,
     checked with ffprobe, then moved into place, so ``out_path`` is either the
-    previous file or a complete new one, never a partial write.
+    previous file or a complete new one, never a partial write. With
+    ``chunks_dir`` each scene is encoded to a chunk kept there, and chunks whose
+    frames are unchanged since an earlier render are reused (:class:`SceneChunk`).
     """
     return _render(
         "moviepy",
@@ -1015,6 +1295,7 @@ def render_video(
         transition_s=transition_s,
         progress=progress,
         accent=accent,
+        chunks_dir=None if chunks_dir is None else Path(chunks_dir),
     )
 
 
@@ -1035,6 +1316,7 @@ def _render(
     transition_s: float,
     progress: Callable[[float], None] | None,
     accent: str | None,
+    chunks_dir: Path | None = None,
 ) -> VideoFile:
     """Build the timeline, encode the frames ``frames_of`` yields, record and log the stats.
 
@@ -1054,16 +1336,31 @@ def _render(
         accent=accent,
     )
     stats = EncodeStats(engine, preset, crf)
-    result = _encode(
-        frames_of(timeline),
-        timeline,
-        narration_wav,
-        out_path,
-        audio_s=audio_s,
-        stats=stats,
-        threads=threads,
-        progress=progress,
-    )
+    if chunks_dir is None:
+        result = _encode(
+            frames_of(timeline),
+            timeline,
+            narration_wav,
+            out_path,
+            audio_s=audio_s,
+            stats=stats,
+            threads=threads,
+            progress=progress,
+        )
+    else:
+        slides = [Path(sf.reel_path if fmt == "reel" else sf.landscape_path) for sf in scene_frames]
+        result = _encode_in_chunks(
+            frames_of,
+            timeline,
+            [file_digest(path) for path in slides],
+            narration_wav,
+            out_path,
+            chunks_dir,
+            audio_s=audio_s,
+            stats=stats,
+            threads=threads,
+            progress=progress,
+        )
     stats.total_s = time.perf_counter() - started
     _log_stats(timeline, stats)
     if progress:

@@ -213,6 +213,9 @@ class SceneAudio:
     offset_s: float
     """Start of this scene in the full track."""
     duration_s: float
+    speech_key: str = ""
+    """What shaped this scene's speech (text, engine, voice): equal keys, equal speech, so
+    recognised words can be reused even when the track's loudness gain changed."""
 
 
 @dataclass

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -90,6 +91,7 @@ def narrate(
     lead_in_s: float = 0.3,
     tail_s: float = 0.6,
     target_lufs: float = -14.0,
+    frame_rate: int = 30,
     progress: Callable[[str], None] | None = None,
 ) -> Narration:
     """Synthesise ``scenes`` into ``out_dir/narration.wav`` and ``out_dir/scenes/*.wav``.
@@ -97,12 +99,18 @@ def narrate(
     ``SceneAudio.offset_s`` is where the scene's speech starts (the first scene
     starts after ``lead_in_s``); its duration runs to the next scene's start, the
     last one to the end of the track. Per-scene WAVs are exactly those slices.
+
+    Each scene starts on a video frame boundary of ``frame_rate`` (the gap before
+    it grows by under a frame): when an edit changes one scene's length, the
+    scenes after it move by whole frames, so their frames, and their encoded
+    video chunks, stay the same.
     """
     if not scenes:
         raise EngineError("the script has no scenes to narrate")
     out_dir = Path(out_dir)
     report = progress or (lambda _msg: None)
     rate = tts.sample_rate
+    step = rate // math.gcd(rate, frame_rate)  # samples between starts on frame boundaries
     pieces: list[np.ndarray] = [silence(lead_in_s, rate)]
     starts: list[int] = []
     synthesized = 0
@@ -113,7 +121,9 @@ def narrate(
             speech = silence(EMPTY_SCENE_S, rate)
         if i:
             pieces.append(silence(scene_gap_s, rate))
-        starts.append(sum(len(p) for p in pieces))
+        position = sum(len(p) for p in pieces)
+        pieces.append(np.zeros((-position) % step, dtype=speech.dtype))
+        starts.append(position + len(pieces[-1]))
         pieces.append(speech)
         msg = "cached" if hit else "synthesized"
         report(f"scene {i + 1}/{len(scenes)} {scene.id}: {msg} ({len(speech) / rate:.1f} s)")
@@ -128,6 +138,8 @@ def narrate(
     try:
         track_path = write_wav(out_dir / "narration.wav", track, rate)
         scene_audio = _write_scene_slices(scenes, starts, track, rate, out_dir / "scenes")
+        for audio, scene in zip(scene_audio, scenes, strict=True):
+            audio.speech_key = synthesis_key(tts, scene.narration)
     except OSError as err:
         raise OutputError(f"cannot write narration to {out_dir}: {err.strerror or err}") from err
     return Narration(

@@ -1,0 +1,253 @@
+"""Scene chunks: each scene is encoded once and reused until its frames change."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from repo2video_dagster.lib import compose, media, slides
+from repo2video_dagster.lib.errors import EngineError
+from repo2video_dagster.lib.models import SceneFrames, VisualSpec
+from repo2video_tests.test_compose import (
+    ACCENT,
+    BT709_TAGS,
+    DURATION,
+    FPS,
+    REPO,
+    Project,
+    _colour_tags,
+    _decoded_md5,
+    _region,
+    _timeline,
+    _word_time,
+    project,  # noqa: F401  (the fixture)
+)
+
+
+def test_chunks_split_the_timeline_at_scene_changes(project: Project) -> None:  # noqa: F811
+    timeline = _timeline(project, "reel")
+    chunks = compose.scene_chunks(timeline)
+    assert [c.start_frame for c in chunks] == [0, round(DURATION / 2 * FPS)]
+    assert sum(c.timeline.total_frames for c in chunks) == timeline.total_frames
+    for chunk in chunks:
+        scenes = {s.state.scene for s in chunk.timeline.segments}
+        assert len(scenes) == 1
+        assert chunk.timeline.segments[0].start_frame == 0
+        assert sum(s.frames for s in chunk.timeline.segments) == chunk.timeline.total_frames
+    # the second chunk opens with the crossfade from the first scene
+    assert chunks[1].timeline.segments[0].state.blend_from == 0
+
+    digests = ["a", "b"]
+    keys = [compose.chunk_key(c, digests, "ultrafast", 23) for c in chunks]
+    assert len(set(keys)) == 2
+    assert compose.chunk_key(chunks[0], ["a", "changed"], "ultrafast", 23) == keys[0]
+    assert compose.chunk_key(chunks[1], ["changed", "b"], "ultrafast", 23) != keys[1]  # fade
+    assert compose.chunk_key(chunks[0], digests, "veryfast", 23) != keys[0]
+
+
+def test_a_held_caption_never_spills_onto_the_next_scene(project: Project) -> None:  # noqa: F811
+    from repo2video_dagster.lib.models import TimedWord
+    from repo2video_dagster.lib.subtitles import Cue
+
+    last = TimedWord("hello", 1.5, 1.9, "hook", True)
+    first = TimedWord("world", 2.3, 2.6, "what", True)
+    cues = [Cue(1, 1.5, 1.9, [last]), Cue(2, 2.3, 2.6, [first])]
+    tl = compose.build_segments(
+        "reel", project.frames, project.spans, cues, duration_s=DURATION, fps=FPS, accent=ACCENT
+    )
+    assert tl.segment_at(1.95).state.cue == 0  # held after its end, within its scene
+    assert tl.segment_at(2.1).state.cue is None  # the next scene shows no old caption
+    assert tl.segment_at(2.4).state.cue == 1
+
+
+def _other_slide(base: Project, root: Path) -> list[SceneFrames]:
+    """The same scenes with a different picture for the second one."""
+    spec = VisualSpec("overview", {"heading": "Changed", "bullets": ["A new", "slide"]})
+    paths = {}
+    for fmt in ("reel", "landscape"):
+        img = slides.render_slide(
+            spec, fmt, repo_name=REPO, scene_index=1, scene_count=2, accent=ACCENT
+        )
+        paths[fmt] = root / f"changed-{fmt}.png"
+        slides.save_png(img, str(paths[fmt]))
+    return [base.frames[0], SceneFrames("what", str(paths["reel"]), str(paths["landscape"]))]
+
+
+@pytest.mark.slow
+def test_chunks_are_joined_checked_and_reused(project: Project, tmp_path: Path) -> None:  # noqa: F811
+    chunks_dir = tmp_path / "chunks"
+    out = tmp_path / "out" / "reel.mp4"
+
+    def render(frames: list[SceneFrames]) -> compose.EncodeStats:
+        seen: list[float] = []
+        compose.render_video(
+            "reel",
+            frames,
+            project.spans,
+            project.cues,
+            project.wav,
+            out,
+            preset="ultrafast",
+            accent=ACCENT,
+            chunks_dir=chunks_dir,
+            progress=seen.append,
+        )
+        assert seen and seen == sorted(seen) and seen[-1] == 1.0
+        stats = compose.encode_stats()
+        assert stats is not None
+        return stats
+
+    first = render(project.frames)
+    assert (first.chunks, first.chunks_reused) == (2, 0)
+    assert first.frames_written == round(DURATION * FPS)
+    info = media.video_info(out)
+    assert info.vcodec == "h264" and info.acodec == "aac" and info.pix_fmt == "yuv420p"
+    assert info.frame_count == round(DURATION * FPS)
+    assert info.fps == pytest.approx(30.0)
+    assert info.duration_s == pytest.approx(DURATION, abs=0.1)
+    assert info.audio_sample_rate == compose.AUDIO_RATE
+    assert _colour_tags(out) == BT709_TAGS
+    assert [p.name for p in out.parent.iterdir()] == ["reel.mp4"]  # no temp files left
+    assert len(list(chunks_dir.glob("*.mp4"))) == 2
+    # the joined video shows the spoken word, as the single encode does
+    tl = _timeline(project, "reel")
+    for k in (1, 9):  # a word in each scene
+        t = _word_time(project, k)
+        got = _region(media.extract_frame(out, t), "reel")
+        want = _region(tl.rgb_frame(tl.segment_at(t)), "reel")
+        assert np.abs(got - want).mean() < 4.0, t
+
+    decoded = _decoded_md5(out)
+    again = render(project.frames)
+    assert (again.chunks, again.chunks_reused, again.frames_written) == (2, 2, 0)
+    assert _decoded_md5(out) == decoded
+
+    # a new picture for the second scene: only its chunk is encoded again
+    changed = _other_slide(project, tmp_path)
+    edit = render(changed)
+    assert (edit.chunks, edit.chunks_reused) == (2, 1)
+    assert edit.frames_written == round(DURATION / 2 * FPS)
+    t = DURATION * 0.9
+    new_tl = compose.build_segments(
+        "reel", changed, project.spans, project.cues, duration_s=DURATION, fps=FPS, accent=ACCENT
+    )
+    got = media.extract_frame(out, t).astype(int)
+    want = new_tl.rgb_frame(new_tl.segment_at(t)).astype(int)
+    before = tl.rgb_frame(tl.segment_at(t)).astype(int)
+    assert np.abs(want - before).mean() > 1.0  # the two slides differ visibly
+    assert np.abs(got - want).mean() < 0.5 * np.abs(got - before).mean()
+
+    # the old chunk is kept for a while (a render elsewhere may use it), then pruned
+    assert len(list(chunks_dir.glob("*.mp4"))) == 3
+    old = time.time() - compose.CHUNK_PRUNE_AFTER_S - 60
+    for path in chunks_dir.glob("*.mp4"):
+        os.utime(path, (old, old))
+    render(changed)
+    assert len(list(chunks_dir.glob("*.mp4"))) == 2
+
+
+def test_a_failing_chunk_leaves_no_video_and_no_temp_files(
+    project: Project,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The second scene's frames fail mid-way: the encoded first chunk is kept (it is
+    complete and reusable), nothing else is, and the error is the frame source's."""
+    chunks_dir = tmp_path / "chunks"
+    out = tmp_path / "out" / "reel.mp4"
+    calls = 0
+
+    def frames_of(timeline: compose.Timeline):
+        nonlocal calls
+        calls += 1
+        for n, segment in enumerate(timeline.segments):
+            if calls == 2 and n == 3:
+                raise EngineError("frame source broke")
+            frame = timeline.frame(segment)
+            for _ in range(segment.frames):
+                yield frame
+
+    with pytest.raises(EngineError, match="frame source broke"):
+        compose._render(
+            "moviepy",
+            frames_of,
+            "reel",
+            project.frames,
+            project.spans,
+            project.cues,
+            project.wav,
+            out,
+            fps=FPS,
+            preset="ultrafast",
+            crf=23,
+            threads=2,
+            transition_s=0.25,
+            progress=None,
+            accent=ACCENT,
+            chunks_dir=chunks_dir,
+        )
+    assert calls == 2
+    assert list(out.parent.iterdir()) == []  # no video, no audio or list temp files
+    assert len(list(chunks_dir.iterdir())) == 1  # the first scene's finished chunk
+
+
+@pytest.mark.slow
+def test_editing_one_scenes_text_re_encodes_only_that_scene(
+    project: Project,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Narration (Piper), words (faster-whisper), alignment and the reel, as the assets
+    chain them: after editing the middle scene's text, the scenes before and after it
+    keep their audio, words and encoded chunks."""
+    from repo2video_dagster.lib.align import align_words
+    from repo2video_dagster.lib.asr import make_asr
+    from repo2video_dagster.lib.narrate import narrate
+    from repo2video_dagster.lib.scene_words import recognize_scenes
+    from repo2video_dagster.lib.subtitles import group_cues
+    from repo2video_dagster.lib.textnorm import words_of
+    from repo2video_dagster.lib.tts import PiperTts
+    from repo2video_tests.test_narrate import _scenes
+
+    tts = PiperTts()
+    asr = make_asr("faster-whisper", "tiny.en", device="cpu")
+    third = SceneFrames("outro", project.frames[0].reel_path, project.frames[0].landscape_path)
+    frames = [*project.frames, third]  # hook, what, outro (outro reuses hook's picture)
+    out = tmp_path / "out" / "reel.mp4"
+
+    def render(middle: str, name: str) -> tuple[compose.EncodeStats, list[str]]:
+        scenes = _scenes(middle)
+        narration = narrate(
+            scenes, tmp_path / name, tts, cache_dir=tmp_path / "tts", frame_rate=FPS
+        )
+        recognition = recognize_scenes(asr, narration, tmp_path / "words")
+        spans = [(s.scene_id, s.offset_s, s.offset_s + s.duration_s) for s in narration.scenes]
+        script_words = [(w, s.id) for s in scenes for w in words_of(s.narration)]
+        timed, coverage = align_words(script_words, recognition.words, spans)
+        assert coverage > 0.9
+        compose.render_video(
+            "reel",
+            frames,
+            spans,
+            group_cues(timed, track_end=narration.duration_s),
+            Path(narration.track_path),
+            out,
+            fps=FPS,
+            accent=ACCENT,
+            chunks_dir=tmp_path / "chunks",
+        )
+        stats = compose.encode_stats()
+        assert stats is not None
+        info = media.video_info(out)
+        assert info.frame_count == round(narration.duration_s * FPS)
+        return stats, recognition.recognized
+
+    first, recognized = render("It reads the code and writes a script.", "a")
+    assert (first.chunks, first.chunks_reused) == (3, 0)
+    assert recognized == ["hook", "what", "outro"]
+    edit, recognized = render("It now reads every file, twice over, then writes.", "b")
+    assert recognized == ["what"]
+    assert (edit.chunks, edit.chunks_reused) == (3, 2)
+    assert 0 < edit.frames_written < first.frames_written
