@@ -23,7 +23,7 @@ from repo2video_dagster.lib.textnorm import words_of
 from repo2video_dagster.partitions import RENDER_JOB_NAME, REPOSITORIES_PARTITIONS_NAME
 from repo2video_dagster.progress import STAGE_ORDER
 from repo2video_dagster.resources import default_resources, with_overrides
-from repo2video_tests.repo_factory import head_sha, make_python_sample
+from repo2video_tests.repo_factory import add_commit, head_sha, make_python_sample
 
 pytestmark = pytest.mark.slow
 
@@ -37,6 +37,7 @@ class Rendered:
     data_dir: Path
     result: object
     resources: dict
+    repo: Path
 
     def output(self, asset: str):
         return self.result.output_for_node(asset)
@@ -65,7 +66,9 @@ def rendered(tmp_path_factory) -> Rendered:
             instance=instance, partition_key=source.key, raise_on_error=False
         )
         assert result.success, [e.message for e in result.all_events if e.is_failure]
-        yield Rendered(instance, defs, source.key, head_sha(repo), data_dir, result, resources)
+        yield Rendered(
+            instance, defs, source.key, head_sha(repo), data_dir, result, resources, repo
+        )
 
 
 def test_every_asset_materialized_for_the_partition(rendered: Rendered) -> None:
@@ -191,3 +194,32 @@ def test_unchanged_rerun_reuses_every_expensive_stage(rendered: Rendered) -> Non
     assert metadata["captions"]["reused"].value is True
     assert metadata["visuals"]["drawn"].value == 0
     assert sorted(metadata["video"]["reused"].value) == ["landscape", "reel"]
+
+
+def test_a_new_commit_redoes_only_the_scenes_it_changes(rendered: Rendered) -> None:
+    """Runs last (it commits to the shared repository). One more commit changes one fact
+    the video states (the commit count, in the activity scene; the license file's text is
+    not spoken: pyproject names the license): only that scene is spoken and recognised
+    again, and only its video chunk and the crossfade out of it are encoded again."""
+    license_text = (rendered.repo / "LICENSE").read_text(encoding="utf-8")
+    add_commit(
+        rendered.repo,
+        {"LICENSE": license_text.replace("MIT License", "ISC License")},
+        "Relicense",
+    )
+    job = rendered.defs.resolve_job_def(RENDER_JOB_NAME)
+    result = job.execute_in_process(instance=rendered.instance, partition_key=rendered.key)
+    assert result.success
+    meta = {
+        asset: result.asset_materializations_for_node(asset)[0].metadata
+        for asset in ("narration", "captions", "visuals", "video")
+    }
+    scenes = len(result.output_for_node("narration").scenes)
+    synthesized = meta["narration"]["synthesized"].value
+    assert synthesized == 1
+    assert meta["captions"]["recognized_scenes"].value == ["activity"]
+    for fmt in ("reel", "landscape"):
+        encoded, total = map(int, re.findall(r"\d+", meta["video"]["scene_chunks"].value[fmt]))
+        assert total == scenes
+        assert encoded == 2, fmt  # the activity scene and the crossfade into the outro
+    assert meta["visuals"]["drawn"].value == 2  # its slide, reel and landscape

@@ -19,7 +19,7 @@ from repo2video_dagster.assets.common import (
     path_value,
     user_errors,
 )
-from repo2video_dagster.lib.compose import render_video
+from repo2video_dagster.lib.compose import encode_stats, render_video
 from repo2video_dagster.lib.media import integrated_loudness, video_info
 from repo2video_dagster.lib.memo import fingerprint, memoized, source_version
 from repo2video_dagster.lib.models import (
@@ -188,6 +188,7 @@ def video(
     cues = group_cues(captions.words, track_end=narration.duration_s)
     videos = []
     reused_formats: list[str] = []
+    chunk_counts: dict[str, str] = {}
     with user_errors():
         for fmt in render.formats:
             frames_key = [getattr(f, f"{fmt}_path") for f in visuals.scenes]
@@ -206,7 +207,7 @@ def video(
 
             def encode(fmt=fmt):
                 context.log.info(f"encoding {fmt} ({narration.duration_s:.1f} s of video)")
-                return render_video(
+                video_file = render_video(
                     fmt,
                     visuals.scenes,
                     spans,
@@ -219,6 +220,15 @@ def video(
                     threads=render.threads,
                     chunks_dir=out_dir / ".chunks" / fmt,
                 )
+                stats = encode_stats()
+                if stats is not None and stats.chunks:
+                    encoded = stats.chunks - stats.chunks_reused
+                    chunk_counts[fmt] = f"{encoded} of {stats.chunks} encoded"
+                    context.log.info(
+                        f"{fmt}: {encoded} of {stats.chunks} scene chunks encoded, "
+                        f"{stats.chunks_reused} unchanged"
+                    )
+                return video_file
 
             result, reused = memoized(
                 out_dir / ".memo",
@@ -241,6 +251,7 @@ def video(
     metadata = {
         "duration_s": round(rendered.duration_s, 2),
         "reused": MetadataValue.json(reused_formats),
+        "scene_chunks": MetadataValue.json(chunk_counts),
         "thumbnail_path": path_value(rendered.thumbnail_path),
         "preview": image_preview(rendered.thumbnail_path),
         "chapters": MetadataValue.md(

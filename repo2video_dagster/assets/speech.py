@@ -130,6 +130,8 @@ def captions(
         speech.asr_model,
     )
 
+    recognized_scenes: list[str] = []  # stays empty when the captions are reused whole
+
     def compute() -> Captions:
         asr = make_asr(
             speech.asr_engine,
@@ -142,12 +144,13 @@ def captions(
             asr, narration, storage.layout.cache / "asr" if storage.reuse else None
         )
         recognized = recognition.words
-        reused = len(narration.scenes) - len(recognition.recognized)
+        recognized_scenes.extend(recognition.recognized)
+        unchanged = len(narration.scenes) - len(recognition.recognized)
         how = "the whole track" if recognition.whole_track else "scene by scene"
         context.log.info(
-            f"recognised {len(recognition.recognized)} scenes ({how}), {reused} unchanged"
+            f"recognised {len(recognition.recognized)} scenes ({how}), {unchanged} unchanged"
             if recognition.recognized
-            else f"all {reused} scenes unchanged: stored words reused"
+            else f"all {unchanged} scenes unchanged: stored words reused"
         )
         timed, coverage = align_words(script_words, recognized, spans)
         wer = word_error_rate([w for w, _ in script_words], [r.text for r in recognized])
@@ -195,6 +198,7 @@ def captions(
             "vtt": path_value(result.vtt_path),
             "words_json": path_value(result.words_json_path),
             "reused": reused,
+            "recognized_scenes": MetadataValue.json(recognized_scenes),
         },
     )
     yield AssetCheckResult(

@@ -58,6 +58,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -82,6 +83,9 @@ AUDIO_BITRATE = "160k"
 AUDIO_RATE = 48000
 """Narration is synthesised at 22.05 kHz; 48 kHz is what video players and platforms expect."""
 _OUTPUT_ERRNOS = {errno.ENOSPC, errno.EACCES, errno.EPERM, errno.EROFS, errno.EDQUOT}
+AAC_OPTIONS = ("-c:a", "aac", "-aac_coder", "fast", "-b:a", AUDIO_BITRATE, "-ar", str(AUDIO_RATE))
+"""ffmpeg's "fast" AAC coder: 2.2x quicker than the default two-loop search on our speech
+(0.62 s against 1.41 s for 33 s of narration), which is CPU the video encoder gets."""
 
 
 # --------------------------------------------------------------------------- colour
@@ -265,6 +269,12 @@ class FrameRenderer:
         self._plain_bands: OrderedDict[int, Image.Image] = OrderedDict()
         self.renders = 0
         self.prepare_s = 0.0
+
+    def fresh(self) -> FrameRenderer:
+        """A renderer of the same pictures with empty caches (one per encoder thread)."""
+        return FrameRenderer(
+            self.fmt, self._images, self.cue_words, self._transition_frames, self.accent
+        )
 
     def _alpha(self, state: FrameState) -> float:
         return state.blend_step / (self._transition_frames + 1)
@@ -793,7 +803,7 @@ def ffmpeg_command(
 
     Without a WAV: a video-only mp4 (one scene's chunk, joined later)."""
     audio_in = ["-i", str(narration_wav), "-map", "0:v:0", "-map", "1:a:0"]
-    audio_out = ["-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ar", str(AUDIO_RATE)]
+    audio_out = list(AAC_OPTIONS)
     if narration_wav is None:
         audio_in, audio_out = ["-map", "0:v:0"], ["-an"]
     return [
@@ -1055,41 +1065,56 @@ def _ffmpeg_quiet(*args: str) -> list[str]:
     return [ffmpeg_path(), "-y", "-hide_banner", "-loglevel", "error", *args]
 
 
-def _start_audio_encode(narration_wav: Path, out_path: Path) -> tuple[subprocess.Popen, Path]:
-    """Encode the narration to AAC in the background, while the scene chunks encode."""
-    audio = _temp_path(out_path, "-audio")
-    cmd = _ffmpeg_quiet(
-        "-i",
-        str(narration_wav),
-        "-vn",
-        "-c:a",
-        "aac",
-        "-b:a",
-        AUDIO_BITRATE,
-        "-ar",
-        str(AUDIO_RATE),
-        str(audio),
-    )
-    proc = subprocess.Popen(
-        cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    return proc, audio
+class _AudioTrack:
+    """The narration as AAC, kept next to the chunks under a hash of the WAV: encoded in the
+    background while the scene chunks encode, or reused when the narration is unchanged."""
+
+    def __init__(self, narration_wav: Path, chunks_dir: Path) -> None:
+        key = fingerprint("aac", AAC_OPTIONS, Path(narration_wav))[:32]
+        self.path = chunks_dir / f"audio-{key}.m4a"
+        self.reused = self.path.is_file()
+        self._tmp = _temp_path(self.path)
+        self._proc: subprocess.Popen[bytes] | None = None
+        if self.reused:
+            with contextlib.suppress(OSError):
+                os.utime(self.path)  # its last use, for pruning
+            return
+        chunks_dir.mkdir(parents=True, exist_ok=True)
+        cmd = _ffmpeg_quiet(
+            "-i", str(narration_wav), "-vn", *AAC_OPTIONS, "-f", "mp4", str(self._tmp)
+        )
+        self._proc = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+
+    def wait(self, out_path: Path) -> Path:
+        """The finished AAC file (an error names ``out_path``, the video being made)."""
+        if self._proc is not None:
+            _, err = self._proc.communicate()
+            if self._proc.returncode != 0:
+                text = err.decode("utf-8", "replace") or "ffmpeg failed"
+                raise _encode_error(RuntimeError(text), out_path)
+            os.replace(self._tmp, self.path)
+            self._proc = None
+        return self.path
+
+    def close(self) -> None:
+        """Stop an encode still running (a chunk failed) and remove its temp file."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.communicate()
+        _cleanup(self._tmp)
 
 
 def _join_chunks(
     chunk_paths: Sequence[Path],
-    audio: tuple[subprocess.Popen, Path],
+    audio_path: Path,
     timeline: Timeline,
     out_path: Path,
     audio_s: float,
 ) -> VideoFile:
     """Join encoded chunks and the AAC narration (both stream copies); checked, then moved
     into place like a single encode."""
-    audio_proc, audio_path = audio
-    _, audio_err = audio_proc.communicate()
-    if audio_proc.returncode != 0:
-        text = audio_err.decode("utf-8", "replace") or "ffmpeg failed"
-        raise _encode_error(RuntimeError(text), out_path)
     tmp = _temp_path(out_path)
     listing = tmp.with_name(tmp.name + ".txt")
     cmd = _ffmpeg_quiet(
@@ -1128,7 +1153,7 @@ def _join_chunks(
 def _prune_chunks(chunks_dir: Path, used: set[Path]) -> None:
     """Delete chunk files this render did not use and nobody used for a while."""
     now = time.time()
-    for path in chunks_dir.glob("*.mp4"):
+    for path in [*chunks_dir.glob("*.mp4"), *chunks_dir.glob("*.m4a")]:
         if path in used:
             continue
         with contextlib.suppress(OSError):
@@ -1156,47 +1181,94 @@ def _encode_in_chunks(
         chunks_dir / f"{chunk_key(chunk, slide_digests, stats.preset, stats.crf)}.mp4"
         for chunk in chunks
     ]
-    audio = _start_audio_encode(narration_wav, out_path)
+    audio = _AudioTrack(narration_wav, chunks_dir)
     try:
-        done = 0
+        todo = []
         for chunk, path in zip(chunks, paths, strict=True):
-            frames = chunk.timeline.total_frames
             if path.is_file():
                 stats.chunks_reused += 1
                 with contextlib.suppress(OSError):
                     os.utime(path)  # its last use, for pruning
             else:
-                chunk_stats = EncodeStats(stats.pipeline, stats.preset, stats.crf)
-                _encode(
-                    frames_of(chunk.timeline),
-                    chunk.timeline,
-                    None,
-                    path,
-                    audio_s=None,
-                    stats=chunk_stats,
-                    threads=threads,
-                    progress=_scaled(progress, done, frames, timeline.total_frames),
-                )
-                stats.add(chunk_stats)
-            done += frames
+                todo.append((chunk, path))
         stats.chunks = len(chunks)
-        result = _join_chunks(paths, audio, timeline, out_path, audio_s)
+        _encode_chunks(frames_of, todo, timeline.total_frames, stats, threads, progress)
+        result = _join_chunks(paths, audio.wait(out_path), timeline, out_path, audio_s)
     finally:
-        if audio[0].poll() is None:  # a chunk failed: the audio encode is not needed
-            audio[0].kill()
-            audio[0].communicate()
-        _cleanup(audio[1])
-    _prune_chunks(chunks_dir, set(paths))
+        audio.close()
+    _prune_chunks(chunks_dir, {*paths, audio.path})
     return result
 
 
-def _scaled(
-    progress: Callable[[float], None] | None, first: int, frames: int, total: int
-) -> Callable[[float], None] | None:
-    """A chunk's progress (0..1 of its frames) as progress of the whole video."""
-    if progress is None:
-        return None
-    return lambda f: progress(min(0.99, (first + f * frames) / total))
+MAX_CHUNK_ENCODERS = 4
+
+
+def _encode_chunks(
+    frames_of: Callable[[Timeline], Iterator[np.ndarray]],
+    todo: list[tuple[SceneChunk, Path]],
+    total_frames: int,
+    stats: EncodeStats,
+    threads: int,
+    progress: Callable[[float], None] | None,
+) -> None:
+    """Encode chunks side by side, longest first, ``threads`` shared among the encoders.
+
+    Two single-threaded x264 processes keep two cores busier than one two-threaded
+    one (its frame threads wait on each other, and on the frames we compose): a 33 s
+    reel's chunks took 5.2 s this way against 6.5 s one after another (median of 3).
+    Each encoder composes its frames with its own renderer (their caches are not
+    shared between threads).
+    """
+    if not todo:
+        return
+    workers = max(1, min(len(todo), threads, MAX_CHUNK_ENCODERS))
+    per_encoder = max(1, threads // workers)
+    lock = threading.Lock()
+    done: dict[int, float] = {}
+    reused = total_frames - sum(chunk.timeline.total_frames for chunk, _ in todo)
+    shown = [0.0]
+
+    def report(index: int, frames: int) -> Callable[[float], None] | None:
+        if progress is None:
+            return None
+
+        def update(fraction: float) -> None:
+            with lock:
+                done[index] = fraction * frames
+                value = min(0.99, (reused + sum(done.values())) / total_frames)
+                if value > shown[0]:
+                    shown[0] = value
+                    progress(value)
+
+        return update
+
+    def encode(index: int, chunk: SceneChunk, path: Path) -> EncodeStats:
+        timeline = chunk.timeline
+        if workers > 1:
+            timeline = replace(timeline, renderer=timeline.renderer.fresh())
+        chunk_stats = EncodeStats(stats.pipeline, stats.preset, stats.crf)
+        _encode(
+            frames_of(timeline),
+            timeline,
+            None,
+            path,
+            audio_s=None,
+            stats=chunk_stats,
+            threads=per_encoder,
+            progress=report(index, timeline.total_frames),
+        )
+        return chunk_stats
+
+    order = sorted(range(len(todo)), key=lambda i: -todo[i][0].timeline.total_frames)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(encode, i, *todo[i]) for i in order]
+        try:
+            for future in futures:
+                stats.add(future.result())
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
 
 
 # --------------------------------------------------------------------------- moviepy
