@@ -79,6 +79,18 @@ def _cues(words: list[TimedWord]) -> list[Cue]:
     return [Cue(n + 1, g[0].start, g[-1].end, g) for n, g in enumerate(groups)]
 
 
+def scene_slides(root: Path, scene_id: str, spec: VisualSpec, index: int) -> SceneFrames:
+    """A real slide in both formats for scene ``index`` of two, as PNG files in ``root``."""
+    paths = {}
+    for fmt in ("reel", "landscape"):
+        img = slides.render_slide(
+            spec, fmt, repo_name=REPO, scene_index=index, scene_count=2, accent=ACCENT
+        )
+        paths[fmt] = root / f"{scene_id}-{fmt}.png"
+        slides.save_png(img, str(paths[fmt]))
+    return SceneFrames(scene_id, str(paths["reel"]), str(paths["landscape"]))
+
+
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     root = tmp_path_factory.mktemp("compose")
@@ -86,16 +98,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
         ("hook", VisualSpec("title", {"title": REPO, "subtitle": "Says hello", "badges": ["C"]})),
         ("what", VisualSpec("overview", {"heading": "What", "bullets": ["Prints", "Exits"]})),
     ]
-    frames = []
-    for i, (sid, spec) in enumerate(specs):
-        paths = {}
-        for fmt in ("reel", "landscape"):
-            img = slides.render_slide(
-                spec, fmt, repo_name=REPO, scene_index=i, scene_count=2, accent=ACCENT
-            )
-            paths[fmt] = root / f"{sid}-{fmt}.png"
-            slides.save_png(img, str(paths[fmt]))
-        frames.append(SceneFrames(sid, str(paths["reel"]), str(paths["landscape"])))
+    frames = [scene_slides(root, sid, spec, i) for i, (sid, spec) in enumerate(specs)]
     words = _words(DURATION)
     return Project(
         root=root,

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from repo2video_dagster.lib import compose, media, slides
+from repo2video_dagster.lib import compose, media
 from repo2video_dagster.lib.errors import EngineError
 from repo2video_dagster.lib.models import SceneFrames, VisualSpec
 from repo2video_tests.test_compose import (
@@ -17,7 +17,6 @@ from repo2video_tests.test_compose import (
     BT709_TAGS,
     DURATION,
     FPS,
-    REPO,
     Project,
     _colour_tags,
     _decoded_md5,
@@ -25,6 +24,7 @@ from repo2video_tests.test_compose import (
     _timeline,
     _word_time,
     project,  # noqa: F401  (the fixture)
+    scene_slides,
 )
 
 
@@ -67,14 +67,34 @@ def test_a_held_caption_never_spills_onto_the_next_scene(project: Project) -> No
 def _other_slide(base: Project, root: Path) -> list[SceneFrames]:
     """The same scenes with a different picture for the second one."""
     spec = VisualSpec("overview", {"heading": "Changed", "bullets": ["A new", "slide"]})
-    paths = {}
-    for fmt in ("reel", "landscape"):
-        img = slides.render_slide(
-            spec, fmt, repo_name=REPO, scene_index=1, scene_count=2, accent=ACCENT
-        )
-        paths[fmt] = root / f"changed-{fmt}.png"
-        slides.save_png(img, str(paths[fmt]))
-    return [base.frames[0], SceneFrames("what", str(paths["reel"]), str(paths["landscape"]))]
+    return [base.frames[0], scene_slides(root, "what", spec, 1)]
+
+
+def _render_reel(
+    project: Project,  # noqa: F811
+    out: Path,
+    chunks_dir: Path,
+    frames: list[SceneFrames] | None = None,
+    progress=None,
+    reuse: bool = True,
+) -> compose.EncodeStats:
+    """The product's encode (scene chunks kept in ``chunks_dir``); its statistics."""
+    compose.render_video(
+        "reel",
+        frames or project.frames,
+        project.spans,
+        project.cues,
+        project.wav,
+        out,
+        preset="ultrafast",
+        accent=ACCENT,
+        chunks_dir=chunks_dir,
+        progress=progress,
+        reuse_chunks=reuse,
+    )
+    stats = compose.encode_stats()
+    assert stats is not None
+    return stats
 
 
 @pytest.mark.slow
@@ -84,21 +104,8 @@ def test_chunks_are_joined_checked_and_reused(project: Project, tmp_path: Path) 
 
     def render(frames: list[SceneFrames]) -> compose.EncodeStats:
         seen: list[float] = []
-        compose.render_video(
-            "reel",
-            frames,
-            project.spans,
-            project.cues,
-            project.wav,
-            out,
-            preset="ultrafast",
-            accent=ACCENT,
-            chunks_dir=chunks_dir,
-            progress=seen.append,
-        )
+        stats = _render_reel(project, out, chunks_dir, frames, progress=seen.append)
         assert seen and seen == sorted(seen) and seen[-1] == 1.0
-        stats = compose.encode_stats()
-        assert stats is not None
         return stats
 
     first = render(project.frames)
@@ -126,6 +133,8 @@ def test_chunks_are_joined_checked_and_reused(project: Project, tmp_path: Path) 
     assert (again.chunks, again.chunks_reused, again.frames_written) == (2, 2, 0)
     assert _decoded_md5(out) == decoded
     assert len(list(chunks_dir.glob("audio-*.m4a"))) == 1  # the AAC narration, reused
+    forced = _render_reel(project, out, chunks_dir, reuse=False)  # what --force asks for
+    assert (forced.chunks_reused, forced.frames_written) == (0, round(DURATION * FPS))
 
     # a new picture for the second scene: only its chunk is encoded again
     changed = _other_slide(project, tmp_path)
@@ -252,3 +261,27 @@ def test_editing_one_scenes_text_re_encodes_only_that_scene(
     assert recognized == ["what"]
     assert (edit.chunks, edit.chunks_reused) == (3, 2)
     assert 0 < edit.frames_written < first.frames_written
+
+
+@pytest.mark.slow
+def test_a_damaged_stored_chunk_fails_once_then_is_encoded_again(
+    project: Project,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    chunks_dir = tmp_path / "chunks"
+    out = tmp_path / "out" / "reel.mp4"
+
+    def render() -> compose.EncodeStats:
+        return _render_reel(project, out, chunks_dir)
+
+    render()
+    good = out.read_bytes()
+    damaged = sorted(chunks_dir.glob("*.mp4"))[0]
+    damaged.write_bytes(damaged.read_bytes()[:2000])  # cut short on disk
+    with pytest.raises(EngineError) as failure:
+        render()
+    assert "\n" not in str(failure.value)
+    assert out.read_bytes() == good  # the previous video is untouched
+    again = render()
+    assert again.chunks_reused == 0  # the stored chunks were dropped, so all are redone
+    assert media.video_info(out).frame_count == round(DURATION * FPS)

@@ -219,6 +219,7 @@ def video(
                     crf=render.crf,
                     threads=render.threads,
                     chunks_dir=out_dir / ".chunks" / fmt,
+                    reuse_chunks=storage.reuse,
                 )
                 stats = encode_stats()
                 if stats is not None and stats.chunks:

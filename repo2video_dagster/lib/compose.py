@@ -692,6 +692,17 @@ def ffmpeg_reason(text: str) -> str:
     return (lines[-1] if lines else "no error output")[:300]
 
 
+@contextlib.contextmanager
+def _encode_errors(out_path: Path) -> Iterator[None]:
+    """Our own errors pass; anything else becomes one clear line about ``out_path``."""
+    try:
+        yield
+    except (EngineError, OutputError):
+        raise
+    except Exception as exc:
+        raise _encode_error(exc, out_path) from exc
+
+
 def _encode_error(exc: BaseException, out_path: Path) -> Exception:
     text = str(exc)
     disk = next((m for m in _DISK_MESSAGES if m in text), None)
@@ -912,38 +923,35 @@ def _encode(
     renders, prepare_s = timeline.renderer.renders, timeline.renderer.prepare_s
     proc: subprocess.Popen[bytes] | None = None
     try:
-        # stderr goes to a file: a pipe nobody reads could fill up and stall ffmpeg
-        with tempfile.TemporaryFile() as err:
-            started = time.perf_counter()
-            proc = subprocess.Popen(
-                cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err
-            )
-            assert proc.stdin is not None
-            _set_pipe_size(proc.stdin, 1 << 20)
-            written, broken = 0, False
-            try:
-                written = _pump(frames, proc.stdin, timeline, progress)
-                proc.stdin.close()
-            except BrokenPipeError:  # ffmpeg quit early: its stderr says why
-                broken = True
-            code = proc.wait()
-            stats.ffmpeg_wall_s = time.perf_counter() - started
-            err.seek(0)
-            stderr = err.read().decode("utf-8", "replace").strip()
-        if code != 0 or broken:
-            raise _encode_error(RuntimeError(stderr or f"ffmpeg exited with {code}"), out_path)
-        if written != timeline.total_frames:
-            raise EngineError(
-                f"Video encoding of {out_path.name} got {written} of {timeline.total_frames} frames"
-            )
-        stats.frames_written = written
-        stats.distinct_frames = timeline.renderer.renders - renders
-        stats.prepare_s = timeline.renderer.prepare_s - prepare_s
-        return _finish(tmp, out_path, timeline, audio_s)
-    except (EngineError, OutputError):
-        raise
-    except Exception as exc:
-        raise _encode_error(exc, out_path) from exc
+        with _encode_errors(out_path):
+            # stderr goes to a file: a pipe nobody reads could fill up and stall ffmpeg
+            with tempfile.TemporaryFile() as err:
+                started = time.perf_counter()
+                proc = subprocess.Popen(
+                    cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err
+                )
+                assert proc.stdin is not None
+                _set_pipe_size(proc.stdin, 1 << 20)
+                written, broken = 0, False
+                try:
+                    written = _pump(frames, proc.stdin, timeline, progress)
+                    proc.stdin.close()
+                except BrokenPipeError:  # ffmpeg quit early: its stderr says why
+                    broken = True
+                code = proc.wait()
+                stats.ffmpeg_wall_s = time.perf_counter() - started
+                err.seek(0)
+                stderr = err.read().decode("utf-8", "replace").strip()
+            if code != 0 or broken:
+                raise _encode_error(RuntimeError(stderr or f"ffmpeg exited with {code}"), out_path)
+            if written != timeline.total_frames:
+                raise EngineError(
+                    f"Video encoding of {out_path.name} got {written} of {timeline.total_frames} frames"
+                )
+            stats.frames_written = written
+            stats.distinct_frames = timeline.renderer.renders - renders
+            stats.prepare_s = timeline.renderer.prepare_s - prepare_s
+            return _finish(tmp, out_path, timeline, audio_s)
     finally:
         close = getattr(frames, "close", None)
         if close is not None:  # a generator: release moviepy's clips now, not at collection
@@ -1069,17 +1077,17 @@ class _AudioTrack:
     """The narration as AAC, kept next to the chunks under a hash of the WAV: encoded in the
     background while the scene chunks encode, or reused when the narration is unchanged."""
 
-    def __init__(self, narration_wav: Path, chunks_dir: Path) -> None:
+    def __init__(self, narration_wav: Path, chunks_dir: Path, reuse: bool = True) -> None:
         key = fingerprint("aac", AAC_OPTIONS, Path(narration_wav))[:32]
         self.path = chunks_dir / f"audio-{key}.m4a"
-        self.reused = self.path.is_file()
+        self.reused = reuse and self.path.is_file()
         self._tmp = _temp_path(self.path)
         self._proc: subprocess.Popen[bytes] | None = None
         if self.reused:
             with contextlib.suppress(OSError):
                 os.utime(self.path)  # its last use, for pruning
             return
-        chunks_dir.mkdir(parents=True, exist_ok=True)
+        _prepare_output_dir(self.path)  # also removes temp files of killed encoders
         cmd = _ffmpeg_quiet(
             "-i", str(narration_wav), "-vn", *AAC_OPTIONS, "-f", "mp4", str(self._tmp)
         )
@@ -1137,15 +1145,12 @@ def _join_chunks(
         str(tmp),
     )
     try:
-        _concat_list(chunk_paths, listing)
-        proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
-        if proc.returncode != 0:
-            raise _encode_error(RuntimeError(proc.stderr or "ffmpeg failed"), out_path)
-        return _finish(tmp, out_path, timeline, audio_s)
-    except (EngineError, OutputError):
-        raise
-    except Exception as exc:
-        raise _encode_error(exc, out_path) from exc
+        with _encode_errors(out_path):
+            _concat_list(chunk_paths, listing)
+            proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
+            if proc.returncode != 0:
+                raise _encode_error(RuntimeError(proc.stderr or "ffmpeg failed"), out_path)
+            return _finish(tmp, out_path, timeline, audio_s)
     finally:
         _cleanup(tmp, listing)
 
@@ -1173,19 +1178,21 @@ def _encode_in_chunks(
     stats: EncodeStats,
     threads: int,
     progress: Callable[[float], None] | None,
+    reuse: bool = True,
 ) -> VideoFile:
-    """Encode each scene chunk that has no encode yet, then join all chunks with the audio."""
+    """Encode each scene chunk that has no encode yet (every one when not ``reuse``), then
+    join all chunks with the audio."""
     _prepare_output_dir(out_path)
     chunks = scene_chunks(timeline)
     paths = [
         chunks_dir / f"{chunk_key(chunk, slide_digests, stats.preset, stats.crf)}.mp4"
         for chunk in chunks
     ]
-    audio = _AudioTrack(narration_wav, chunks_dir)
+    audio = _AudioTrack(narration_wav, chunks_dir, reuse)
     try:
         todo = []
         for chunk, path in zip(chunks, paths, strict=True):
-            if path.is_file():
+            if reuse and path.is_file():
                 stats.chunks_reused += 1
                 with contextlib.suppress(OSError):
                     os.utime(path)  # its last use, for pruning
@@ -1193,7 +1200,13 @@ def _encode_in_chunks(
                 todo.append((chunk, path))
         stats.chunks = len(chunks)
         _encode_chunks(frames_of, todo, timeline.total_frames, stats, threads, progress)
-        result = _join_chunks(paths, audio.wait(out_path), timeline, out_path, audio_s)
+        try:
+            result = _join_chunks(paths, audio.wait(out_path), timeline, out_path, audio_s)
+        except EngineError:
+            # A stored chunk or audio file that cannot be joined into a correct video
+            # (damaged on disk, say) must not fail every later render too.
+            _cleanup(*paths, audio.path)
+            raise
     finally:
         audio.close()
     _prune_chunks(chunks_dir, {*paths, audio.path})
@@ -1341,6 +1354,7 @@ def render_video(
     progress: Callable[[float], None] | None = None,
     accent: str | None = None,
     chunks_dir: Path | None = None,
+    reuse_chunks: bool = True,
 ) -> VideoFile:
     """Encode the ``fmt`` video (H.264 yuv420p BT.709 + AAC, faststart) from moviepy clips.
 
@@ -1368,6 +1382,7 @@ def render_video(
         progress=progress,
         accent=accent,
         chunks_dir=None if chunks_dir is None else Path(chunks_dir),
+        reuse_chunks=reuse_chunks,
     )
 
 
@@ -1389,6 +1404,7 @@ def _render(
     progress: Callable[[float], None] | None,
     accent: str | None,
     chunks_dir: Path | None = None,
+    reuse_chunks: bool = True,
 ) -> VideoFile:
     """Build the timeline, encode the frames ``frames_of`` yields, record and log the stats.
 
@@ -1432,6 +1448,7 @@ def _render(
             stats=stats,
             threads=threads,
             progress=progress,
+            reuse=reuse_chunks,
         )
     stats.total_s = time.perf_counter() - started
     _log_stats(timeline, stats)

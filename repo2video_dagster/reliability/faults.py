@@ -100,5 +100,8 @@ def unfill(path: Path) -> None:
 
 
 def partial_files(folder: Path) -> list[str]:
-    """Temporary encoder outputs left in ``folder`` (``.reel.<tag>.part.mp4`` and friends)."""
-    return sorted(p.name for p in folder.glob(".*part*")) if folder.exists() else []
+    """Temporary encoder outputs in ``folder`` and below (``.reel.<tag>.part.mp4``, scene
+    chunks being encoded under ``.chunks/``, and friends)."""
+    if not folder.exists():
+        return []
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob(".*part*") if p.is_file())
