@@ -37,6 +37,11 @@ directly. ``render_frames_ffmpeg_baseline`` feeds the very same frames (same
 bytes) to the same ffmpeg command from a plain loop, so the benchmark's ratio
 between the two measures what moviepy itself costs.
 
+The product encodes each scene to its own chunk (:class:`SceneChunk`), two
+encoders at a time, and joins the chunks by stream copy; a later render reuses
+every chunk whose frames did not change. The baseline encodes the whole
+timeline in one process.
+
 Still segments hand the encoder the same array object for each of their frames,
 written to the pipe as a buffer view (no per-frame copy). Only the latest
 composed frame is kept: a minute of video has a few hundred segments and a
