@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from repo2video_dagster.lib import memo
+from repo2video_dagster.lib.compose import ENCODE_SOURCES
 
 
 @pytest.fixture
@@ -49,8 +50,8 @@ def test_stage_versions_name_real_modules() -> None:
     whole = memo.source_version()
     for names in (
         ("slides", "theme", "fonts"),
-        ("compose", "caption_render", "theme", "fonts", "media"),
-        ("asr", "align", "subtitles", "textnorm", "audio"),
+        ENCODE_SOURCES,
+        ("asr", "scene_words", "align", "subtitles", "textnorm", "audio"),
         ("tts",),
     ):
         version = memo.source_version(*names)

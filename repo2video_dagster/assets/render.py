@@ -19,7 +19,7 @@ from repo2video_dagster.assets.common import (
     path_value,
     user_errors,
 )
-from repo2video_dagster.lib.compose import encode_stats, render_video
+from repo2video_dagster.lib.compose import ENCODE_SOURCES, encode_stats, render_video
 from repo2video_dagster.lib.media import integrated_loudness, video_info
 from repo2video_dagster.lib.memo import fingerprint, memoized, source_version
 from repo2video_dagster.lib.models import (
@@ -194,7 +194,7 @@ def video(
             frames_key = [getattr(f, f"{fmt}_path") for f in visuals.scenes]
             key = fingerprint(
                 VIDEO_CODE_VERSION,
-                source_version("compose", "caption_render", "theme", "fonts", "media"),
+                source_version(*ENCODE_SOURCES),
                 fmt,
                 render.fps,
                 render.preset,

@@ -88,6 +88,8 @@ AUDIO_BITRATE = "160k"
 AUDIO_RATE = 48000
 """Narration is synthesised at 22.05 kHz; 48 kHz is what video players and platforms expect."""
 _OUTPUT_ERRNOS = {errno.ENOSPC, errno.EACCES, errno.EPERM, errno.EROFS, errno.EDQUOT}
+ENCODE_SOURCES = ("compose", "caption_render", "theme", "fonts", "media")
+"""The ``lib`` modules whose code decides an encoded video's bytes (part of reuse keys)."""
 AAC_OPTIONS = ("-c:a", "aac", "-aac_coder", "fast", "-b:a", AUDIO_BITRATE, "-ar", str(AUDIO_RATE))
 """ffmpeg's "fast" AAC coder: 2.2x quicker than the default two-loop search on our speech
 (0.62 s against 1.41 s for 33 s of narration), which is CPU the video encoder gets."""
@@ -502,7 +504,7 @@ def _frame_states(
     scene_order: list[int],
     cues: Sequence[Any],
     transition_frames: int,
-    scene_ids: list[str] | None = None,
+    scene_ids: list[str],
 ) -> list[FrameState]:
     """The state of every frame, evaluated at the frame's centre time.
 
@@ -512,7 +514,7 @@ def _frame_states(
     """
     cue_starts = [float(c.start) for c in cues]
     word_starts = [[float(w.start) for w in _words_of(c)] for c in cues]
-    known = set(scene_ids or ())
+    known = set(scene_ids)
     cue_scenes = [
         getattr(words[0], "scene_id", None) if (words := _words_of(c)) else None for c in cues
     ]
@@ -534,13 +536,7 @@ def _frame_states(
         cue: int | None = None
         active: int | None = None
         ci = bisect.bisect_right(cue_starts, t) - 1
-        other_scene = (
-            ci >= 0
-            and scene_ids is not None
-            and cue_scenes[ci] is not None
-            and cue_scenes[ci] != scene_ids[si]
-        )
-        if ci >= 0 and not other_scene:
+        if ci >= 0 and cue_scenes[ci] in (None, scene_ids[si]):
             c = cues[ci]
             next_start = cue_starts[ci + 1] if ci + 1 < len(cues) else float("inf")
             if t < float(c.end) or (t < float(c.end) + CAPTION_HOLD_S and t < next_start):
@@ -787,11 +783,12 @@ class EncodeStats:
     chunks_reused: int = 0
     """Chunks whose earlier encode was reused because their frames are unchanged."""
 
-    def add(self, part: EncodeStats) -> None:
-        self.frames_written += part.frames_written
-        self.distinct_frames += part.distinct_frames
-        self.prepare_s += part.prepare_s
-        self.ffmpeg_wall_s += part.ffmpeg_wall_s
+    def add(self, chunk: EncodeStats) -> None:
+        """Count one chunk's encode into these totals."""
+        self.frames_written += chunk.frames_written
+        self.distinct_frames += chunk.distinct_frames
+        self.prepare_s += chunk.prepare_s
+        self.ffmpeg_wall_s += chunk.ffmpeg_wall_s
 
     @property
     def ms_per_distinct_frame(self) -> float:
@@ -1053,7 +1050,7 @@ def chunk_key(chunk: SceneChunk, slide_digests: Sequence[str], preset: str, crf:
     ]
     return fingerprint(
         "scene-chunk",
-        source_version("compose", "caption_render", "theme", "fonts", "media"),
+        source_version(*ENCODE_SOURCES),
         timeline.fmt,
         timeline.width,
         timeline.height,
@@ -1085,10 +1082,9 @@ class _AudioTrack:
     def __init__(self, narration_wav: Path, chunks_dir: Path, reuse: bool = True) -> None:
         key = fingerprint("aac", AAC_OPTIONS, Path(narration_wav))[:32]
         self.path = chunks_dir / f"audio-{key}.m4a"
-        self.reused = reuse and self.path.is_file()
         self._tmp = _temp_path(self.path)
         self._proc: subprocess.Popen[bytes] | None = None
-        if self.reused:
+        if reuse and self.path.is_file():
             with contextlib.suppress(OSError):
                 os.utime(self.path)  # its last use, for pruning
             return

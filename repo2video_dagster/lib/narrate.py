@@ -62,9 +62,12 @@ def _safe_name(scene_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", scene_id).strip("-") or "scene"
 
 
-def _scene_audio(scene: Scene, tts: TtsEngine, cache_dir: Path | None) -> tuple[np.ndarray, bool]:
-    """Raw (trimmed) speech of one scene, and whether it came from the cache."""
-    cached = cache_dir / f"{synthesis_key(tts, scene.narration)}.wav" if cache_dir else None
+def _scene_audio(
+    scene: Scene, key: str, tts: TtsEngine, cache_dir: Path | None
+) -> tuple[np.ndarray, bool]:
+    """Raw (trimmed) speech of one scene (``key``: its synthesis key), and whether it came
+    from the cache."""
+    cached = cache_dir / f"{key}.wav" if cache_dir else None
     if cached is not None and cached.is_file():
         try:
             samples, rate = read_wav(cached)
@@ -113,9 +116,10 @@ def narrate(
     step = rate // math.gcd(rate, frame_rate)  # samples between starts on frame boundaries
     pieces: list[np.ndarray] = [silence(lead_in_s, rate)]
     starts: list[int] = []
+    keys = [synthesis_key(tts, scene.narration) for scene in scenes]
     synthesized = 0
     for i, scene in enumerate(scenes):
-        speech, hit = _scene_audio(scene, tts, cache_dir)
+        speech, hit = _scene_audio(scene, keys[i], tts, cache_dir)
         synthesized += not hit
         if len(speech) == 0:
             speech = silence(EMPTY_SCENE_S, rate)
@@ -137,9 +141,7 @@ def narrate(
     report(f"loudness {lufs:.1f} LUFS, peak {peak:.1f} dBFS")
     try:
         track_path = write_wav(out_dir / "narration.wav", track, rate)
-        scene_audio = _write_scene_slices(scenes, starts, track, rate, out_dir / "scenes")
-        for audio, scene in zip(scene_audio, scenes, strict=True):
-            audio.speech_key = synthesis_key(tts, scene.narration)
+        scene_audio = _write_scene_slices(scenes, keys, starts, track, rate, out_dir / "scenes")
     except OSError as err:
         raise OutputError(f"cannot write narration to {out_dir}: {err.strerror or err}") from err
     return Narration(
@@ -156,7 +158,12 @@ def narrate(
 
 
 def _write_scene_slices(
-    scenes: list[Scene], starts: list[int], track: np.ndarray, rate: int, scene_dir: Path
+    scenes: list[Scene],
+    keys: list[str],
+    starts: list[int],
+    track: np.ndarray,
+    rate: int,
+    scene_dir: Path,
 ) -> list[SceneAudio]:
     scene_dir.mkdir(parents=True, exist_ok=True)
     bounds = [*starts, len(track)]
@@ -172,6 +179,7 @@ def _write_scene_slices(
                 wav_path=str(path),
                 offset_s=bounds[i] / rate,
                 duration_s=(bounds[i + 1] - bounds[i]) / rate,
+                speech_key=keys[i],
             )
         )
     for stale in scene_dir.glob("*.wav"):  # scenes removed or renamed since the last run
