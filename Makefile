@@ -49,13 +49,13 @@ dev: $(STAMP) ## Dagster UI + daemon + webhook receiver (http://127.0.0.1:3000, 
 	@scripts/dev.sh
 
 bench: $(STAMP) ## benchmark: stage timings, real-time factor, encode ratio
-	@$(BIN)/python -m repo2video_dagster.bench
+	@$(BIN)/python -m repo2video_devtools.bench
 
 bench-throughput: $(STAMP) ## 20 repositories queued at once through receiver + sensor + daemon, concurrency 1 and 2
-	@$(BIN)/python -m repo2video_dagster.bench.throughput
+	@$(BIN)/python -m repo2video_devtools.bench.throughput
 
 check-reliability: $(STAMP) ## hostile inputs, 200 req/s webhook load, kill -9 of receiver/daemon/worker (~7-10 min)
-	@$(BIN)/python -m repo2video_dagster.reliability
+	@$(BIN)/python -m repo2video_devtools.reliability
 
 lock: ## regenerate requirements.lock from the current .venv
 	@{ head -3 requirements.lock; $(BIN)/pip freeze --exclude-editable | grep -viE '^(torch|triton|nvidia)'; } > requirements.lock.new && mv requirements.lock.new requirements.lock

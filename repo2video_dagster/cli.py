@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from repo2video_dagster.lib.errors import UserError
+from repo2video_dagster.lib.core.errors import UserError
 
 EXIT_USER_ERROR = 2
 EXIT_RUN_FAILED = 1
@@ -68,8 +68,8 @@ def ensure_dagster_home() -> Path:
 
 def _render_settings(args: argparse.Namespace) -> dict[str, Any]:
     """Settings that change the output; part of the "cached" decision."""
-    from repo2video_dagster.lib import settings as env
-    from repo2video_dagster.lib.memo import source_version
+    from repo2video_dagster.lib.core import settings as env
+    from repo2video_dagster.lib.core.reuse import source_version
 
     speech = env.SpeechSettings.from_env()
     return {
@@ -82,7 +82,7 @@ def _render_settings(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _cli_resources(args: argparse.Namespace, formats: list[str]) -> dict[str, Any]:
-    from repo2video_dagster.lib import settings as env
+    from repo2video_dagster.lib.core import settings as env
     from repo2video_dagster.resources import default_resources, with_overrides
 
     resources = default_resources()
@@ -187,10 +187,10 @@ def _first_failure(result) -> tuple[str, bool]:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from repo2video_dagster.lib import settings as env
-    from repo2video_dagster.lib.gitsource import parse_target, remote_head
-    from repo2video_dagster.lib.manifest import manifest_complete, read_manifest
-    from repo2video_dagster.lib.settings import DataLayout
+    from repo2video_dagster.lib.core import settings as env
+    from repo2video_dagster.lib.core.manifest import manifest_complete, read_manifest
+    from repo2video_dagster.lib.core.settings import DataLayout
+    from repo2video_dagster.lib.source.gitsource import parse_target, remote_head
 
     started = time.monotonic()
     try:
@@ -226,7 +226,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     from dagster import DagsterInstance
 
     from repo2video_dagster.definitions import build_definitions
-    from repo2video_dagster.lib.registry import SourceRegistry
+    from repo2video_dagster.lib.core.registry import SourceRegistry
     from repo2video_dagster.partitions import (
         RENDER_JOB_NAME,
         REPOSITORIES_PARTITIONS_NAME,
@@ -300,7 +300,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_key(args: argparse.Namespace) -> int:
-    from repo2video_dagster.lib.gitsource import SourcePolicy, parse_target
+    from repo2video_dagster.lib.source.gitsource import SourcePolicy, parse_target
 
     policy = SourcePolicy(allow_local=True, allow_ssh=True, resolve_dns=False)
     print(parse_target(args.target, policy).key)
@@ -448,7 +448,7 @@ def _write_crash_log() -> Path:
     import tempfile
     import traceback
 
-    from repo2video_dagster.lib.settings import default_data_dir
+    from repo2video_dagster.lib.core.settings import default_data_dir
 
     try:
         log_dir = default_data_dir() / "logs"

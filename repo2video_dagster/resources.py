@@ -1,6 +1,6 @@
 """Dagster resources: configuration and engines, injected into assets by type.
 
-Defaults come from environment variables (``lib/settings.py``), so the CLI, the UI
+Defaults come from environment variables (``lib/core/settings.py``), so the CLI, the UI
 and the daemon agree without a config file; each field can be overridden in the
 launchpad. Secrets (LLM key, GitHub token) are read from the environment at run
 time and never placed in run config or tags.
@@ -13,9 +13,9 @@ from pathlib import Path
 
 from dagster import ConfigurableResource, InitResourceContext
 
-from repo2video_dagster.lib import settings as env
-from repo2video_dagster.lib.gitsource import SourcePolicy
-from repo2video_dagster.lib.settings import DataLayout
+from repo2video_dagster.lib.core import settings as env
+from repo2video_dagster.lib.core.settings import DataLayout
+from repo2video_dagster.lib.source.gitsource import SourcePolicy
 
 
 class StorageResource(ConfigurableResource):
@@ -108,8 +108,8 @@ class SpeechResource(ConfigurableResource):
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
         """Start loading the recogniser and other slow engines while early stages run."""
-        from repo2video_dagster.lib.settings import default_data_dir
-        from repo2video_dagster.lib.warmup import speech_and_video_tasks, warm_in_background
+        from repo2video_dagster.lib.core.settings import default_data_dir
+        from repo2video_dagster.lib.speech.warmup import speech_and_video_tasks, warm_in_background
 
         cache = default_data_dir() / "cache" / "models"
         warm_in_background(

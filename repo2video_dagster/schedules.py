@@ -8,11 +8,11 @@ from dagster import (
     schedule,
 )
 
-from repo2video_dagster.lib.errors import UserError
-from repo2video_dagster.lib.gitsource import parse_target, remote_head
-from repo2video_dagster.lib.manifest import read_manifest
-from repo2video_dagster.lib.registry import SourceRegistry
-from repo2video_dagster.lib.settings import DataLayout, default_data_dir
+from repo2video_dagster.lib.core.errors import UserError
+from repo2video_dagster.lib.core.manifest import read_manifest
+from repo2video_dagster.lib.core.registry import SourceRegistry
+from repo2video_dagster.lib.core.settings import DataLayout, default_data_dir
+from repo2video_dagster.lib.source.gitsource import parse_target, remote_head
 from repo2video_dagster.partitions import (
     RENDER_JOB_NAME,
     REPOSITORIES_PARTITIONS_NAME,

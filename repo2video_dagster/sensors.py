@@ -35,17 +35,8 @@ from dagster import (
     sensor,
 )
 
-from repo2video_dagster.lib.eventlog import (
-    DEFAULT_DB_NAME,
-    EVENTS_URL_ENV,
-    LOOKBACK_IDS,
-    EventLog,
-    EventRow,
-    default_events_url,
-    sqlite_url,
-)
-from repo2video_dagster.lib.registry import SourceRegistry
-from repo2video_dagster.lib.settings import default_data_dir
+from repo2video_dagster.lib.core.registry import SourceRegistry
+from repo2video_dagster.lib.core.settings import default_data_dir
 from repo2video_dagster.partitions import (
     RENDER_JOB_NAME,
     REPOSITORIES_PARTITIONS_NAME,
@@ -56,6 +47,15 @@ from repo2video_dagster.partitions import (
     TAG_TARGET,
     TAG_TRIGGER,
     repositories_partitions,
+)
+from repo2video_dagster.receiver.eventlog import (
+    DEFAULT_DB_NAME,
+    EVENTS_URL_ENV,
+    LOOKBACK_IDS,
+    EventLog,
+    EventRow,
+    default_events_url,
+    sqlite_url,
 )
 
 TRIGGER_WEBHOOK = "webhook"

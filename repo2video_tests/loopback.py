@@ -18,7 +18,7 @@ from pathlib import Path
 
 import uvicorn
 
-from repo2video_dagster.lib.webhooks import compute_signature
+from repo2video_dagster.receiver.webhooks import compute_signature
 
 
 @contextlib.contextmanager

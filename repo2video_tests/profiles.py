@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from repo2video_dagster.lib.models import (
+from repo2video_dagster.lib.core.records import (
     CodeSnippet,
     Contributor,
     GitHistory,

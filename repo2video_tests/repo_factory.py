@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from repo2video_dagster.lib import repo_builder as builder
-from repo2video_dagster.lib.repo_builder import Author, FileContent, write_files
+from repo2video_devtools import repo_builder as builder
+from repo2video_devtools.repo_builder import Author, FileContent, write_files
 
 ADA: Author = ("Ada Lovelace", "ada@example.com")
 GRACE: Author = ("Grace Hopper", "grace@example.com")

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from repo2video_dagster.lib.align import align_words, word_error_rate
-from repo2video_dagster.lib.asr import RecognizedWord, make_asr
-from repo2video_dagster.lib.models import Scene, TimedWord, VisualSpec
-from repo2video_dagster.lib.narrate import narrate
-from repo2video_dagster.lib.textnorm import words_of
-from repo2video_dagster.lib.tts import PiperTts
+from repo2video_dagster.lib.core.records import Scene, TimedWord, VisualSpec
+from repo2video_dagster.lib.speech.align import align_words, word_error_rate
+from repo2video_dagster.lib.speech.asr import RecognizedWord, make_asr
+from repo2video_dagster.lib.speech.narrate import narrate
+from repo2video_dagster.lib.speech.tts import PiperTts
+from repo2video_dagster.lib.speech.word_match import words_of
 
 
 def _script(*scenes: tuple[str, str]) -> list[tuple[str, str]]:

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from repo2video_dagster.lib.align import word_error_rate
-from repo2video_dagster.lib.asr import (
+from repo2video_dagster.lib.core.errors import EngineError
+from repo2video_dagster.lib.speech.align import word_error_rate
+from repo2video_dagster.lib.speech.asr import (
     FasterWhisperAsr,
     OpenAIWhisperAsr,
     RecognizedWord,
@@ -20,9 +21,8 @@ from repo2video_dagster.lib.asr import (
     bundled_base,
     make_asr,
 )
-from repo2video_dagster.lib.audio import normalize_loudness, write_wav
-from repo2video_dagster.lib.errors import EngineError
-from repo2video_dagster.lib.tts import PiperTts
+from repo2video_dagster.lib.speech.audio import normalize_loudness, write_wav
+from repo2video_dagster.lib.speech.tts import PiperTts
 
 TEXT = (
     "The tool reads 12,000 lines of Python code in a few seconds. "

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from repo2video_dagster.lib.audio import (
+from repo2video_dagster.lib.speech.audio import (
     concat_with_gaps,
     limit_peaks,
     measure_lufs,
@@ -22,7 +22,7 @@ from repo2video_dagster.lib.audio import (
     wav_bytes_to_array,
     write_wav,
 )
-from repo2video_dagster.lib.tts import PiperTts
+from repo2video_dagster.lib.speech.tts import PiperTts
 
 SR = 22050
 
@@ -151,7 +151,7 @@ def test_lufs_agrees_with_pyloudnorm(rate: int) -> None:
 def test_running_filters_match_scipy(size: int) -> None:
     from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
-    from repo2video_dagster.lib.audio import _running_mean, _running_min
+    from repo2video_dagster.lib.speech.audio import _running_mean, _running_min
 
     x = np.random.default_rng(size).random(50_001)
     assert np.array_equal(_running_min(x, size), minimum_filter1d(x, size, mode="nearest"))
@@ -166,7 +166,7 @@ def test_loudness_and_resampling_do_not_import_scipy() -> None:
 
     code = (
         "import sys, numpy as np\n"
-        "from repo2video_dagster.lib.audio import normalize_loudness, resample\n"
+        "from repo2video_dagster.lib.speech.audio import normalize_loudness, resample\n"
         "x = (np.random.default_rng(0).standard_normal(22050 * 3) * 0.3).astype(np.float32)\n"
         "normalize_loudness(x, 22050)\n"
         "resample(x, 22050, 16000)\n"

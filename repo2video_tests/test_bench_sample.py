@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from repo2video_dagster.bench.sample import make_bench_repo
-from repo2video_dagster.lib.gitsource import SourcePolicy, clone_snapshot, parse_target
-from repo2video_dagster.lib.profile import build_profile
+from repo2video_dagster.lib.source.gitsource import SourcePolicy, clone_snapshot, parse_target
+from repo2video_dagster.lib.source.profile import build_profile
+from repo2video_devtools.bench.sample import make_bench_repo
 from repo2video_tests.repo_factory import git
 
 

@@ -12,15 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from repo2video_dagster.lib.blog import (
-    md_escape,
-    safe_http_url,
-    site_key,
-    write_blog,
-    write_site_index,
-    yaml_quote,
-)
-from repo2video_dagster.lib.models import (
+from repo2video_dagster.lib.core.records import (
     Captions,
     Chapter,
     RenderedVideo,
@@ -29,7 +21,15 @@ from repo2video_dagster.lib.models import (
     VideoFile,
     VideoScript,
 )
-from repo2video_dagster.lib.script_template import TemplateWriter
+from repo2video_dagster.lib.publish.blog import (
+    md_escape,
+    safe_http_url,
+    site_key,
+    write_blog,
+    write_site_index,
+    yaml_quote,
+)
+from repo2video_dagster.lib.script.template import TemplateWriter
 from repo2video_tests import profiles
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"

@@ -7,14 +7,14 @@ import time
 import numpy as np
 import pytest
 
-from repo2video_dagster.lib import fonts
-from repo2video_dagster.lib.caption_render import (
+from repo2video_dagster.lib.render import fonts
+from repo2video_dagster.lib.render.caption_bands import (
     caption_box,
     highlight_patch,
     layout_caption,
     render_caption_band,
 )
-from repo2video_dagster.lib.theme import hex_to_rgb
+from repo2video_dagster.lib.render.theme import hex_to_rgb
 
 WORDS = ["Requests", "keeps", "connections", "alive", "and", "pools", "them"]
 ACCENT = "#fbbf24"

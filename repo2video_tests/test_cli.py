@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from repo2video_dagster.lib.media import video_info
-from repo2video_dagster.reliability.repos import TINY_CODE, TINY_README
+from repo2video_dagster.lib.render.media import video_info
+from repo2video_devtools.reliability.repos import TINY_CODE, TINY_README
 from repo2video_tests.repo_factory import head_sha, make_repo
 
 

@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from repo2video_dagster.lib import compose, media, slides
-from repo2video_dagster.lib.caption_render import caption_box
-from repo2video_dagster.lib.errors import EngineError, OutputError
-from repo2video_dagster.lib.models import SceneFrames, TimedWord, VisualSpec
-from repo2video_dagster.lib.subtitles import Cue
+from repo2video_dagster.lib.core.errors import EngineError, OutputError
+from repo2video_dagster.lib.core.records import SceneFrames, TimedWord, VisualSpec
+from repo2video_dagster.lib.render import compose, media, slides
+from repo2video_dagster.lib.render.caption_bands import caption_box
+from repo2video_dagster.lib.speech.subtitles import Cue
 
 FPS = 30
 DURATION = 4.0
@@ -537,7 +537,7 @@ def test_caption_accent_defaults_to_the_slides_accent(project: Project) -> None:
 
 
 def test_parts_left_by_dead_encoders_are_removed_but_live_ones_kept(tmp_path: Path) -> None:
-    from repo2video_dagster.lib.compose import _prepare_output_dir
+    from repo2video_dagster.lib.render.compose import _prepare_output_dir
 
     out = tmp_path / "reel.mp4"
     dead = subprocess.Popen(["true"])

@@ -15,11 +15,11 @@ import pytest
 from dagster import AssetKey, DagsterInstance, instance_for_test
 
 from repo2video_dagster.definitions import build_definitions
-from repo2video_dagster.lib.gitsource import SourcePolicy, parse_target
-from repo2video_dagster.lib.manifest import read_manifest
-from repo2video_dagster.lib.media import integrated_loudness, video_info
-from repo2video_dagster.lib.registry import SourceRegistry
-from repo2video_dagster.lib.textnorm import words_of
+from repo2video_dagster.lib.core.manifest import read_manifest
+from repo2video_dagster.lib.core.registry import SourceRegistry
+from repo2video_dagster.lib.render.media import integrated_loudness, video_info
+from repo2video_dagster.lib.source.gitsource import SourcePolicy, parse_target
+from repo2video_dagster.lib.speech.word_match import words_of
 from repo2video_dagster.partitions import RENDER_JOB_NAME, REPOSITORIES_PARTITIONS_NAME
 from repo2video_dagster.progress import STAGE_ORDER
 from repo2video_dagster.resources import default_resources, with_overrides

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from repo2video_dagster.lib.errors import UserError
-from repo2video_dagster.lib.eventlog import (
+from repo2video_dagster.lib.core.errors import UserError
+from repo2video_dagster.receiver.eventlog import (
     EVENTS_URL_ENV,
     EventLog,
     NewEvent,
@@ -93,7 +93,7 @@ def test_sqlite_runs_in_wal_mode_with_full_sync(log: EventLog) -> None:
 
 _KILL_SCRIPT = """
 import os, signal, sys
-from repo2video_dagster.lib.eventlog import EventLog, NewEvent
+from repo2video_dagster.receiver.eventlog import EventLog, NewEvent
 log = EventLog(sys.argv[1])
 futures = [log.submit(NewEvent(f"k{i}", "star", "created", "o/r", "https://github.com/o/r", "o__r"))
            for i in range(200)]

@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from repo2video_dagster.lib.github_api import GitHubApiError, GitHubClient, enrich_profile
-from repo2video_dagster.lib.models import GitHistory, RepoProfile
+from repo2video_dagster.lib.core.records import GitHistory, RepoProfile
+from repo2video_dagster.lib.source.github_api import GitHubApiError, GitHubClient, enrich_profile
 
 TOKEN = "ghp_TESTTOKEN_0123456789"
 

@@ -15,14 +15,15 @@ from urllib.parse import quote
 
 import pytest
 
-from repo2video_dagster.lib import gitsource
-from repo2video_dagster.lib.errors import (
+from repo2video_dagster.lib.core.errors import (
     EmptyRepositoryError,
     RepositoryLimitError,
     SourceError,
     UserError,
 )
-from repo2video_dagster.lib.gitsource import (
+from repo2video_dagster.lib.core.records import RepoSource, to_jsonable
+from repo2video_dagster.lib.source import gitsource
+from repo2video_dagster.lib.source.gitsource import (
     NoCommitsError,
     SourcePolicy,
     clone_snapshot,
@@ -32,8 +33,7 @@ from repo2video_dagster.lib.gitsource import (
     remote_head,
     run_git,
 )
-from repo2video_dagster.lib.models import RepoSource, to_jsonable
-from repo2video_dagster.lib.profile import build_profile
+from repo2video_dagster.lib.source.profile import build_profile
 from repo2video_tests.repo_factory import (
     GRACE,
     Commit,

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from repo2video_dagster.lib.gitsource import SourcePolicy, clone_snapshot, parse_target
-from repo2video_dagster.lib.models import to_jsonable
-from repo2video_dagster.lib.profile import build_profile
-from repo2video_dagster.reliability import hostile, repos
-from repo2video_dagster.reliability.checks import process_starts, reads_outside
+from repo2video_dagster.lib.core.records import to_jsonable
+from repo2video_dagster.lib.source.gitsource import SourcePolicy, clone_snapshot, parse_target
+from repo2video_dagster.lib.source.profile import build_profile
+from repo2video_devtools.reliability import hostile, repos
+from repo2video_devtools.reliability.checks import process_starts, reads_outside
 
 
 @pytest.fixture

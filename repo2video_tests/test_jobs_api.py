@@ -21,8 +21,7 @@ from dagster import (
 )
 from dagster._daemon.types import DaemonHeartbeat
 
-from repo2video_dagster.lib.errors import UserError
-from repo2video_dagster.lib.eventlog import EventLog, NewEvent, sqlite_url
+from repo2video_dagster.lib.core.errors import UserError
 from repo2video_dagster.partitions import (
     RENDER_JOB_NAME,
     REPOSITORIES_PARTITIONS_NAME,
@@ -33,6 +32,7 @@ from repo2video_dagster.partitions import (
     repositories_partitions,
 )
 from repo2video_dagster.receiver.app import create_app
+from repo2video_dagster.receiver.eventlog import EventLog, NewEvent, sqlite_url
 from repo2video_dagster.receiver.jobs import get_job, health, list_jobs, print_jobs
 from repo2video_tests.loopback import http_json, serve_app
 

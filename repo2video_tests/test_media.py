@@ -11,8 +11,8 @@ import numpy as np
 import pyloudnorm
 import pytest
 
-from repo2video_dagster.lib import media
-from repo2video_dagster.lib.errors import EngineError
+from repo2video_dagster.lib.core.errors import EngineError
+from repo2video_dagster.lib.render import media
 
 SR = 48000
 

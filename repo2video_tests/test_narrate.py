@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from repo2video_dagster.lib.audio import measure_lufs, peak_dbfs, read_wav
-from repo2video_dagster.lib.errors import EngineError
-from repo2video_dagster.lib.models import Scene, VisualSpec
-from repo2video_dagster.lib.narrate import narrate
-from repo2video_dagster.lib.tts import EspeakTts, PiperTts
+from repo2video_dagster.lib.core.errors import EngineError
+from repo2video_dagster.lib.core.records import Scene, VisualSpec
+from repo2video_dagster.lib.speech.audio import measure_lufs, peak_dbfs, read_wav
+from repo2video_dagster.lib.speech.narrate import narrate
+from repo2video_dagster.lib.speech.tts import EspeakTts, PiperTts
 
 
 def _scenes(middle: str = "It reads the code and writes a script.") -> list[Scene]:

@@ -28,10 +28,10 @@ from pathlib import Path
 
 import pytest
 
-from repo2video_dagster.lib.manifest import MANIFEST_NAME
-from repo2video_dagster.lib.media import video_info
-from repo2video_dagster.reliability import HEAVY_ENV, faults, repos
-from repo2video_dagster.reliability.render import RenderOutcome, render_in_process
+from repo2video_dagster.lib.core.manifest import MANIFEST_NAME
+from repo2video_dagster.lib.render.media import video_info
+from repo2video_devtools.reliability import HEAVY_ENV, faults, repos
+from repo2video_devtools.reliability.render import RenderOutcome, render_in_process
 
 pytestmark = pytest.mark.slow
 
@@ -126,7 +126,7 @@ def test_worker_killed_mid_encode_leaves_the_previous_good_video(stage: Stage) -
     before = _sha(reel)
     code = (
         "import sys; from pathlib import Path;"
-        "from repo2video_dagster.reliability.render import render_in_process;"
+        "from repo2video_devtools.reliability.render import render_in_process;"
         "render_in_process(sys.argv[1], Path(sys.argv[2]), assets=['video'],"
         " data_dir=Path(sys.argv[3]), home=Path(sys.argv[2]) / 'home', reuse=False)"
     )
@@ -167,7 +167,7 @@ heavy = pytest.mark.skipif(
 
 @heavy
 def test_kill_9_receiver_under_load_loses_nothing(tmp_path: Path) -> None:
-    from repo2video_dagster.reliability.loadtest import receiver_kill_test
+    from repo2video_devtools.reliability.loadtest import receiver_kill_test
 
     result = receiver_kill_test(tmp_path, rate=200, seconds=12, kill_after_s=5)
     assert result.passed, result.detail
@@ -175,7 +175,7 @@ def test_kill_9_receiver_under_load_loses_nothing(tmp_path: Path) -> None:
 
 @heavy
 def test_kill_9_daemon_and_worker_during_renders(tmp_path: Path) -> None:
-    from repo2video_dagster.reliability.service import service_kill_tests
+    from repo2video_devtools.reliability.service import service_kill_tests
 
     report = service_kill_tests(tmp_path)
     assert all(r.passed for r in report.results), [r.line() for r in report.results]

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from repo2video_dagster.lib.errors import EmptyRepositoryError
-from repo2video_dagster.lib.gitsource import SourcePolicy, clone_snapshot, parse_target
-from repo2video_dagster.lib.models import RepoProfile, RepoSnapshot, RepoSource, to_jsonable
-from repo2video_dagster.lib.profile import (
+from repo2video_dagster.lib.core.errors import EmptyRepositoryError
+from repo2video_dagster.lib.core.records import RepoProfile, RepoSnapshot, RepoSource, to_jsonable
+from repo2video_dagster.lib.source.gitsource import SourcePolicy, clone_snapshot, parse_target
+from repo2video_dagster.lib.source.profile import (
     _description,
     _md_blocks,
     _plain,
@@ -577,7 +577,7 @@ def test_usage_lead_in_is_only_an_introducing_sentence(tmp_path: Path) -> None:
 
 def test_contributor_count_is_everyone_not_the_top_ten(tmp_path: Path) -> None:
     """Like sharkdp/bat: hundreds of authors. The top ten are listed; the count is all of them."""
-    from repo2video_dagster.lib.script_template import TemplateWriter
+    from repo2video_dagster.lib.script.template import TemplateWriter
     from repo2video_tests.repo_factory import Commit
 
     commits = [

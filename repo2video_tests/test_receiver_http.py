@@ -20,10 +20,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-from repo2video_dagster.lib.eventlog import EventLog, sqlite_url
-from repo2video_dagster.lib.webhooks import compute_signature
 from repo2video_dagster.receiver.app import create_app
+from repo2video_dagster.receiver.eventlog import EventLog, sqlite_url
 from repo2video_dagster.receiver.serve import require_secret
+from repo2video_dagster.receiver.webhooks import compute_signature
 from repo2video_tests.loopback import serve_app
 
 FIXTURES = Path(__file__).parent / "fixtures" / "github"

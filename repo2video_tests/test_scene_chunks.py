@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from repo2video_dagster.lib import compose, media
-from repo2video_dagster.lib.errors import EngineError
-from repo2video_dagster.lib.models import SceneFrames, VisualSpec
+from repo2video_dagster.lib.core.errors import EngineError
+from repo2video_dagster.lib.core.records import SceneFrames, VisualSpec
+from repo2video_dagster.lib.render import compose, media
 from repo2video_tests.test_compose import (
     ACCENT,
     BT709_TAGS,
@@ -50,8 +50,8 @@ def test_chunks_split_the_timeline_at_scene_changes(project: Project) -> None:  
 
 
 def test_a_held_caption_never_spills_onto_the_next_scene(project: Project) -> None:  # noqa: F811
-    from repo2video_dagster.lib.models import TimedWord
-    from repo2video_dagster.lib.subtitles import Cue
+    from repo2video_dagster.lib.core.records import TimedWord
+    from repo2video_dagster.lib.speech.subtitles import Cue
 
     last = TimedWord("hello", 1.5, 1.9, "hook", True)
     first = TimedWord("world", 2.3, 2.6, "what", True)
@@ -212,13 +212,13 @@ def test_editing_one_scenes_text_re_encodes_only_that_scene(
     """Narration (Piper), words (faster-whisper), alignment and the reel, as the assets
     chain them: after editing the middle scene's text, the scenes before and after it
     keep their audio, words and encoded chunks."""
-    from repo2video_dagster.lib.align import align_words
-    from repo2video_dagster.lib.asr import make_asr
-    from repo2video_dagster.lib.narrate import narrate
-    from repo2video_dagster.lib.scene_words import recognize_scenes
-    from repo2video_dagster.lib.subtitles import group_cues
-    from repo2video_dagster.lib.textnorm import words_of
-    from repo2video_dagster.lib.tts import PiperTts
+    from repo2video_dagster.lib.speech.align import align_words
+    from repo2video_dagster.lib.speech.asr import make_asr
+    from repo2video_dagster.lib.speech.narrate import narrate
+    from repo2video_dagster.lib.speech.scene_words import recognize_scenes
+    from repo2video_dagster.lib.speech.subtitles import group_cues
+    from repo2video_dagster.lib.speech.tts import PiperTts
+    from repo2video_dagster.lib.speech.word_match import words_of
     from repo2video_tests.test_narrate import _scenes
 
     tts = PiperTts()

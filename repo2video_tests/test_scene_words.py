@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from repo2video_dagster.lib.asr import make_asr
-from repo2video_dagster.lib.narrate import narrate
-from repo2video_dagster.lib.scene_words import recognize_scenes
-from repo2video_dagster.lib.tts import PiperTts
+from repo2video_dagster.lib.speech.asr import make_asr
+from repo2video_dagster.lib.speech.narrate import narrate
+from repo2video_dagster.lib.speech.scene_words import recognize_scenes
+from repo2video_dagster.lib.speech.tts import PiperTts
 from repo2video_tests.test_narrate import _scenes
 
 FPS = 30

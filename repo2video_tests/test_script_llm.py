@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from repo2video_dagster.lib.errors import ScriptError
-from repo2video_dagster.lib.script_llm import LlmWriter, extract_json_object
+from repo2video_dagster.lib.core.errors import ScriptError
+from repo2video_dagster.lib.script.llm import LlmWriter, extract_json_object
 from repo2video_tests import profiles
 from repo2video_tests.profiles import llm_script
 

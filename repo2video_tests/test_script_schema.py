@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from repo2video_dagster.lib.errors import ScriptError
-from repo2video_dagster.lib.script_schema import (
+from repo2video_dagster.lib.core.errors import ScriptError
+from repo2video_dagster.lib.script.schema import (
     ALLOWED_KINDS,
     fill_visual,
     format_count,
@@ -18,7 +18,7 @@ from repo2video_dagster.lib.script_schema import (
     script_to_json,
     validate_script,
 )
-from repo2video_dagster.lib.script_template import TemplateWriter
+from repo2video_dagster.lib.script.template import TemplateWriter
 from repo2video_tests import profiles
 from repo2video_tests.profiles import llm_script
 

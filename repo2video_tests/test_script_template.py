@@ -6,14 +6,14 @@ import re
 
 import pytest
 
-from repo2video_dagster.lib.models import LanguageShare, RepoProfile
-from repo2video_dagster.lib.script_schema import script_to_json, validate_script
-from repo2video_dagster.lib.script_template import (
+from repo2video_dagster.lib.core.records import LanguageShare, RepoProfile
+from repo2video_dagster.lib.script.schema import script_to_json, validate_script
+from repo2video_dagster.lib.script.spoken import clean_for_speech, sentences
+from repo2video_dagster.lib.script.template import (
     TARGET_MAX_WORDS,
     TARGET_MIN_WORDS,
     TemplateWriter,
 )
-from repo2video_dagster.lib.speech_text import clean_for_speech, sentences
 from repo2video_tests import profiles
 
 ORDER = ["hook", "what", "install", "usage", "code", "architecture", "dependencies"]

@@ -24,12 +24,12 @@ from typing import Any
 
 import pytest
 
-from repo2video_dagster.lib.github_api import GitHubApiError, GitHubClient
-from repo2video_dagster.lib.gitsource import SourcePolicy, clone_snapshot, parse_target
-from repo2video_dagster.lib.profile import build_profile
-from repo2video_dagster.reliability import repos
-from repo2video_dagster.reliability.checks import find_leaks
-from repo2video_dagster.reliability.render import render_in_process
+from repo2video_dagster.lib.source.github_api import GitHubApiError, GitHubClient
+from repo2video_dagster.lib.source.gitsource import SourcePolicy, clone_snapshot, parse_target
+from repo2video_dagster.lib.source.profile import build_profile
+from repo2video_devtools.reliability import repos
+from repo2video_devtools.reliability.checks import find_leaks
+from repo2video_devtools.reliability.render import render_in_process
 from repo2video_tests.profiles import llm_script
 
 LLM_KEY = "sk-R2V-LLM-KEY-5f3a9c"
@@ -175,9 +175,9 @@ def test_receiver_errors_never_echo_the_payload_and_logs_never_hold_the_secret(
 ) -> None:
     from starlette.testclient import TestClient
 
-    from repo2video_dagster.lib.eventlog import EventLog, sqlite_url
-    from repo2video_dagster.lib.webhooks import compute_signature
     from repo2video_dagster.receiver.app import create_app
+    from repo2video_dagster.receiver.eventlog import EventLog, sqlite_url
+    from repo2video_dagster.receiver.webhooks import compute_signature
 
     handler = _Collect()
     root = logging.getLogger()
@@ -232,7 +232,7 @@ def test_receiver_errors_never_echo_the_payload_and_logs_never_hold_the_secret(
 
 
 def test_secret_file_errors_name_the_file_not_its_content(tmp_path: Path) -> None:
-    from repo2video_dagster.lib.errors import UserError
+    from repo2video_dagster.lib.core.errors import UserError
     from repo2video_dagster.receiver.serve import load_secret
 
     secret_file = tmp_path / "secret"

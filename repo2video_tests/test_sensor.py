@@ -27,14 +27,7 @@ from dagster import (
 )
 from sqlalchemy import insert
 
-from repo2video_dagster.lib.eventlog import (
-    EVENTS_URL_ENV,
-    EventLog,
-    NewEvent,
-    events_table,
-    sqlite_url,
-)
-from repo2video_dagster.lib.registry import SourceRegistry
+from repo2video_dagster.lib.core.registry import SourceRegistry
 from repo2video_dagster.partitions import (
     RENDER_JOB_NAME,
     REPOSITORIES_PARTITIONS_NAME,
@@ -46,6 +39,13 @@ from repo2video_dagster.partitions import (
     repositories_partitions,
 )
 from repo2video_dagster.receiver.app import create_app
+from repo2video_dagster.receiver.eventlog import (
+    EVENTS_URL_ENV,
+    EventLog,
+    NewEvent,
+    events_table,
+    sqlite_url,
+)
 from repo2video_dagster.sensors import (
     build_github_events_sensor,
     github_events_sensor,

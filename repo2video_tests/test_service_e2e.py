@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from repo2video_dagster.lib.media import video_info
-from repo2video_dagster.reliability.procs import init_storage
-from repo2video_dagster.reliability.repos import TINY_CODE, TINY_README
+from repo2video_dagster.lib.render.media import video_info
+from repo2video_devtools.reliability.procs import init_storage
+from repo2video_devtools.reliability.repos import TINY_CODE, TINY_README
 from repo2video_tests.loopback import github_headers, http_json, managed_process
 from repo2video_tests.repo_factory import make_repo
 

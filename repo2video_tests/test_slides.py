@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from repo2video_dagster.lib import fonts, slides
-from repo2video_dagster.lib.errors import EngineError
-from repo2video_dagster.lib.models import VisualSpec
-from repo2video_dagster.lib.theme import (
+from repo2video_dagster.lib.core.errors import EngineError
+from repo2video_dagster.lib.core.records import VisualSpec
+from repo2video_dagster.lib.render import fonts, slides
+from repo2video_dagster.lib.render.theme import (
     REEL_BOTTOM_KEEPOUT,
     REEL_RIGHT_KEEPOUT,
     REEL_TOP_KEEPOUT,

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from repo2video_dagster.lib.speech_text import (
+from repo2video_dagster.lib.script.spoken import (
     clean_for_speech,
     sentences,
     speak_identifier,

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from repo2video_dagster.lib.align import align_words
-from repo2video_dagster.lib.asr import make_asr
-from repo2video_dagster.lib.models import Scene, TimedWord, VisualSpec
-from repo2video_dagster.lib.narrate import narrate
-from repo2video_dagster.lib.subtitles import (
+from repo2video_dagster.lib.core.records import Scene, TimedWord, VisualSpec
+from repo2video_dagster.lib.speech.align import align_words
+from repo2video_dagster.lib.speech.asr import make_asr
+from repo2video_dagster.lib.speech.narrate import narrate
+from repo2video_dagster.lib.speech.subtitles import (
     Cue,
     group_cues,
     srt_timestamp,
@@ -21,8 +21,8 @@ from repo2video_dagster.lib.subtitles import (
     write_vtt,
     write_words_json,
 )
-from repo2video_dagster.lib.textnorm import words_of
-from repo2video_dagster.lib.tts import PiperTts
+from repo2video_dagster.lib.speech.tts import PiperTts
+from repo2video_dagster.lib.speech.word_match import words_of
 
 _TIME = r"(\d\d):(\d\d):(\d\d)[,.](\d\d\d)"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from repo2video_dagster.lib.textnorm import (
+from repo2video_dagster.lib.speech.word_match import (
     normalize_text,
     normalize_token,
     number_to_words,

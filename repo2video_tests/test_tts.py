@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from repo2video_dagster.lib.audio import measure_lufs
-from repo2video_dagster.lib.errors import EngineError
-from repo2video_dagster.lib.tts import EspeakTts, PiperTts, TtsEngine, make_tts
+from repo2video_dagster.lib.core.errors import EngineError
+from repo2video_dagster.lib.speech.audio import measure_lufs
+from repo2video_dagster.lib.speech.tts import EspeakTts, PiperTts, TtsEngine, make_tts
 
 TWO_SENTENCES = "The parser reads every file. Then the writer builds a script."
 

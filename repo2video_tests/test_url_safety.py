@@ -27,17 +27,17 @@ from pathlib import Path
 
 import pytest
 
-from repo2video_dagster.lib.errors import SourceError
-from repo2video_dagster.lib.gitsource import (
+from repo2video_dagster.lib.core.errors import SourceError
+from repo2video_dagster.lib.source.gitsource import (
     SourcePolicy,
     clone_snapshot,
     git_config_args,
     parse_target,
 )
-from repo2video_dagster.lib.profile import build_profile
-from repo2video_dagster.lib.webhooks import classify_event
-from repo2video_dagster.reliability import hostile, repos
-from repo2video_dagster.reliability.checks import audit, network_calls, process_starts
+from repo2video_dagster.lib.source.profile import build_profile
+from repo2video_dagster.receiver.webhooks import classify_event
+from repo2video_devtools.reliability import hostile, repos
+from repo2video_devtools.reliability.checks import audit, network_calls, process_starts
 
 PACKAGE = Path(__file__).resolve().parents[1] / "repo2video_dagster"
 PUBLIC = ["140.82.112.3"]
@@ -223,9 +223,9 @@ def test_forged_partition_target_fails_the_run_without_running_git(tmp_path: Pat
     from dagster import AssetKey, DagsterInstance
 
     from repo2video_dagster.definitions import build_definitions
-    from repo2video_dagster.lib.registry import SourceRegistry
+    from repo2video_dagster.lib.core.registry import SourceRegistry
     from repo2video_dagster.partitions import RENDER_JOB_NAME, REPOSITORIES_PARTITIONS_NAME
-    from repo2video_dagster.reliability.render import INSTANCE_YAML, resources_for
+    from repo2video_devtools.reliability.render import INSTANCE_YAML, resources_for
 
     marker = tmp_path / "pwned"
     data_dir = tmp_path / "var"

@@ -9,9 +9,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from repo2video_dagster.lib.errors import SourceError
-from repo2video_dagster.lib.gitsource import SourcePolicy
-from repo2video_dagster.lib.webhooks import (
+from repo2video_dagster.lib.core.errors import SourceError
+from repo2video_dagster.lib.source.gitsource import SourcePolicy
+from repo2video_dagster.receiver.webhooks import (
     FORM_CONTENT_TYPE,
     PayloadError,
     classify_event,

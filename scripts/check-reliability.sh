@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1
-exec .venv/bin/python -m repo2video_dagster.reliability "$@"
+exec .venv/bin/python -m repo2video_devtools.reliability "$@"

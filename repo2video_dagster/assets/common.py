@@ -10,7 +10,7 @@ from typing import Any
 
 from dagster import Backoff, Failure, Jitter, MetadataValue, RetryPolicy
 
-from repo2video_dagster.lib.errors import UserError
+from repo2video_dagster.lib.core.errors import UserError
 
 # Stages that touch the network or external processes retry transient failures
 # with exponential backoff and jitter. User errors never retry (see user_errors).

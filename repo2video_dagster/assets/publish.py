@@ -17,10 +17,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 from repo2video_dagster.assets.common import markdown_table, path_value, user_errors
-from repo2video_dagster.lib.blog import write_blog
-from repo2video_dagster.lib.manifest import read_manifest, write_manifest
-from repo2video_dagster.lib.memo import source_version
-from repo2video_dagster.lib.models import (
+from repo2video_dagster.lib.core.manifest import read_manifest, write_manifest
+from repo2video_dagster.lib.core.records import (
     BlogPost,
     Captions,
     RenderedVideo,
@@ -28,6 +26,8 @@ from repo2video_dagster.lib.models import (
     RepoSnapshot,
     VideoScript,
 )
+from repo2video_dagster.lib.core.reuse import source_version
+from repo2video_dagster.lib.publish.blog import write_blog
 from repo2video_dagster.partitions import repositories_partitions
 from repo2video_dagster.resources import ScriptWriterResource, SpeechResource, StorageResource
 

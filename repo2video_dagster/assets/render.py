@@ -19,10 +19,7 @@ from repo2video_dagster.assets.common import (
     path_value,
     user_errors,
 )
-from repo2video_dagster.lib.compose import ENCODE_SOURCES, encode_stats, render_video
-from repo2video_dagster.lib.media import integrated_loudness, video_info
-from repo2video_dagster.lib.memo import fingerprint, memoized, source_version
-from repo2video_dagster.lib.models import (
+from repo2video_dagster.lib.core.records import (
     Captions,
     Chapter,
     Narration,
@@ -32,8 +29,12 @@ from repo2video_dagster.lib.models import (
     VideoScript,
     Visuals,
 )
-from repo2video_dagster.lib.slides import render_slide, render_thumbnail
-from repo2video_dagster.lib.subtitles import group_cues
+from repo2video_dagster.lib.core.reuse import fingerprint, memoized, source_version
+from repo2video_dagster.lib.render import fonts, slides, theme
+from repo2video_dagster.lib.render.compose import ENCODE_SOURCES, encode_stats, render_video
+from repo2video_dagster.lib.render.media import integrated_loudness, video_info
+from repo2video_dagster.lib.render.slides import render_slide, render_thumbnail
+from repo2video_dagster.lib.speech.subtitles import group_cues
 from repo2video_dagster.partitions import repositories_partitions
 from repo2video_dagster.resources import RenderResource, StorageResource
 
@@ -79,7 +80,7 @@ def visuals(
             for fmt in FORMAT_SIZES:
                 key = fingerprint(
                     VISUALS_CODE_VERSION,
-                    source_version("slides", "theme", "fonts"),
+                    source_version(slides, theme, fonts),
                     fmt,
                     name,
                     index,

@@ -3,10 +3,10 @@
 from dagster import AssetExecutionContext, MetadataValue, Output, asset
 
 from repo2video_dagster.assets.common import TRANSIENT_RETRY, markdown_table, user_errors
-from repo2video_dagster.lib.errors import ScriptError
-from repo2video_dagster.lib.models import RepoProfile, VideoScript
-from repo2video_dagster.lib.script_llm import LlmWriter
-from repo2video_dagster.lib.script_template import TemplateWriter
+from repo2video_dagster.lib.core.errors import ScriptError
+from repo2video_dagster.lib.core.records import RepoProfile, VideoScript
+from repo2video_dagster.lib.script.llm import LlmWriter
+from repo2video_dagster.lib.script.template import TemplateWriter
 from repo2video_dagster.partitions import repositories_partitions
 from repo2video_dagster.resources import ScriptWriterResource
 

@@ -19,11 +19,11 @@ from repo2video_dagster.assets.common import (
     path_value,
     user_errors,
 )
-from repo2video_dagster.lib.github_api import GitHubApiError, GitHubClient, enrich_profile
-from repo2video_dagster.lib.gitsource import clone_snapshot, parse_target
-from repo2video_dagster.lib.models import RepoProfile, RepoSnapshot
-from repo2video_dagster.lib.profile import build_profile, languages_frame
-from repo2video_dagster.lib.registry import SourceRegistry
+from repo2video_dagster.lib.core.records import RepoProfile, RepoSnapshot
+from repo2video_dagster.lib.core.registry import SourceRegistry
+from repo2video_dagster.lib.source.github_api import GitHubApiError, GitHubClient, enrich_profile
+from repo2video_dagster.lib.source.gitsource import clone_snapshot, parse_target
+from repo2video_dagster.lib.source.profile import build_profile, languages_frame
 from repo2video_dagster.partitions import repositories_partitions
 from repo2video_dagster.resources import GitHubApiResource, SourceResource, StorageResource
 

@@ -19,15 +19,21 @@ from repo2video_dagster.assets.common import (
     path_value,
     user_errors,
 )
-from repo2video_dagster.lib.align import align_words, word_error_rate
-from repo2video_dagster.lib.asr import make_asr
-from repo2video_dagster.lib.memo import fingerprint, memoized, source_version
-from repo2video_dagster.lib.models import Captions, Narration, VideoScript
-from repo2video_dagster.lib.narrate import narrate
-from repo2video_dagster.lib.scene_words import recognize_scenes
-from repo2video_dagster.lib.subtitles import group_cues, write_srt, write_vtt, write_words_json
-from repo2video_dagster.lib.textnorm import words_of
-from repo2video_dagster.lib.tts import make_tts
+from repo2video_dagster.lib.core.records import Captions, Narration, VideoScript
+from repo2video_dagster.lib.core.reuse import fingerprint, memoized, source_version
+from repo2video_dagster.lib.speech import align, asr, audio, scene_words, subtitles, word_match
+from repo2video_dagster.lib.speech.align import align_words, word_error_rate
+from repo2video_dagster.lib.speech.asr import make_asr
+from repo2video_dagster.lib.speech.narrate import narrate
+from repo2video_dagster.lib.speech.scene_words import recognize_scenes
+from repo2video_dagster.lib.speech.subtitles import (
+    group_cues,
+    write_srt,
+    write_vtt,
+    write_words_json,
+)
+from repo2video_dagster.lib.speech.tts import make_tts
+from repo2video_dagster.lib.speech.word_match import words_of
 from repo2video_dagster.partitions import repositories_partitions
 from repo2video_dagster.resources import RenderResource, SpeechResource, StorageResource
 
@@ -123,7 +129,7 @@ def captions(
     spans = [(s.scene_id, s.offset_s, s.offset_s + s.duration_s) for s in narration.scenes]
     key = fingerprint(
         CAPTIONS_CODE_VERSION,
-        source_version("asr", "scene_words", "align", "subtitles", "textnorm", "audio"),
+        source_version(asr, scene_words, align, subtitles, word_match, audio),
         Path(narration.track_path),
         script_words,
         speech.asr_engine,

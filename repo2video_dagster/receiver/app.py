@@ -24,9 +24,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from repo2video_dagster.lib.eventlog import EventLog, NewEvent
-from repo2video_dagster.lib.gitsource import SourcePolicy
-from repo2video_dagster.lib.webhooks import (
+from repo2video_dagster.lib.source.gitsource import SourcePolicy
+from repo2video_dagster.receiver import jobs as jobs_api
+from repo2video_dagster.receiver.eventlog import EventLog, NewEvent
+from repo2video_dagster.receiver.webhooks import (
     DELIVERY_HEADER,
     EVENT_HEADER,
     FORM_CONTENT_TYPE,
@@ -40,7 +41,6 @@ from repo2video_dagster.lib.webhooks import (
     valid_delivery_id,
     verify_signature,
 )
-from repo2video_dagster.receiver import jobs as jobs_api
 
 log = logging.getLogger(__name__)
 

@@ -29,9 +29,7 @@ from dagster import (
 )
 from dagster._core.storage.dagster_run import RunRecord
 
-from repo2video_dagster.lib.errors import UserError
-from repo2video_dagster.lib.eventlog import EventLog, EventRow
-from repo2video_dagster.lib.webhooks import github_partition_key, repo_source
+from repo2video_dagster.lib.core.errors import UserError
 from repo2video_dagster.partitions import (
     RENDER_JOB_NAME,
     TAG_COMMIT,
@@ -40,6 +38,8 @@ from repo2video_dagster.partitions import (
     TAG_REPO,
     TAG_TRIGGER,
 )
+from repo2video_dagster.receiver.eventlog import EventLog, EventRow
+from repo2video_dagster.receiver.webhooks import github_partition_key, repo_source
 
 PARTITION_TAG = "dagster/partition"
 RETRY_NUMBER_TAG = "dagster/retry_number"
@@ -430,7 +430,7 @@ def print_jobs(
     Without ``instance``/``eventlog`` it opens the ones DAGSTER_HOME (and
     REPO2VIDEO_EVENTS_URL) name. Bad filters raise UserError.
     """
-    from repo2video_dagster.lib.eventlog import default_events_url
+    from repo2video_dagster.receiver.eventlog import default_events_url
 
     own_instance = instance is None
     own_log = eventlog is None

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from repo2video_dagster.lib.errors import UserError
+from repo2video_dagster.lib.core.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +74,8 @@ def serve(host: str = "127.0.0.1", port: int = 8000, *, insecure: bool = False) 
     import uvicorn
     from dagster import DagsterInstance
 
-    from repo2video_dagster.lib.eventlog import EventLog, default_events_url
     from repo2video_dagster.receiver.app import create_app
+    from repo2video_dagster.receiver.eventlog import EventLog, default_events_url
 
     instance = DagsterInstance.get()
     eventlog = EventLog(default_events_url())

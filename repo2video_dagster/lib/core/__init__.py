@@ -1,0 +1,1 @@
+"""Records, errors, settings and reuse shared by every stage."""

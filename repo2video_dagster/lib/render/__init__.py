@@ -1,0 +1,1 @@
+"""Stage 4, render: slides, caption bands and the encoded videos (assets/render.py)."""

@@ -1,0 +1,1 @@
+"""Stage 1, source: a safe, bounded checkout and its profile (assets/source.py)."""

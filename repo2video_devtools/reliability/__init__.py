@@ -1,0 +1,15 @@
+"""Reliability and security checks that need real processes, real repositories and time.
+
+``python -m repo2video_devtools.reliability`` runs them all and prints one summary line:
+hostile repositories and URLs (each must end in a verified video or one clear error,
+with nothing from outside the checkout in any output), a 200 req/s webhook load from a
+second process against ``repo2video webhook serve``, and ``kill -9`` of the receiver,
+the daemon and a run's worker. The pytest files ``repo2video_tests/test_hostile_repos.py``,
+``test_url_safety.py``, ``test_secrets.py`` and ``test_output_faults.py`` call the same
+functions for the fast cases; the heavy ones run here (or with ``REPO2VIDEO_HEAVY=1``).
+
+Nothing here is imported by the product itself.
+"""
+
+HEAVY_ENV = "REPO2VIDEO_HEAVY"
+"""Set to 1 to let pytest run the heavy load and kill tests too."""
