@@ -190,7 +190,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     from repo2video_dagster.lib.core import settings as env
     from repo2video_dagster.lib.core.manifest import manifest_complete, read_manifest
     from repo2video_dagster.lib.core.settings import DataLayout
-    from repo2video_dagster.lib.source.gitsource import parse_target, remote_head
+    from repo2video_dagster.lib.source.checkout import remote_head
+    from repo2video_dagster.lib.source.targets import parse_target
 
     started = time.monotonic()
     try:
@@ -300,7 +301,8 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_key(args: argparse.Namespace) -> int:
-    from repo2video_dagster.lib.source.gitsource import SourcePolicy, parse_target
+    from repo2video_dagster.lib.source.policy import SourcePolicy
+    from repo2video_dagster.lib.source.targets import parse_target
 
     policy = SourcePolicy(allow_local=True, allow_ssh=True, resolve_dns=False)
     print(parse_target(args.target, policy).key)

@@ -1,6 +1,6 @@
 """The one partitioning of the asset graph: one partition per repository.
 
-Keys are derived from the target by :func:`repo2video_dagster.lib.source.gitsource.parse_target`
+Keys are derived from the target by :func:`repo2video_dagster.lib.source.targets.parse_target`
 (``owner__name`` for GitHub, ``host__path`` for other git hosts,
 ``local__<name>-<hash8>`` for local paths).
 """

@@ -15,7 +15,7 @@ from dagster import ConfigurableResource, InitResourceContext
 
 from repo2video_dagster.lib.core import settings as env
 from repo2video_dagster.lib.core.settings import DataLayout
-from repo2video_dagster.lib.source.gitsource import SourcePolicy
+from repo2video_dagster.lib.source.policy import SourcePolicy
 
 
 class StorageResource(ConfigurableResource):

@@ -12,7 +12,8 @@ from repo2video_dagster.lib.core.errors import UserError
 from repo2video_dagster.lib.core.manifest import read_manifest
 from repo2video_dagster.lib.core.registry import SourceRegistry
 from repo2video_dagster.lib.core.settings import DataLayout, default_data_dir
-from repo2video_dagster.lib.source.gitsource import parse_target, remote_head
+from repo2video_dagster.lib.source.checkout import remote_head
+from repo2video_dagster.lib.source.targets import parse_target
 from repo2video_dagster.partitions import (
     RENDER_JOB_NAME,
     REPOSITORIES_PARTITIONS_NAME,

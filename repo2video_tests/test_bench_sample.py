@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from repo2video_dagster.lib.source.gitsource import SourcePolicy, clone_snapshot, parse_target
+from repo2video_dagster.lib.source.checkout import clone_snapshot
+from repo2video_dagster.lib.source.policy import SourcePolicy
 from repo2video_dagster.lib.source.profile import build_profile
+from repo2video_dagster.lib.source.targets import parse_target
 from repo2video_devtools.bench.sample import make_bench_repo
 from repo2video_tests.repo_factory import git
 

@@ -18,7 +18,8 @@ from repo2video_dagster.definitions import build_definitions
 from repo2video_dagster.lib.core.manifest import read_manifest
 from repo2video_dagster.lib.core.registry import SourceRegistry
 from repo2video_dagster.lib.render.media import integrated_loudness, video_info
-from repo2video_dagster.lib.source.gitsource import SourcePolicy, parse_target
+from repo2video_dagster.lib.source.policy import SourcePolicy
+from repo2video_dagster.lib.source.targets import parse_target
 from repo2video_dagster.lib.speech.word_match import words_of
 from repo2video_dagster.partitions import RENDER_JOB_NAME, REPOSITORIES_PARTITIONS_NAME
 from repo2video_dagster.progress import STAGE_ORDER

@@ -22,18 +22,16 @@ from repo2video_dagster.lib.core.errors import (
     UserError,
 )
 from repo2video_dagster.lib.core.records import RepoSource, to_jsonable
-from repo2video_dagster.lib.source import gitsource
-from repo2video_dagster.lib.source.gitsource import (
-    NoCommitsError,
-    SourcePolicy,
-    clone_snapshot,
+from repo2video_dagster.lib.source.checkout import clone_into, clone_snapshot, remote_head
+from repo2video_dagster.lib.source.git import (
+    GitTimeoutError,
     git_env,
-    key_for,
-    parse_target,
-    remote_head,
+    git_error_reason,
     run_git,
 )
+from repo2video_dagster.lib.source.policy import SourcePolicy
 from repo2video_dagster.lib.source.profile import build_profile
+from repo2video_dagster.lib.source.targets import NoCommitsError, key_for, parse_target
 from repo2video_tests.repo_factory import (
     GRACE,
     Commit,
@@ -540,7 +538,7 @@ def test_run_git_timeout_kills_git(tmp_path: Path) -> None:
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
     started = time.monotonic()
-    with pytest.raises(gitsource.GitTimeoutError):
+    with pytest.raises(GitTimeoutError):
         # git blocks opening a FIFO that nobody writes to
         run_git(["hash-object", "--", str(fifo)], tmp_path, LOCAL, 0.5, offline=True)
     assert time.monotonic() - started < 5
@@ -655,9 +653,7 @@ def test_shallow_blobless_strategy(tmp_path: Path) -> None:
     git(src, "config", "uploadpack.allowFilter", "true")
     policy = SourcePolicy(allow_local=True, history_depth=2)
     source = parse_target(str(src), policy)
-    snap = gitsource._clone_into(
-        source, tmp_path / "shallow", policy, time.monotonic() + 60, shallow=True
-    )
+    snap = clone_into(source, tmp_path / "shallow", policy, time.monotonic() + 60, shallow=True)
     assert snap.history_depth == 2 and snap.commit == head_sha(src)
     assert (tmp_path / "shallow" / ".git" / "shallow").exists()
     assert (tmp_path / "shallow" / "a.py").read_text() == "x = 4\n"
@@ -667,7 +663,7 @@ def test_shallow_blobless_strategy(tmp_path: Path) -> None:
 
 
 def test_redaction_of_git_errors() -> None:
-    line = gitsource._last_line(
+    line = git_error_reason(
         b"Cloning...\nfatal: unable to access 'https://user:tok3n@host/x/': 403\n"
     )
     assert "tok3n" not in line and line.startswith("unable to access")

@@ -20,8 +20,10 @@ from pathlib import Path
 import pytest
 
 from repo2video_dagster.lib.core.records import to_jsonable
-from repo2video_dagster.lib.source.gitsource import SourcePolicy, clone_snapshot, parse_target
+from repo2video_dagster.lib.source.checkout import clone_snapshot
+from repo2video_dagster.lib.source.policy import SourcePolicy
 from repo2video_dagster.lib.source.profile import build_profile
+from repo2video_dagster.lib.source.targets import parse_target
 from repo2video_devtools.reliability import hostile, repos
 from repo2video_devtools.reliability.checks import process_starts, reads_outside
 

@@ -10,15 +10,16 @@ import pytest
 
 from repo2video_dagster.lib.core.errors import EmptyRepositoryError
 from repo2video_dagster.lib.core.records import RepoProfile, RepoSnapshot, RepoSource, to_jsonable
-from repo2video_dagster.lib.source.gitsource import SourcePolicy, clone_snapshot, parse_target
+from repo2video_dagster.lib.source.checkout import clone_snapshot
+from repo2video_dagster.lib.source.policy import SourcePolicy
 from repo2video_dagster.lib.source.profile import (
-    _description,
-    _md_blocks,
-    _plain,
     build_profile,
     languages_frame,
     profile_summary_markdown,
 )
+from repo2video_dagster.lib.source.profile.markdown import markdown_blocks, plain_text
+from repo2video_dagster.lib.source.profile.readme import readme_description
+from repo2video_dagster.lib.source.targets import parse_target
 from repo2video_tests.repo_factory import (
     PY_CORE,
     make_go_sample,
@@ -280,10 +281,13 @@ It also has a third sentence that should not be included in the description.
 
 ## Install
 """
-    blocks = _md_blocks(readme)
+    blocks = markdown_blocks(readme)
     assert [b.kind for b in blocks][:4] == ["html", "heading", "para", "quote"]
-    assert _description(blocks) == "Widget makes widgets from YAML files & templates. It is fast."
-    assert _plain("Use __bold__ and *it* and ~~old~~ <b>x</b>") == "Use bold and it and old x"
+    assert (
+        readme_description(blocks)
+        == "Widget makes widgets from YAML files & templates. It is fast."
+    )
+    assert plain_text("Use __bold__ and *it* and ~~old~~ <b>x</b>") == "Use bold and it and old x"
 
 
 def test_rst_readme(tmp_path: Path) -> None:

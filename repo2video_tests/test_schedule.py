@@ -9,7 +9,8 @@ from dagster import RunRequest, SkipReason, build_schedule_context, instance_for
 from repo2video_dagster.lib.core.manifest import write_manifest
 from repo2video_dagster.lib.core.registry import SourceRegistry
 from repo2video_dagster.lib.core.settings import DataLayout
-from repo2video_dagster.lib.source.gitsource import SourcePolicy, parse_target
+from repo2video_dagster.lib.source.policy import SourcePolicy
+from repo2video_dagster.lib.source.targets import parse_target
 from repo2video_dagster.partitions import REPOSITORIES_PARTITIONS_NAME, TAG_COMMIT, TAG_TRIGGER
 from repo2video_dagster.schedules import refresh_schedule
 from repo2video_tests.repo_factory import add_commit, head_sha, make_repo

@@ -24,9 +24,11 @@ from typing import Any
 
 import pytest
 
+from repo2video_dagster.lib.source.checkout import clone_snapshot
 from repo2video_dagster.lib.source.github_api import GitHubApiError, GitHubClient
-from repo2video_dagster.lib.source.gitsource import SourcePolicy, clone_snapshot, parse_target
+from repo2video_dagster.lib.source.policy import SourcePolicy
 from repo2video_dagster.lib.source.profile import build_profile
+from repo2video_dagster.lib.source.targets import parse_target
 from repo2video_devtools.reliability import repos
 from repo2video_devtools.reliability.checks import find_leaks
 from repo2video_devtools.reliability.render import render_in_process

@@ -28,13 +28,11 @@ from pathlib import Path
 import pytest
 
 from repo2video_dagster.lib.core.errors import SourceError
-from repo2video_dagster.lib.source.gitsource import (
-    SourcePolicy,
-    clone_snapshot,
-    git_config_args,
-    parse_target,
-)
+from repo2video_dagster.lib.source.checkout import clone_snapshot
+from repo2video_dagster.lib.source.git import git_config_args
+from repo2video_dagster.lib.source.policy import SourcePolicy
 from repo2video_dagster.lib.source.profile import build_profile
+from repo2video_dagster.lib.source.targets import parse_target
 from repo2video_dagster.receiver.webhooks import classify_event
 from repo2video_devtools.reliability import hostile, repos
 from repo2video_devtools.reliability.checks import audit, network_calls, process_starts

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import pytest
 
 from repo2video_dagster.lib.core.errors import SourceError
-from repo2video_dagster.lib.source.gitsource import SourcePolicy
+from repo2video_dagster.lib.source.policy import SourcePolicy
 from repo2video_dagster.receiver.webhooks import (
     FORM_CONTENT_TYPE,
     PayloadError,

@@ -21,9 +21,10 @@ from repo2video_dagster.assets.common import (
 )
 from repo2video_dagster.lib.core.records import RepoProfile, RepoSnapshot
 from repo2video_dagster.lib.core.registry import SourceRegistry
+from repo2video_dagster.lib.source.checkout import clone_snapshot
 from repo2video_dagster.lib.source.github_api import GitHubApiError, GitHubClient, enrich_profile
-from repo2video_dagster.lib.source.gitsource import clone_snapshot, parse_target
 from repo2video_dagster.lib.source.profile import build_profile, languages_frame
+from repo2video_dagster.lib.source.targets import parse_target
 from repo2video_dagster.partitions import repositories_partitions
 from repo2video_dagster.resources import GitHubApiResource, SourceResource, StorageResource
 

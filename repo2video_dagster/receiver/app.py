@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from repo2video_dagster.lib.source.gitsource import SourcePolicy
+from repo2video_dagster.lib.source.policy import SourcePolicy
 from repo2video_dagster.receiver import jobs as jobs_api
 from repo2video_dagster.receiver.eventlog import EventLog, NewEvent
 from repo2video_dagster.receiver.webhooks import (

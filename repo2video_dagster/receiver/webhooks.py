@@ -20,7 +20,8 @@ from urllib.parse import parse_qs
 
 from repo2video_dagster.lib.core.errors import UserError
 from repo2video_dagster.lib.core.records import RepoSource
-from repo2video_dagster.lib.source.gitsource import SourcePolicy, parse_target
+from repo2video_dagster.lib.source.policy import SourcePolicy
+from repo2video_dagster.lib.source.targets import parse_target
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ class Classification:
 
 
 def repo_source(target: str, policy: SourcePolicy | None = None) -> RepoSource:
-    """The project's own parsing of a repository URL (``gitsource.parse_target``).
+    """The project's own parsing of a repository URL (``targets.parse_target``).
 
     DNS checks are skipped: the receiver must answer in milliseconds, and the
     ``repo_snapshot`` asset checks the host again before cloning. Raises

@@ -24,8 +24,10 @@ from pathlib import Path
 
 from repo2video_dagster.lib.core.errors import RepositoryLimitError, UserError
 from repo2video_dagster.lib.core.records import RepoProfile, RepoSnapshot, to_jsonable
-from repo2video_dagster.lib.source.gitsource import SourcePolicy, clone_snapshot, parse_target
+from repo2video_dagster.lib.source.checkout import clone_snapshot
+from repo2video_dagster.lib.source.policy import SourcePolicy
 from repo2video_dagster.lib.source.profile import build_profile
+from repo2video_dagster.lib.source.targets import parse_target
 from repo2video_devtools.reliability import repos
 from repo2video_devtools.reliability.checks import (
     audit,

@@ -95,7 +95,8 @@ def render_in_process(
 
     from repo2video_dagster.definitions import build_definitions
     from repo2video_dagster.lib.core.registry import SourceRegistry
-    from repo2video_dagster.lib.source.gitsource import SourcePolicy, parse_target
+    from repo2video_dagster.lib.source.policy import SourcePolicy
+    from repo2video_dagster.lib.source.targets import parse_target
     from repo2video_dagster.partitions import RENDER_JOB_NAME, REPOSITORIES_PARTITIONS_NAME
 
     home = home or work / "home"
