@@ -16,9 +16,27 @@ from PIL import Image, ImageDraw, ImageFont
 
 from repo2video_dagster.lib.core.errors import EngineError, OutputError
 from repo2video_dagster.lib.core.records import SceneFrames, TimedWord, VisualSpec
-from repo2video_dagster.lib.render import compose, media, slides
+from repo2video_dagster.lib.render import media, slides
 from repo2video_dagster.lib.render.caption_bands import caption_box
+from repo2video_dagster.lib.render.theme import layout
+from repo2video_dagster.lib.render.video import (
+    AUDIO_RATE,
+    EncodeStats,
+    Timeline,
+    accent_from_slide,
+    build_segments,
+    clip_durations,
+    encode_frames,
+    encode_stats,
+    moviepy_frames,
+    prepare_output_dir,
+    render_video,
+    rgb_to_yuv420,
+    yuv420_to_rgb,
+    yuv_planes,
+)
 from repo2video_dagster.lib.speech.subtitles import Cue
+from repo2video_devtools.bench.encode_baseline import render_frames_ffmpeg_baseline, timeline_frames
 
 FPS = 30
 DURATION = 4.0
@@ -110,13 +128,13 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     )
 
 
-def _timeline(p: Project, fmt: str, duration: float = DURATION) -> compose.Timeline:
-    return compose.build_segments(
+def timeline_of(p: Project, fmt: str, duration: float = DURATION) -> Timeline:
+    return build_segments(
         fmt, p.frames, p.spans, p.cues, duration_s=duration, fps=FPS, accent=ACCENT
     )
 
 
-def _word_time(p: Project, k: int) -> float:
+def word_time(p: Project, k: int) -> float:
     """A time well inside word ``k`` (and before the next one starts)."""
     return p.words[k].start + 0.15
 
@@ -135,8 +153,8 @@ def _cue_position(p: Project, k: int) -> tuple[int, int]:
 
 @pytest.mark.parametrize("fmt", ["reel", "landscape"])
 def test_segments_are_whole_frames_and_follow_the_words(project: Project, fmt: str) -> None:
-    tl = _timeline(project, fmt)
-    assert tl.total_frames == 120 and (tl.width, tl.height) == slides.layout(fmt).size
+    tl = timeline_of(project, fmt)
+    assert tl.total_frames == 120 and (tl.width, tl.height) == layout(fmt).size
     assert sum(s.frames for s in tl.segments) == tl.total_frames
     position = 0
     for seg in tl.segments:
@@ -148,7 +166,7 @@ def test_segments_are_whole_frames_and_follow_the_words(project: Project, fmt: s
     assert blended[0].start_frame == round(DURATION / 2 * FPS)
     assert tl.segment_at(1.0).state.scene == 0 and tl.segment_at(3.0).state.scene == 1
     for k in (1, 2, 5, 9):
-        state = tl.segment_at(_word_time(project, k)).state
+        state = tl.segment_at(word_time(project, k)).state
         assert (state.cue, state.active) == _cue_position(project, k)
     # between words of a cue the last spoken word stays highlighted
     gap = project.words[2].end + 0.02
@@ -158,14 +176,14 @@ def test_segments_are_whole_frames_and_follow_the_words(project: Project, fmt: s
 
 
 def test_frame_count_rounds_to_the_nearest_frame(project: Project) -> None:
-    assert _timeline(project, "landscape", 4.01).total_frames == 120
-    assert _timeline(project, "landscape", 4.02).total_frames == 121
+    assert timeline_of(project, "landscape", 4.01).total_frames == 120
+    assert timeline_of(project, "landscape", 4.02).total_frames == 121
 
 
 def test_moviepy_clip_durations_select_exact_frames(project: Project) -> None:
     """Replays moviepy's chain lookup (max i with start_i <= t) over every frame time."""
-    tl = _timeline(project, "reel")
-    durations = compose._clip_durations(tl)
+    tl = timeline_of(project, "reel")
+    durations = clip_durations(tl)
     starts = np.concatenate([[0.0], np.cumsum(durations)[:-1]])
     assert int(sum(durations) * FPS) == tl.total_frames
     for seg_index, seg in enumerate(tl.segments):
@@ -177,8 +195,8 @@ def test_moviepy_clip_durations_select_exact_frames(project: Project) -> None:
 
 @pytest.mark.parametrize("fmt", ["reel", "landscape"])
 def test_caption_is_composited_only_inside_its_box(project: Project, fmt: str) -> None:
-    tl = _timeline(project, fmt)
-    seg = tl.segment_at(_word_time(project, 1))
+    tl = timeline_of(project, fmt)
+    seg = tl.segment_at(word_time(project, 1))
     frame = tl.rgb_frame(seg)
     bg = np.asarray(Image.open(getattr(project.frames[0], f"{fmt}_path")).convert("RGB"))
     diff = np.any(frame != bg, axis=2)
@@ -188,8 +206,8 @@ def test_caption_is_composited_only_inside_its_box(project: Project, fmt: str) -
     assert not diff.any()
 
     # the encoder's frame: only the (even-aligned) band region differs from the slide's
-    yuv = compose.yuv_planes(tl.frame(seg), tl.width, tl.height)
-    plain = compose.yuv_planes(tl.renderer.background_yuv(0), tl.width, tl.height)
+    yuv = yuv_planes(tl.frame(seg), tl.width, tl.height)
+    plain = yuv_planes(tl.renderer.background_yuv(0), tl.width, tl.height)
     r = tl.renderer.region
     assert r.x % 2 == r.y % 2 == r.w % 2 == r.h % 2 == 0 and r.contains(box)
     for k, (got, want) in enumerate(zip(yuv, plain, strict=True)):
@@ -203,9 +221,9 @@ def test_caption_is_composited_only_inside_its_box(project: Project, fmt: str) -
 def test_rgb_to_yuv420_is_bt709_limited_range() -> None:
     rng = np.random.default_rng(7)
     rgb = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
-    frame = compose.rgb_to_yuv420(Image.fromarray(rgb))
+    frame = rgb_to_yuv420(Image.fromarray(rgb))
     assert frame.shape == (72, 64) and frame.dtype == np.uint8
-    y, u, v = (p.astype(float) for p in compose.yuv_planes(frame, 64, 48))
+    y, u, v = (p.astype(float) for p in yuv_planes(frame, 64, 48))
     r, g, b = (rgb[:, :, i].astype(float) for i in range(3))
     luma = 0.2126 * r + 0.7152 * g + 0.0722 * b
     want_y = 16 + 219 / 255 * luma
@@ -219,20 +237,20 @@ def test_rgb_to_yuv420_is_bt709_limited_range() -> None:
     # and back: flat colours survive the round trip
     for colour in [(0, 0, 0), (255, 255, 255), (251, 191, 36), (255, 0, 0), (30, 41, 59)]:
         flat = Image.new("RGB", (8, 6), colour)
-        back = compose.yuv420_to_rgb(compose.rgb_to_yuv420(flat), 8, 6)
+        back = yuv420_to_rgb(rgb_to_yuv420(flat), 8, 6)
         assert np.abs(back.astype(int) - colour).max() <= 2, colour
     with pytest.raises(EngineError, match="even size"):
-        compose.rgb_to_yuv420(Image.new("RGB", (7, 6)))
+        rgb_to_yuv420(Image.new("RGB", (7, 6)))
 
 
 @pytest.mark.parametrize("fmt", ["reel", "landscape"])
 def test_yuv_frames_are_the_composed_pictures_converted(project: Project, fmt: str) -> None:
     """Converting a region (or only the highlight's box) gives the same bytes as converting
     the whole composed picture; crossfades blended in YUV are within rounding of it."""
-    tl = _timeline(project, fmt)
+    tl = timeline_of(project, fmt)
     blends = 0
     for seg in tl.segments:
-        want = compose.rgb_to_yuv420(Image.fromarray(tl.rgb_frame(seg))).astype(int)
+        want = rgb_to_yuv420(Image.fromarray(tl.rgb_frame(seg))).astype(int)
         got = tl.frame(seg).astype(int)
         if seg.state.blend_step:
             blends += 1
@@ -253,10 +271,10 @@ def test_yuv_frames_are_the_composed_pictures_converted(project: Project, fmt: s
 def test_moviepy_yields_the_baseline_frames_without_copies(project: Project) -> None:
     """moviepy's frame iteration gives the plain loop's frames, in order; a still segment is
     the same array object for each of its frames (written from one buffer view)."""
-    tl = _timeline(project, "reel")
+    tl = timeline_of(project, "reel")
     runs: list[tuple[int, bytes]] = []  # (frames, picture) per run of one object
     last = None
-    for frame in compose._moviepy_frames(tl):
+    for frame in moviepy_frames(tl):
         if frame is last:
             runs[-1] = (runs[-1][0] + 1, runs[-1][1])
         else:
@@ -265,14 +283,14 @@ def test_moviepy_yields_the_baseline_frames_without_copies(project: Project) -> 
     assert [n for n, _ in runs] == [s.frames for s in tl.segments]
     baseline = []
     last = None
-    for frame in compose._timeline_frames(tl):
+    for frame in timeline_frames(tl):
         if frame is not last:
             baseline.append(hashlib.sha1(frame.data).digest())
             last = frame
     assert [h for _, h in runs] == baseline
 
 
-def _region(frame: np.ndarray, fmt: str) -> np.ndarray:
+def caption_region(frame: np.ndarray, fmt: str) -> np.ndarray:
     box = caption_box(fmt)
     return frame[box.y : box.bottom, box.x : box.right].astype(int)
 
@@ -283,7 +301,7 @@ def test_render_video_encodes_a_checked_mp4(project: Project, fmt: str) -> None:
     out_dir = project.root / f"out-{fmt}"
     out = out_dir / f"{fmt}.mp4"
     seen: list[float] = []
-    video = compose.render_video(
+    video = render_video(
         fmt,
         project.frames,
         project.spans,
@@ -295,7 +313,7 @@ def test_render_video_encodes_a_checked_mp4(project: Project, fmt: str) -> None:
         accent=ACCENT,
     )
     info = media.video_info(out)
-    width, height = slides.layout(fmt).size
+    width, height = layout(fmt).size
     assert (video.width, video.height, video.path) == (width, height, str(out))
     assert (info.width, info.height) == (width, height)
     assert info.vcodec == "h264" and info.acodec == "aac" and info.pix_fmt == "yuv420p"
@@ -304,37 +322,37 @@ def test_render_video_encodes_a_checked_mp4(project: Project, fmt: str) -> None:
     assert info.video_duration_s == pytest.approx(DURATION, abs=1 / FPS + 1e-6)
     assert info.frame_count == round(DURATION * FPS)
     assert video.size_bytes == out.stat().st_size > 10_000
-    assert info.audio_sample_rate == compose.AUDIO_RATE
-    assert _colour_tags(out) == BT709_TAGS
+    assert info.audio_sample_rate == AUDIO_RATE
+    assert colour_tags(out) == BT709_TAGS
     assert seen and seen[-1] == 1.0 and seen == sorted(seen)
     assert sorted(p.name for p in out_dir.iterdir()) == [out.name]  # no temp files left
-    stats = compose.encode_stats()
+    stats = encode_stats()
     assert stats is not None and (stats.pipeline, stats.preset) == ("moviepy", "ultrafast")
     assert stats.frames_written == info.frame_count
-    assert stats.distinct_frames == len(_timeline(project, fmt).segments)
+    assert stats.distinct_frames == len(timeline_of(project, fmt).segments)
     assert 0 < stats.prepare_s < stats.total_s and 0 < stats.ffmpeg_wall_s < stats.total_s
 
     # the decoded frame shows the word that is being spoken
-    tl = _timeline(project, fmt)
-    t1, t2 = _word_time(project, 1), _word_time(project, 2)
-    got1 = _region(media.extract_frame(out, t1), fmt)
-    got2 = _region(media.extract_frame(out, t2), fmt)
-    want1 = _region(tl.rgb_frame(tl.segment_at(t1)), fmt)
-    want2 = _region(tl.rgb_frame(tl.segment_at(t2)), fmt)
+    tl = timeline_of(project, fmt)
+    t1, t2 = word_time(project, 1), word_time(project, 2)
+    got1 = caption_region(media.extract_frame(out, t1), fmt)
+    got2 = caption_region(media.extract_frame(out, t2), fmt)
+    want1 = caption_region(tl.rgb_frame(tl.segment_at(t1)), fmt)
+    want2 = caption_region(tl.rgb_frame(tl.segment_at(t2)), fmt)
     assert np.abs(got1 - got2).mean() > 1.0  # the highlight moved
     assert np.abs(got1 - want1).mean() < np.abs(got1 - want2).mean()
     assert np.abs(got2 - want2).mean() < np.abs(got2 - want1).mean()
     assert np.abs(got1 - want1).mean() < 4.0  # close to the composited frame (lossy codec)
 
 
-def _decoded_md5(path: Path) -> str:
+def decoded_md5(path: Path) -> str:
     """MD5 of the decoded video stream (raw yuv420p of every frame)."""
     cmd = [media.ffmpeg_path(), "-loglevel", "error", "-i", str(path), "-map", "0:v:0"]
     out = subprocess.run([*cmd, "-f", "md5", "-"], capture_output=True, text=True, check=True)
     return out.stdout.strip()
 
 
-def _colour_tags(path: Path) -> tuple[str, ...]:
+def colour_tags(path: Path) -> tuple[str, ...]:
     stream = next(s for s in media.probe(path)["streams"] if s["codec_type"] == "video")
     keys = ("color_space", "color_primaries", "color_transfer", "color_range")
     return tuple(str(stream.get(k)) for k in keys)
@@ -347,7 +365,7 @@ BT709_TAGS = ("bt709", "bt709", "bt709", "tv")
 def test_bare_ffmpeg_baseline_encodes_the_same_video(project: Project) -> None:
     """Same frames (same yuv420p bytes), same command: the decoded videos are identical."""
     out = project.root / "baseline" / "reel.mp4"
-    video = compose.render_frames_ffmpeg_baseline(
+    video = render_frames_ffmpeg_baseline(
         "reel",
         project.frames,
         project.spans,
@@ -357,7 +375,7 @@ def test_bare_ffmpeg_baseline_encodes_the_same_video(project: Project) -> None:
         preset="ultrafast",
         accent=ACCENT,
     )
-    stats = compose.encode_stats()
+    stats = encode_stats()
     assert stats is not None and stats.pipeline == "ffmpeg"
     assert stats.frames_written == round(DURATION * FPS)
     info = media.video_info(out)
@@ -365,14 +383,14 @@ def test_bare_ffmpeg_baseline_encodes_the_same_video(project: Project) -> None:
     assert info.vcodec == "h264" and info.acodec == "aac" and info.pix_fmt == "yuv420p"
     assert info.frame_count == round(DURATION * FPS)
     assert info.duration_s == pytest.approx(DURATION, abs=0.1)
-    assert _colour_tags(out) == BT709_TAGS
-    tl = _timeline(project, "reel")
-    t = _word_time(project, 5)
+    assert colour_tags(out) == BT709_TAGS
+    tl = timeline_of(project, "reel")
+    t = word_time(project, 5)
     got = media.extract_frame(out, t).astype(int)
     want = tl.rgb_frame(tl.segment_at(t)).astype(int)
     assert np.abs(got - want).mean() < 3.0
 
-    via_moviepy = compose.render_video(
+    via_moviepy = render_video(
         "reel",
         project.frames,
         project.spans,
@@ -382,7 +400,7 @@ def test_bare_ffmpeg_baseline_encodes_the_same_video(project: Project) -> None:
         preset="ultrafast",
         accent=ACCENT,
     )
-    assert _decoded_md5(Path(via_moviepy.path)) == _decoded_md5(out)
+    assert decoded_md5(Path(via_moviepy.path)) == decoded_md5(out)
 
 
 COLOURS = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (251, 191, 36), (240, 240, 240), (30, 41, 59)]
@@ -392,7 +410,7 @@ COLOURS = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (251, 191, 36), (240, 240, 240
 def test_decoded_colours_match_the_slide(tmp_path: Path) -> None:
     """Saturated flat colours, text and the caption survive conversion, encoding, tagging
     and decoding (a BT.601/BT.709 mix-up is off by up to ~25 levels on pure red)."""
-    width, height = slides.layout("reel").size
+    width, height = layout("reel").size
     slide = Image.new("RGB", (width, height), (18, 20, 28))
     draw = ImageDraw.Draw(slide)
     for i, colour in enumerate(COLOURS):
@@ -409,10 +427,10 @@ def test_decoded_colours_match_the_slide(tmp_path: Path) -> None:
     words = _words(1.0)
     wav = _write_tone(tmp_path / "n.wav", 1.0)
     out = tmp_path / "reel.mp4"
-    compose.render_video(
+    render_video(
         "reel", frames, [("c", 0.0, 1.0)], _cues(words), wav, out, preset="ultrafast", accent=ACCENT
     )
-    assert _colour_tags(out) == BT709_TAGS
+    assert colour_tags(out) == BT709_TAGS
     t = _word_time_of(words, 1)
     got = media.extract_frame(out, t).astype(int)
     for i, colour in enumerate(COLOURS):
@@ -422,11 +440,11 @@ def test_decoded_colours_match_the_slide(tmp_path: Path) -> None:
     text, source = got[900:1200, 60:1020], np.asarray(slide)[900:1200, 60:1020].astype(int)
     assert np.abs(text - source).mean() < 6
     assert np.corrcoef(text.ravel(), source.ravel())[0, 1] > 0.97
-    tl = compose.build_segments(
+    tl = build_segments(
         "reel", frames, [("c", 0.0, 1.0)], _cues(words), duration_s=1.0, fps=FPS, accent=ACCENT
     )
-    want = _region(tl.rgb_frame(tl.segment_at(t)), "reel")
-    band = _region(got, "reel")
+    want = caption_region(tl.rgb_frame(tl.segment_at(t)), "reel")
+    band = caption_region(got, "reel")
     assert np.abs(band - want).mean() < 4.0
     pill = np.all(np.abs(want - np.array([0xFB, 0xBF, 0x24])) < 2, axis=2)
     assert pill.sum() > 300
@@ -436,23 +454,23 @@ def test_decoded_colours_match_the_slide(tmp_path: Path) -> None:
 def test_failing_frame_source_stops_ffmpeg_and_leaves_nothing(
     project: Project, tmp_path: Path
 ) -> None:
-    tl = _timeline(project, "reel")
+    tl = timeline_of(project, "reel")
 
     def frames():
-        yield from itertools.islice(compose._timeline_frames(tl), 5)
+        yield from itertools.islice(timeline_frames(tl), 5)
         raise RuntimeError("slide renderer crashed")
 
     out = tmp_path / "reel.mp4"
-    stats = compose.EncodeStats("ffmpeg", "ultrafast", 23)
+    stats = EncodeStats("ffmpeg", "ultrafast", 23)
     with pytest.raises(EngineError, match="failed: slide renderer crashed") as err:
-        compose._encode(
+        encode_frames(
             frames(), tl, project.wav, out, audio_s=DURATION, stats=stats, threads=1, progress=None
         )
     assert "\n" not in str(err.value)
     assert not any(tmp_path.iterdir())
     wrong = iter([np.zeros((10, 10), np.uint8)])
     with pytest.raises(EngineError, match="is not a 1080x1920 yuv420p frame"):
-        compose._encode(
+        encode_frames(
             wrong, tl, project.wav, out, audio_s=DURATION, stats=stats, threads=1, progress=None
         )
     assert not any(tmp_path.iterdir())
@@ -463,7 +481,7 @@ def test_unwritable_output_location_is_an_output_error(project: Project, tmp_pat
     blocker.write_text("a file where the output directory should be")
     out = blocker / "videos" / "reel.mp4"
     with pytest.raises(OutputError, match="Cannot create the output directory") as err:
-        compose.render_video("reel", project.frames, project.spans, project.cues, project.wav, out)
+        render_video("reel", project.frames, project.spans, project.cues, project.wav, out)
     assert "\n" not in str(err.value)
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["not-a-dir"]
@@ -474,16 +492,14 @@ def test_bad_slide_keeps_the_previous_video(project: Project, tmp_path: Path) ->
     out.write_bytes(b"previous good video")
     wrong = [SceneFrames(f.scene_id, f.landscape_path, f.landscape_path) for f in project.frames]
     with pytest.raises(EngineError, match="expected 1080x1920"):
-        compose.render_video("reel", wrong, project.spans, project.cues, project.wav, out)
+        render_video("reel", wrong, project.spans, project.cues, project.wav, out)
     assert out.read_bytes() == b"previous good video"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["reel.mp4"]
 
 
 def test_unknown_scene_in_spans_is_an_engine_error(project: Project) -> None:
     with pytest.raises(EngineError, match="No slide was rendered for scene 'nope'"):
-        compose.build_segments(
-            "reel", project.frames, [("nope", 0.0, 1.0)], [], duration_s=1.0, fps=FPS
-        )
+        build_segments("reel", project.frames, [("nope", 0.0, 1.0)], [], duration_s=1.0, fps=FPS)
 
 
 @pytest.mark.slow
@@ -494,7 +510,7 @@ def test_failure_after_encoding_leaves_no_partial_file(tmp_path: Path, project: 
     out = tmp_path / "landscape.mp4"
     out.mkdir()
     with pytest.raises(OutputError, match="Cannot move the video into place"):
-        compose.render_video(
+        render_video(
             "landscape",
             project.frames,
             [("hook", 0.0, 0.5), ("what", 0.5, 1.0)],
@@ -511,7 +527,7 @@ def test_encoder_failure_is_one_clear_line_and_leaves_nothing(
     project: Project, tmp_path: Path
 ) -> None:
     out = tmp_path / "reel.mp4"
-    for encode in (compose.render_video, compose.render_frames_ffmpeg_baseline):
+    for encode in (render_video, render_frames_ffmpeg_baseline):
         with pytest.raises(EngineError, match="invalid preset 'bogus'") as err:
             encode(
                 "reel",
@@ -527,18 +543,16 @@ def test_encoder_failure_is_one_clear_line_and_leaves_nothing(
 
 
 def test_caption_accent_defaults_to_the_slides_accent(project: Project) -> None:
-    tl = compose.build_segments(
+    tl = build_segments(
         "reel", project.frames, project.spans, project.cues, duration_s=DURATION, fps=FPS
     )
-    frame = tl.rgb_frame(tl.segment_at(_word_time(project, 1)))
-    pill = np.all(np.abs(_region(frame, "reel") - np.array([0xFB, 0xBF, 0x24])) < 8, axis=2)
+    frame = tl.rgb_frame(tl.segment_at(word_time(project, 1)))
+    pill = np.all(np.abs(caption_region(frame, "reel") - np.array([0xFB, 0xBF, 0x24])) < 8, axis=2)
     assert pill.sum() > 300
-    assert compose.accent_from_slide(Image.new("RGB", (1080, 1920), (9, 9, 9)), "reel") is None
+    assert accent_from_slide(Image.new("RGB", (1080, 1920), (9, 9, 9)), "reel") is None
 
 
 def test_parts_left_by_dead_encoders_are_removed_but_live_ones_kept(tmp_path: Path) -> None:
-    from repo2video_dagster.lib.render.compose import _prepare_output_dir
-
     out = tmp_path / "reel.mp4"
     dead = subprocess.Popen(["true"])
     dead.wait()
@@ -547,6 +561,6 @@ def test_parts_left_by_dead_encoders_are_removed_but_live_ones_kept(tmp_path: Pa
     other = tmp_path / f".landscape.{dead.pid}-deadbeef.part.mp4"
     for path in (stale, live, other):
         path.write_bytes(b"partial")
-    _prepare_output_dir(out)
+    prepare_output_dir(out)
     assert not stale.exists()
     assert live.exists() and other.exists()

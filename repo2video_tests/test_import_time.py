@@ -67,7 +67,7 @@ def test_probe_sees_engines_when_they_are_imported() -> None:
         [
             sys.executable,
             "-c",
-            "import json, sys; import repo2video_dagster.lib.render.compose; import moviepy; "
+            "import json, sys; import repo2video_dagster.lib.render.video; import moviepy; "
             "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} & set(sys.argv[1:]))))",
             *HEAVY,
         ],

@@ -8,7 +8,7 @@ from pathlib import Path
 from types import ModuleType
 
 from repo2video_dagster.lib.core import reuse
-from repo2video_dagster.lib.render import compose, fonts, slides, theme
+from repo2video_dagster.lib.render import fonts, slides, theme, video
 from repo2video_dagster.lib.speech import align, asr, audio, scene_words, subtitles, tts, word_match
 
 
@@ -53,11 +53,11 @@ def test_stage_versions_are_distinct_from_the_whole_renderer() -> None:
         reuse.source_version(*group)
         for group in (
             (slides, theme, fonts),
-            compose.ENCODE_SOURCES,
+            video.ENCODE_SOURCES,
             (asr, scene_words, align, subtitles, word_match, audio),
             (tts,),
         )
     }
     assert len(versions) == 4
     assert all(len(v) == 16 and v != whole for v in versions)
-    assert compose in compose.ENCODE_SOURCES
+    assert video in video.ENCODE_SOURCES

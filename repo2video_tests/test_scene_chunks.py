@@ -11,26 +11,38 @@ import pytest
 
 from repo2video_dagster.lib.core.errors import EngineError
 from repo2video_dagster.lib.core.records import SceneFrames, VisualSpec
-from repo2video_dagster.lib.render import compose, media
+from repo2video_dagster.lib.render import media
+from repo2video_dagster.lib.render.video import (
+    AUDIO_RATE,
+    CHUNK_PRUNE_AFTER_S,
+    EncodeStats,
+    Timeline,
+    build_segments,
+    chunk_key,
+    encode_stats,
+    render_from_frames,
+    render_video,
+    scene_chunks,
+)
 from repo2video_tests.test_compose import (
     ACCENT,
     BT709_TAGS,
     DURATION,
     FPS,
     Project,
-    _colour_tags,
-    _decoded_md5,
-    _region,
-    _timeline,
-    _word_time,
+    caption_region,
+    colour_tags,
+    decoded_md5,
     project,  # noqa: F401  (the fixture)
     scene_slides,
+    timeline_of,
+    word_time,
 )
 
 
 def test_chunks_split_the_timeline_at_scene_changes(project: Project) -> None:  # noqa: F811
-    timeline = _timeline(project, "reel")
-    chunks = compose.scene_chunks(timeline)
+    timeline = timeline_of(project, "reel")
+    chunks = scene_chunks(timeline)
     assert [c.start_frame for c in chunks] == [0, round(DURATION / 2 * FPS)]
     assert sum(c.timeline.total_frames for c in chunks) == timeline.total_frames
     for chunk in chunks:
@@ -42,11 +54,11 @@ def test_chunks_split_the_timeline_at_scene_changes(project: Project) -> None:  
     assert chunks[1].timeline.segments[0].state.blend_from == 0
 
     digests = ["a", "b"]
-    keys = [compose.chunk_key(c, digests, "ultrafast", 23) for c in chunks]
+    keys = [chunk_key(c, digests, "ultrafast", 23) for c in chunks]
     assert len(set(keys)) == 2
-    assert compose.chunk_key(chunks[0], ["a", "changed"], "ultrafast", 23) == keys[0]
-    assert compose.chunk_key(chunks[1], ["changed", "b"], "ultrafast", 23) != keys[1]  # fade
-    assert compose.chunk_key(chunks[0], digests, "veryfast", 23) != keys[0]
+    assert chunk_key(chunks[0], ["a", "changed"], "ultrafast", 23) == keys[0]
+    assert chunk_key(chunks[1], ["changed", "b"], "ultrafast", 23) != keys[1]  # fade
+    assert chunk_key(chunks[0], digests, "veryfast", 23) != keys[0]
 
 
 def test_a_held_caption_never_spills_onto_the_next_scene(project: Project) -> None:  # noqa: F811
@@ -56,7 +68,7 @@ def test_a_held_caption_never_spills_onto_the_next_scene(project: Project) -> No
     last = TimedWord("hello", 1.5, 1.9, "hook", True)
     first = TimedWord("world", 2.3, 2.6, "what", True)
     cues = [Cue(1, 1.5, 1.9, [last]), Cue(2, 2.3, 2.6, [first])]
-    tl = compose.build_segments(
+    tl = build_segments(
         "reel", project.frames, project.spans, cues, duration_s=DURATION, fps=FPS, accent=ACCENT
     )
     assert tl.segment_at(1.95).state.cue == 0  # held after its end, within its scene
@@ -77,9 +89,9 @@ def _render_reel(
     frames: list[SceneFrames] | None = None,
     progress=None,
     reuse: bool = True,
-) -> compose.EncodeStats:
+) -> EncodeStats:
     """The product's encode (scene chunks kept in ``chunks_dir``); its statistics."""
-    compose.render_video(
+    render_video(
         "reel",
         frames or project.frames,
         project.spans,
@@ -92,7 +104,7 @@ def _render_reel(
         progress=progress,
         reuse_chunks=reuse,
     )
-    stats = compose.encode_stats()
+    stats = encode_stats()
     assert stats is not None
     return stats
 
@@ -102,7 +114,7 @@ def test_chunks_are_joined_checked_and_reused(project: Project, tmp_path: Path) 
     chunks_dir = tmp_path / "chunks"
     out = tmp_path / "out" / "reel.mp4"
 
-    def render(frames: list[SceneFrames]) -> compose.EncodeStats:
+    def render(frames: list[SceneFrames]) -> EncodeStats:
         seen: list[float] = []
         stats = _render_reel(project, out, chunks_dir, frames, progress=seen.append)
         assert seen and seen == sorted(seen) and seen[-1] == 1.0
@@ -116,22 +128,22 @@ def test_chunks_are_joined_checked_and_reused(project: Project, tmp_path: Path) 
     assert info.frame_count == round(DURATION * FPS)
     assert info.fps == pytest.approx(30.0)
     assert info.duration_s == pytest.approx(DURATION, abs=0.1)
-    assert info.audio_sample_rate == compose.AUDIO_RATE
-    assert _colour_tags(out) == BT709_TAGS
+    assert info.audio_sample_rate == AUDIO_RATE
+    assert colour_tags(out) == BT709_TAGS
     assert [p.name for p in out.parent.iterdir()] == ["reel.mp4"]  # no temp files left
     assert len(list(chunks_dir.glob("*.mp4"))) == 2
     # the joined video shows the spoken word, as the single encode does
-    tl = _timeline(project, "reel")
+    tl = timeline_of(project, "reel")
     for k in (1, 9):  # a word in each scene
-        t = _word_time(project, k)
-        got = _region(media.extract_frame(out, t), "reel")
-        want = _region(tl.rgb_frame(tl.segment_at(t)), "reel")
+        t = word_time(project, k)
+        got = caption_region(media.extract_frame(out, t), "reel")
+        want = caption_region(tl.rgb_frame(tl.segment_at(t)), "reel")
         assert np.abs(got - want).mean() < 4.0, t
 
-    decoded = _decoded_md5(out)
+    decoded = decoded_md5(out)
     again = render(project.frames)
     assert (again.chunks, again.chunks_reused, again.frames_written) == (2, 2, 0)
-    assert _decoded_md5(out) == decoded
+    assert decoded_md5(out) == decoded
     assert len(list(chunks_dir.glob("audio-*.m4a"))) == 1  # the AAC narration, reused
     forced = _render_reel(project, out, chunks_dir, reuse=False)  # what --force asks for
     assert (forced.chunks_reused, forced.frames_written) == (0, round(DURATION * FPS))
@@ -142,7 +154,7 @@ def test_chunks_are_joined_checked_and_reused(project: Project, tmp_path: Path) 
     assert (edit.chunks, edit.chunks_reused) == (2, 1)
     assert edit.frames_written == round(DURATION / 2 * FPS)
     t = DURATION * 0.9
-    new_tl = compose.build_segments(
+    new_tl = build_segments(
         "reel", changed, project.spans, project.cues, duration_s=DURATION, fps=FPS, accent=ACCENT
     )
     got = media.extract_frame(out, t).astype(int)
@@ -153,7 +165,7 @@ def test_chunks_are_joined_checked_and_reused(project: Project, tmp_path: Path) 
 
     # the old chunk is kept for a while (a render elsewhere may use it), then pruned
     assert len(list(chunks_dir.glob("*.mp4"))) == 3
-    old = time.time() - compose.CHUNK_PRUNE_AFTER_S - 60
+    old = time.time() - CHUNK_PRUNE_AFTER_S - 60
     for path in chunks_dir.glob("*.mp4"):
         os.utime(path, (old, old))
     render(changed)
@@ -170,7 +182,7 @@ def test_a_failing_chunk_leaves_no_video_and_no_temp_files(
     out = tmp_path / "out" / "reel.mp4"
     scenes: list[int] = []
 
-    def frames_of(timeline: compose.Timeline):
+    def frames_of(timeline: Timeline):
         scene = timeline.segments[0].state.scene
         scenes.append(scene)
         for n, segment in enumerate(timeline.segments):
@@ -181,7 +193,7 @@ def test_a_failing_chunk_leaves_no_video_and_no_temp_files(
                 yield frame
 
     with pytest.raises(EngineError, match="frame source broke"):
-        compose._render(
+        render_from_frames(
             "moviepy",
             frames_of,
             "reel",
@@ -227,7 +239,7 @@ def test_editing_one_scenes_text_re_encodes_only_that_scene(
     frames = [*project.frames, third]  # hook, what, outro (outro reuses hook's picture)
     out = tmp_path / "out" / "reel.mp4"
 
-    def render(middle: str, name: str) -> tuple[compose.EncodeStats, list[str]]:
+    def render(middle: str, name: str) -> tuple[EncodeStats, list[str]]:
         scenes = _scenes(middle)
         narration = narrate(
             scenes, tmp_path / name, tts, cache_dir=tmp_path / "tts", frame_rate=FPS
@@ -237,7 +249,7 @@ def test_editing_one_scenes_text_re_encodes_only_that_scene(
         script_words = [(w, s.id) for s in scenes for w in words_of(s.narration)]
         timed, coverage = align_words(script_words, recognition.words, spans)
         assert coverage > 0.9
-        compose.render_video(
+        render_video(
             "reel",
             frames,
             spans,
@@ -248,7 +260,7 @@ def test_editing_one_scenes_text_re_encodes_only_that_scene(
             accent=ACCENT,
             chunks_dir=tmp_path / "chunks",
         )
-        stats = compose.encode_stats()
+        stats = encode_stats()
         assert stats is not None
         info = media.video_info(out)
         assert info.frame_count == round(narration.duration_s * FPS)
@@ -271,7 +283,7 @@ def test_a_damaged_stored_chunk_fails_once_then_is_encoded_again(
     chunks_dir = tmp_path / "chunks"
     out = tmp_path / "out" / "reel.mp4"
 
-    def render() -> compose.EncodeStats:
+    def render() -> EncodeStats:
         return _render_reel(project, out, chunks_dir)
 
     render()

@@ -31,9 +31,9 @@ from repo2video_dagster.lib.core.records import (
 )
 from repo2video_dagster.lib.core.reuse import fingerprint, memoized, source_version
 from repo2video_dagster.lib.render import fonts, slides, theme
-from repo2video_dagster.lib.render.compose import ENCODE_SOURCES, encode_stats, render_video
 from repo2video_dagster.lib.render.media import integrated_loudness, video_info
 from repo2video_dagster.lib.render.slides import render_slide, render_thumbnail
+from repo2video_dagster.lib.render.video import ENCODE_SOURCES, encode_stats, render_video
 from repo2video_dagster.lib.speech.subtitles import group_cues
 from repo2video_dagster.partitions import repositories_partitions
 from repo2video_dagster.resources import RenderResource, StorageResource

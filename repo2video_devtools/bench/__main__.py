@@ -137,8 +137,9 @@ def load_outputs(render: Render) -> dict[str, Any]:
 def encode_ratio(render: Render, repeats: int) -> dict[str, float]:
     """moviepy path vs bare ffmpeg on exactly the same frames and audio, interleaved."""
     from repo2video_dagster.assets.render import scene_spans
-    from repo2video_dagster.lib.render.compose import render_frames_ffmpeg_baseline, render_video
+    from repo2video_dagster.lib.render.video import render_video
     from repo2video_dagster.lib.speech.subtitles import group_cues
+    from repo2video_devtools.bench.encode_baseline import render_frames_ffmpeg_baseline
 
     outputs = load_outputs(render)
     narration, captions, visuals = outputs["narration"], outputs["captions"], outputs["visuals"]
