@@ -17,8 +17,8 @@ from repo2video_dagster.lib.speech.asr import (
     FasterWhisperAsr,
     OpenAIWhisperAsr,
     RecognizedWord,
-    _clean_words,
     bundled_base,
+    clean_words,
     make_asr,
 )
 from repo2video_dagster.lib.speech.audio import normalize_loudness, write_wav
@@ -60,7 +60,7 @@ def test_faster_whisper_tiny_en_recognises_piper_speech(speech: tuple[Path, floa
     assert words[0].start < 1.0 and words[-1].end > duration - 2.0
     # The loaded model is shared by engines with the same settings.
     again = FasterWhisperAsr("tiny.en", device="cpu")
-    assert again._load() is asr._load()
+    assert again.load_model() is asr.load_model()
 
 
 def test_split_numbers_are_joined_again() -> None:
@@ -72,7 +72,7 @@ def test_split_numbers_are_joined_again() -> None:
         RecognizedWord(" ", 1.1, 1.2, 0.1),
         RecognizedWord(" lines.", 1.0, 9.0, 0.9),
     ]
-    words = _clean_words(raw, duration=5.0)
+    words = clean_words(raw, duration=5.0)
     assert [w.text for w in words] == ["It", "has", "12,000", "lines."]
     assert (words[2].start, words[2].end, words[2].probability) == (0.4, 1.1, 0.6)
     assert words[3].start == 1.0 and words[3].end == 5.0
@@ -149,7 +149,7 @@ def test_openai_whisper_runs_end_to_end_with_a_local_checkpoint(
     words = asr.transcribe_words(wav)
     assert isinstance(words, list) and words  # garbage words, but real ones
     _assert_well_formed(words, duration)
-    model = asr._load()
+    model = asr.load_model()
     assert model.alignment_heads.to_dense().tolist() == [[True, False]]
     assert not any(p.is_cuda for p in model.parameters())
 

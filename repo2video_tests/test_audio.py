@@ -151,12 +151,12 @@ def test_lufs_agrees_with_pyloudnorm(rate: int) -> None:
 def test_running_filters_match_scipy(size: int) -> None:
     from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
-    from repo2video_dagster.lib.speech.audio import _running_mean, _running_min
+    from repo2video_dagster.lib.speech.audio import running_mean, running_min
 
     x = np.random.default_rng(size).random(50_001)
-    assert np.array_equal(_running_min(x, size), minimum_filter1d(x, size, mode="nearest"))
+    assert np.array_equal(running_min(x, size), minimum_filter1d(x, size, mode="nearest"))
     mean = uniform_filter1d(x, size, mode="nearest")
-    assert np.allclose(_running_mean(x, size), mean, rtol=0, atol=1e-9)
+    assert np.allclose(running_mean(x, size), mean, rtol=0, atol=1e-9)
 
 
 def test_loudness_and_resampling_do_not_import_scipy() -> None:

@@ -29,7 +29,7 @@ from repo2video_dagster.lib.publish.blog import (
     write_site_index,
     yaml_quote,
 )
-from repo2video_dagster.lib.script.template import TemplateWriter
+from repo2video_dagster.lib.script.template.writer import TemplateWriter
 from repo2video_tests import profiles
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"

@@ -581,7 +581,7 @@ def test_usage_lead_in_is_only_an_introducing_sentence(tmp_path: Path) -> None:
 
 def test_contributor_count_is_everyone_not_the_top_ten(tmp_path: Path) -> None:
     """Like sharkdp/bat: hundreds of authors. The top ten are listed; the count is all of them."""
-    from repo2video_dagster.lib.script.template import TemplateWriter
+    from repo2video_dagster.lib.script.template.writer import TemplateWriter
     from repo2video_tests.repo_factory import Commit
 
     commits = [

@@ -8,17 +8,15 @@ import json
 import pytest
 
 from repo2video_dagster.lib.core.errors import ScriptError
+from repo2video_dagster.lib.script.formatting import format_count, month_year
 from repo2video_dagster.lib.script.schema import (
-    ALLOWED_KINDS,
-    fill_visual,
-    format_count,
-    month_year,
     normalise_tags,
     script_from_json,
     script_to_json,
     validate_script,
 )
-from repo2video_dagster.lib.script.template import TemplateWriter
+from repo2video_dagster.lib.script.slide_data import ALLOWED_KINDS, fill_visual
+from repo2video_dagster.lib.script.template.writer import TemplateWriter
 from repo2video_tests import profiles
 from repo2video_tests.profiles import llm_script
 

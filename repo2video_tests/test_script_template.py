@@ -8,12 +8,10 @@ import pytest
 
 from repo2video_dagster.lib.core.records import LanguageShare, RepoProfile
 from repo2video_dagster.lib.script.schema import script_to_json, validate_script
-from repo2video_dagster.lib.script.spoken import clean_for_speech, sentences
-from repo2video_dagster.lib.script.template import (
-    TARGET_MAX_WORDS,
-    TARGET_MIN_WORDS,
-    TemplateWriter,
-)
+from repo2video_dagster.lib.script.spoken.clean import clean_for_speech
+from repo2video_dagster.lib.script.spoken.sentences import sentences
+from repo2video_dagster.lib.script.template.draft import TARGET_MAX_WORDS, TARGET_MIN_WORDS
+from repo2video_dagster.lib.script.template.writer import TemplateWriter
 from repo2video_tests import profiles
 
 ORDER = ["hook", "what", "install", "usage", "code", "architecture", "dependencies"]

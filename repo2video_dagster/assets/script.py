@@ -6,7 +6,7 @@ from repo2video_dagster.assets.common import TRANSIENT_RETRY, markdown_table, us
 from repo2video_dagster.lib.core.errors import ScriptError
 from repo2video_dagster.lib.core.records import RepoProfile, VideoScript
 from repo2video_dagster.lib.script.llm import LlmWriter
-from repo2video_dagster.lib.script.template import TemplateWriter
+from repo2video_dagster.lib.script.template.writer import TemplateWriter
 from repo2video_dagster.partitions import repositories_partitions
 from repo2video_dagster.resources import ScriptWriterResource
 

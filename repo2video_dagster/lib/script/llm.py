@@ -3,7 +3,7 @@
 Works with a local llama.cpp / vLLM / Ollama server or a hosted API, through
 ``urllib`` only, so there is no SDK to install or pin. The model only chooses
 words, layouts and headings: every slide's data is filled from the profile by
-:func:`~repo2video_dagster.lib.script.schema.fill_visual`, and the answer goes
+:func:`~repo2video_dagster.lib.script.slide_data.fill_visual`, and the answer goes
 through the same validation as the template writer's script.
 """
 
@@ -23,12 +23,12 @@ from typing import Any
 from repo2video_dagster.lib.core.errors import ScriptError
 from repo2video_dagster.lib.core.records import RepoProfile, VideoScript
 from repo2video_dagster.lib.script.schema import (
-    ALLOWED_KINDS,
     MAX_NARRATION_CHARS,
     MAX_SCENES,
     MIN_SCENES,
     validate_script,
 )
+from repo2video_dagster.lib.script.slide_data import ALLOWED_KINDS
 
 logger = logging.getLogger(__name__)
 

@@ -153,7 +153,7 @@ def load_audio_16k(wav: Path | str) -> np.ndarray:
 _NUMBER_TAIL = re.compile(r"^[,.]\d")
 
 
-def _clean_words(raw: list[RecognizedWord], duration: float) -> list[RecognizedWord]:
+def clean_words(raw: list[RecognizedWord], duration: float) -> list[RecognizedWord]:
     """Drop empty words, rejoin split numbers, keep times ordered and inside the audio.
 
     Whisper's tokenizer splits "12,000" into the words "12" and ",000"; they are
@@ -228,7 +228,8 @@ class FasterWhisperAsr:
         self.beam_size = int(beam_size)
         self.cpu_threads = int(cpu_threads)
 
-    def _load(self) -> Any:
+    def load_model(self) -> Any:
+        """The faster-whisper model, loaded once per process and shared by equal engines."""
         key = (self.name, str(self.model_dir), self.device, self.compute_type)
 
         def load() -> Any:
@@ -258,7 +259,7 @@ class FasterWhisperAsr:
         self, wav: Path, language: str | None = "en", *, initial_prompt: str | None = None
     ) -> list[RecognizedWord]:
         audio = load_audio_16k(wav)
-        model = self._load()
+        model = self.load_model()
         try:
             segments, _info = model.transcribe(
                 audio,
@@ -276,7 +277,7 @@ class FasterWhisperAsr:
             ]
         except (RuntimeError, ValueError) as err:
             raise EngineError(f"faster-whisper failed on {Path(wav).name}: {err}") from err
-        return _clean_words(raw, len(audio) / WHISPER_RATE)
+        return clean_words(raw, len(audio) / WHISPER_RATE)
 
 
 def openai_whisper_dir(download_root: Path | str | None = None) -> Path:
@@ -345,7 +346,8 @@ class OpenAIWhisperAsr:
             hint="pass a .pt file or an official model name whose .pt is in ~/.cache/whisper",
         )
 
-    def _load(self) -> Any:
+    def load_model(self) -> Any:
+        """The whisper model, loaded once per process and shared by equal engines."""
         key = (self.name, str(self.checkpoint_path.resolve()), self.device, "fp16/fp32")
 
         def load() -> Any:
@@ -372,7 +374,7 @@ class OpenAIWhisperAsr:
         self, wav: Path, language: str | None = "en", *, initial_prompt: str | None = None
     ) -> list[RecognizedWord]:
         audio = load_audio_16k(wav)
-        model = self._load()
+        model = self.load_model()
         options: dict[str, Any] = dict(self.transcribe_options)
         if self.beam_size:
             options["beam_size"] = self.beam_size
@@ -396,7 +398,7 @@ class OpenAIWhisperAsr:
             for segment in result.get("segments", [])
             for w in segment.get("words", [])
         ]
-        return _clean_words(raw, len(audio) / WHISPER_RATE)
+        return clean_words(raw, len(audio) / WHISPER_RATE)
 
 
 def _set_alignment_heads(model: Any, heads: Any) -> None:

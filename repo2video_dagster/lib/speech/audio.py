@@ -311,8 +311,8 @@ def limit_peaks(
         return x.astype(np.float32)
     need = np.minimum(1.0, ceiling / np.maximum(magnitude, 1e-12))
     width = max(1, round(attack_s * sample_rate))
-    gain = _running_min(need, 2 * width + 1)
-    gain = _running_mean(gain, width | 1)
+    gain = running_min(need, 2 * width + 1)
+    gain = running_mean(gain, width | 1)
     gain = np.minimum(gain, need)  # guard against rounding in the moving average
     # Release: gain may rise by at most 20 dB per release_s. In the log domain this is
     # a running minimum of (log g[k] - k*rate) shifted back by n*rate.
@@ -323,7 +323,7 @@ def limit_peaks(
     return (x * np.minimum(released, gain)).astype(np.float32)
 
 
-def _running_min(x: np.ndarray, size: int) -> np.ndarray:
+def running_min(x: np.ndarray, size: int) -> np.ndarray:
     """Minimum over a centred window of odd ``size``, edges extended (van Herk / Gil-Werman:
     prefix and suffix minima inside blocks of ``size``, so O(n) whatever the window)."""
     padded = np.pad(x, size // 2, mode="edge")
@@ -336,7 +336,7 @@ def _running_min(x: np.ndarray, size: int) -> np.ndarray:
     return np.minimum(suffix[: len(x)], prefix[size - 1 : size - 1 + len(x)])
 
 
-def _running_mean(x: np.ndarray, size: int) -> np.ndarray:
+def running_mean(x: np.ndarray, size: int) -> np.ndarray:
     """Mean over a centred window of odd ``size``, edges extended."""
     padded = np.pad(x, size // 2, mode="edge")
     total = np.concatenate([[0.0], np.cumsum(padded)])

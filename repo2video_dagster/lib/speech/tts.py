@@ -64,7 +64,7 @@ _voices: dict[str, Any] = {}
 _voices_lock = threading.Lock()
 
 
-def _load_piper_voice(model_path: Path) -> Any:
+def load_piper_voice(model_path: Path) -> Any:
     """Load (once per process) a Piper voice: the ONNX session takes ~1 s to build."""
     key = str(model_path.resolve())
     with _voices_lock:
@@ -122,7 +122,7 @@ class PiperTts:
     def synthesize(self, text: str) -> np.ndarray:
         from piper import SynthesisConfig
 
-        voice = _load_piper_voice(self.model_path)
+        voice = load_piper_voice(self.model_path)
         config = SynthesisConfig(length_scale=self.length_scale, normalize_audio=False)
         sentences: list[np.ndarray] = []
         try:

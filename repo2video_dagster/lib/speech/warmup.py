@@ -56,9 +56,9 @@ def speech_and_video_tasks(
     def voice() -> None:
         if tts_engine != "piper":
             return
-        from repo2video_dagster.lib.speech.tts import _load_piper_voice, bundled_piper_voice
+        from repo2video_dagster.lib.speech.tts import bundled_piper_voice, load_piper_voice
 
-        _load_piper_voice(bundled_piper_voice())
+        load_piper_voice(bundled_piper_voice())
 
     def tables() -> None:
         import pandas  # noqa: F401
@@ -68,7 +68,7 @@ def speech_and_video_tasks(
             return
         from repo2video_dagster.lib.speech.asr import make_asr
 
-        make_asr(asr_engine, model=asr_model, device=asr_device, cache_dir=cache_dir)._load()
+        make_asr(asr_engine, model=asr_model, device=asr_device, cache_dir=cache_dir).load_model()
 
     def composer() -> None:
         import moviepy  # noqa: F401

@@ -6,13 +6,9 @@ import re
 
 import pytest
 
-from repo2video_dagster.lib.script.spoken import (
-    clean_for_speech,
-    sentences,
-    speak_identifier,
-    speak_name,
-    speak_phrase,
-)
+from repo2video_dagster.lib.script.spoken.clean import clean_for_speech, speak_phrase
+from repo2video_dagster.lib.script.spoken.identifiers import speak_identifier, speak_name
+from repo2video_dagster.lib.script.spoken.sentences import sentences
 
 README = """\
 # FastCSV
