@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs the system packages repo2video needs, only when something is missing:
 # ffmpeg/ffprobe (probing and the bare-ffmpeg benchmark), espeak-ng (second TTS
-# engine), DejaVu and Droid Fallback fonts (Latin/Cyrillic/Greek and CJK on slides).
+# engine), Debian's chromium (the Dagster UI browser test; Playwright drives it, no
+# browser download), DejaVu and Droid Fallback fonts (Latin/Cyrillic/Greek and CJK on slides).
 set -euo pipefail
 need=()
 command -v ffmpeg >/dev/null || need+=(ffmpeg)
 command -v ffprobe >/dev/null || need+=(ffmpeg)
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
 command -v git >/dev/null || need+=(git)
+command -v chromium >/dev/null || need+=(chromium chromium-driver)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 [ -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || need+=(fonts-droid-fallback)
 if [ ${#need[@]} -eq 0 ]; then
