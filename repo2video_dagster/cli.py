@@ -66,32 +66,38 @@ def ensure_dagster_home() -> Path:
 # ---------------------------------------------------------------- render
 
 
-def _render_settings(args: argparse.Namespace) -> dict[str, Any]:
-    """Settings that change the output; part of the "cached" decision."""
-    from repo2video_dagster.lib.core import settings as env
-    from repo2video_dagster.lib.core.reuse import source_version
-
-    speech = env.SpeechSettings.from_env()
-    return {
-        "code": source_version(),
-        "formats": sorted(env.parse_formats(args.format)),
-        "writer": env.env_str("WRITER", "template"),
-        "tts": speech.tts_engine,
-        "asr": f"{speech.asr_engine}:{speech.asr_model}",
-    }
-
-
 def _cli_resources(args: argparse.Namespace, formats: list[str]) -> dict[str, Any]:
-    from repo2video_dagster.lib.core import settings as env
+    from repo2video_dagster.lib.core.settings import env_bool
     from repo2video_dagster.resources import default_resources, with_overrides
 
     resources = default_resources()
     # The CLI is run by the machine's owner: local paths are allowed unless explicitly disabled.
-    allow_local = env.env_bool("ALLOW_LOCAL", True) or args.allow_local
+    allow_local = env_bool("ALLOW_LOCAL", True) or args.allow_local
     resources["source"] = with_overrides(resources["source"], allow_local=allow_local)
     resources["render"] = with_overrides(resources["render"], formats=formats)
     resources["storage"] = with_overrides(resources["storage"], reuse=not args.force)
     return resources
+
+
+def _is_cached(manifest: dict[str, Any] | None, head: str, resources: dict[str, Any]) -> bool:
+    """The manifest is of this commit, made by this code with these settings, and complete."""
+    from repo2video_dagster.lib.core.manifest import manifest_complete
+    from repo2video_dagster.lib.core.reuse import source_version
+    from repo2video_dagster.resources import output_settings
+
+    if not manifest or manifest.get("commit") != head:
+        return False
+    wanted = {
+        "code": source_version(),
+        **output_settings(resources["script_writer"], resources["speech"]),
+    }
+    made = manifest.get("settings", {})
+    formats = set(resources["render"].formats)
+    return (
+        all(made.get(k) == v for k, v in wanted.items())
+        and formats <= {v["format"] for v in manifest.get("videos", [])}
+        and manifest_complete(manifest)
+    )
 
 
 def _outputs_from_manifest(manifest: dict[str, Any], cached: bool) -> dict[str, Any]:
@@ -163,60 +169,25 @@ def _copy_outputs(out: dict[str, Any], dest: Path) -> dict[str, Any]:
     return copied
 
 
-def _first_failure(result) -> tuple[str, bool]:
-    """The one-line reason of the first failed step, and whether it is the user's to fix.
-
-    A ``Failure`` raised from a :class:`UserError` carries the same line the CLI would
-    print for a refused target; anything else is reported with the stage name.
-    """
-    for event in result.all_events:
-        if event.is_step_failure:
-            data = event.step_failure_data
-            if data.user_failure_data and data.user_failure_data.description:
-                return data.user_failure_data.description, True
-            if data.error is not None:
-                cause = data.error
-                while cause.cause is not None:
-                    cause = cause.cause
-                message = (cause.message or "").strip().splitlines()
-                return (
-                    f"stage {event.step_key} failed: {message[-1] if message else cause.cls_name}",
-                    False,
-                )
-    return "the run failed; open the Dagster UI (make dev) for details", False
-
-
 def cmd_render(args: argparse.Namespace) -> int:
-    from repo2video_dagster.lib.core import settings as env
-    from repo2video_dagster.lib.core.manifest import manifest_complete, read_manifest
-    from repo2video_dagster.lib.core.settings import DataLayout
+    from repo2video_dagster.lib.core.manifest import read_manifest
+    from repo2video_dagster.lib.core.settings import parse_formats
     from repo2video_dagster.lib.source.checkout import remote_head
     from repo2video_dagster.lib.source.targets import parse_target
 
     started = time.monotonic()
     try:
-        formats = list(env.parse_formats(args.format))
+        formats = list(parse_formats(args.format))
     except ValueError as err:
         raise UserError(str(err)) from None
     resources = _cli_resources(args, formats)
     policy = resources["source"].policy()
-    layout = DataLayout(Path(resources["storage"].data_dir))
+    layout = resources["storage"].layout
     source = parse_target(args.target, policy)
     head = remote_head(source, policy)
-    settings = _render_settings(args)
 
     manifest = read_manifest(layout.output(source.key))
-    if (
-        not args.force
-        and manifest
-        and manifest.get("commit") == head
-        and all(
-            manifest.get("settings", {}).get(k) == settings[k]
-            for k in ("code", "writer", "tts", "asr")
-        )
-        and set(formats) <= {v["format"] for v in manifest.get("videos", [])}
-        and manifest_complete(manifest)
-    ):
+    if not args.force and _is_cached(manifest, head, resources):
         out = _outputs_from_manifest(manifest, cached=True)
         if args.out:
             out = _copy_outputs(out, Path(args.out).expanduser())
@@ -227,63 +198,33 @@ def cmd_render(args: argparse.Namespace) -> int:
     from dagster import DagsterInstance
 
     from repo2video_dagster.definitions import build_definitions
-    from repo2video_dagster.lib.core.registry import SourceRegistry
-    from repo2video_dagster.partitions import (
-        RENDER_JOB_NAME,
-        REPOSITORIES_PARTITIONS_NAME,
-        TAG_COMMIT,
-        TAG_REPO,
-        TAG_TARGET,
-        TAG_TRIGGER,
-    )
+    from repo2video_dagster.launch import register_repository, result_failure, run_render
+    from repo2video_dagster.lib.core.registry import registered_target
+    from repo2video_dagster.run_tags import TRIGGER_CLI, render_tags
 
     if not args.json:
         print(
             f"rendering {source.display_name} ({head[:12]}) as partition {source.key}",
             file=sys.stderr,
         )
-    SourceRegistry(layout.root).put(
-        source.key, source.target if source.kind != "local" else source.url
-    )
     defs = build_definitions(resources=resources)
-    job = defs.resolve_job_def(RENDER_JOB_NAME)
+    tags = render_tags(source.key, registered_target(source), TRIGGER_CLI, commit=head)
     # A dup of stderr taken now, before Dagster's compute-log capture redirects fd 2:
     # progress lines written through the capture's tee can be lost (see progress.py).
     progress_fd = os.dup(sys.stderr.fileno())
     try:
         with DagsterInstance.get() as instance:
-            instance.add_dynamic_partitions(REPOSITORIES_PARTITIONS_NAME, [source.key])
+            register_repository(instance, layout.root, source)
             loggers = {} if args.json else {"progress": {"config": {"fd": progress_fd}}}
-            result = job.execute_in_process(
-                instance=instance,
-                partition_key=source.key,
-                run_config={"loggers": loggers} if loggers else None,
-                tags={
-                    TAG_REPO: source.key,
-                    TAG_TARGET: source.target,
-                    TAG_COMMIT: head,
-                    TAG_TRIGGER: "cli",
-                },
-                raise_on_error=False,
-            )
+            result = run_render(defs, instance, source.key, tags=tags, loggers=loggers)
             if not result.success:
-                reason, users_to_fix = _first_failure(result)
+                failure = result_failure(result)
                 print(
-                    f"error: {reason} (run {result.run_id[:8]} in the Dagster UI)", file=sys.stderr
+                    f"error: {failure.line} (run {result.run_id[:8]} in the Dagster UI)",
+                    file=sys.stderr,
                 )
-                return EXIT_USER_ERROR if users_to_fix else EXIT_RUN_FAILED
-            catalog_job = defs.resolve_implicit_global_asset_job_def()
-            try:
-                from dagster import AssetKey
-
-                catalog_job.execute_in_process(
-                    instance=instance,
-                    asset_selection=[AssetKey("catalog")],
-                    raise_on_error=False,
-                    run_config={"loggers": loggers} if loggers else None,
-                )
-            except Exception as err:  # the catalog is a convenience; the render succeeded
-                print(f"warning: catalog not updated: {err}", file=sys.stderr)
+                return EXIT_USER_ERROR if failure.users_to_fix else EXIT_RUN_FAILED
+            _update_catalog(defs, instance, loggers)
     finally:
         os.close(progress_fd)
 
@@ -295,6 +236,21 @@ def cmd_render(args: argparse.Namespace) -> int:
         out = _copy_outputs(out, Path(args.out).expanduser())
     _print_outputs(out, args.json)
     return 0
+
+
+def _update_catalog(defs: Any, instance: Any, loggers: dict[str, Any]) -> None:
+    """Materialize the catalog after a render; a failure here is only a warning."""
+    from dagster import AssetKey
+
+    try:
+        defs.resolve_implicit_global_asset_job_def().execute_in_process(
+            instance=instance,
+            asset_selection=[AssetKey("catalog")],
+            raise_on_error=False,
+            run_config={"loggers": loggers} if loggers else None,
+        )
+    except Exception as err:  # the catalog is a convenience; the render succeeded
+        print(f"warning: catalog not updated: {err}", file=sys.stderr)
 
 
 # ---------------------------------------------------------------- other commands

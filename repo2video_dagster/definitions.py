@@ -5,8 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
-from dagster._loggers import colored_console_logger
+from dagster import (
+    AssetSelection,
+    Definitions,
+    colored_console_logger,
+    define_asset_job,
+    in_process_executor,
+)
 
 from repo2video_dagster.assets.publish import blog_post, catalog
 from repo2video_dagster.assets.render import video, visuals
@@ -14,8 +19,11 @@ from repo2video_dagster.assets.script import video_script
 from repo2video_dagster.assets.source import repo_profile, repo_snapshot
 from repo2video_dagster.assets.speech import captions, narration
 from repo2video_dagster.partitions import RENDER_JOB_NAME, repositories_partitions
-from repo2video_dagster.progress import progress_logger
+from repo2video_dagster.progress import stage_progress_logger
 from repo2video_dagster.resources import default_resources
+from repo2video_dagster.run_tags import RENDER_JOB_TAGS
+from repo2video_dagster.schedules import refresh_schedule
+from repo2video_dagster.sensors import github_events_sensor
 
 PARTITIONED_ASSETS = [
     repo_snapshot,
@@ -27,35 +35,32 @@ PARTITIONED_ASSETS = [
     video,
     blog_post,
 ]
+"""The render of one repository, stage by stage, in the order the stages run."""
 
-# Per-run timeout (the system this replaces used 30 minutes), enforced by run monitoring.
-RUN_TAGS = {"dagster/max_runtime": "1800"}
+STAGES = [asset.key.to_user_string() for asset in PARTITIONED_ASSETS]
 
 render_repository_job = define_asset_job(
     RENDER_JOB_NAME,
     selection=AssetSelection.assets(*PARTITIONED_ASSETS),
     partitions_def=repositories_partitions,
-    tags=RUN_TAGS,
-    # One process per run: the default multiprocess executor starts a process per
-    # step, each importing the code location (measured: ~60 s of a 112 s daemon run
-    # on 2 cores), while the stages are sequential anyway. Parallelism comes from
-    # running several repositories at once (run coordinator), not steps.
+    tags=RENDER_JOB_TAGS,
+    # One process per run: a process per step re-imports the code location (~60 s of a
+    # 112 s daemon run on 2 cores) for stages that are sequential anyway; parallelism
+    # comes from rendering several repositories at once (run coordinator).
     executor_def=in_process_executor,
     description="Render one repository (partition) end to end: checkout to blog post.",
 )
 
 
 def build_definitions(resources: Mapping[str, Any] | None = None) -> Definitions:
-    from repo2video_dagster.schedules import refresh_schedule
-    from repo2video_dagster.sensors import github_events_sensor
-
+    """The code location with ``resources`` (default: from the environment, now)."""
     return Definitions(
         assets=[*PARTITIONED_ASSETS, catalog],
         jobs=[render_repository_job],
         sensors=[github_events_sensor],
         schedules=[refresh_schedule],
         resources=dict(resources or default_resources()),
-        loggers={"console": colored_console_logger, "progress": progress_logger},
+        loggers={"console": colored_console_logger, "progress": stage_progress_logger(STAGES)},
     )
 
 

@@ -18,33 +18,26 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Sequence
 
-from dagster import Field, InitLoggerContext, logger
-
-STAGE_ORDER = [
-    "repo_snapshot",
-    "repo_profile",
-    "video_script",
-    "narration",
-    "captions",
-    "visuals",
-    "video",
-    "blog_post",
-]
+from dagster import Field, InitLoggerContext, LoggerDefinition, logger
 
 
 class StageProgressHandler(logging.Handler):
-    def __init__(self, stream=None) -> None:
+    """``[n/N] stage …`` and ``done in`` lines; ``stages`` is the render's order (definitions)."""
+
+    def __init__(self, stages: Sequence[str], stream=None) -> None:
         # Step events (STEP_START, STEP_SUCCESS) are logged at DEBUG, so listen to everything
         # and filter here.
         super().__init__(logging.DEBUG)
+        self.stages = list(stages)
         self.stream = stream or sys.stderr
         self.started: dict[str, float] = {}
         self.durations: dict[str, float] = {}
 
     def _label(self, step: str) -> str:
-        index = STAGE_ORDER.index(step) + 1 if step in STAGE_ORDER else 0
-        return f"[{index}/{len(STAGE_ORDER)}] {step}" if index else f"[-] {step}"
+        index = self.stages.index(step) + 1 if step in self.stages else 0
+        return f"[{index}/{len(self.stages)}] {step}" if index else f"[-] {step}"
 
     def emit(self, record: logging.LogRecord) -> None:
         meta = getattr(record, "dagster_meta", None) or {}
@@ -83,21 +76,27 @@ def terminal_stream(fd: int | None):
     return os.fdopen(fd, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
 
 
-@logger(
-    {
-        "log_level": Field(str, is_required=False, default_value="INFO"),
-        "fd": Field(
-            int,
-            is_required=False,
-            description="File descriptor to write to (a dup of the terminal's stderr); "
-            "default: sys.stderr, which compute-log capture redirects.",
-        ),
-    },
-    description="One line per stage (CLI progress).",
-)
-def progress_logger(init_context: InitLoggerContext) -> logging.Logger:
-    log = logging.getLogger("repo2video.progress")
-    log.setLevel(logging.DEBUG)
-    log.propagate = False
-    log.handlers = [StageProgressHandler(terminal_stream(init_context.logger_config.get("fd")))]
-    return log
+def stage_progress_logger(stages: Sequence[str]) -> LoggerDefinition:
+    """The progress logger for a render whose stages run in the order ``stages``."""
+
+    @logger(
+        {
+            "log_level": Field(str, is_required=False, default_value="INFO"),
+            "fd": Field(
+                int,
+                is_required=False,
+                description="File descriptor to write to (a dup of the terminal's stderr); "
+                "default: sys.stderr, which compute-log capture redirects.",
+            ),
+        },
+        description="One line per stage (CLI progress).",
+    )
+    def progress_logger(init_context: InitLoggerContext) -> logging.Logger:
+        log = logging.getLogger("repo2video.progress")
+        log.setLevel(logging.DEBUG)
+        log.propagate = False
+        stream = terminal_stream(init_context.logger_config.get("fd"))
+        log.handlers = [StageProgressHandler(stages, stream)]
+        return log
+
+    return progress_logger

@@ -1,27 +1,89 @@
 """Dagster resources: configuration and engines, injected into assets by type.
 
-Defaults come from environment variables (``lib/core/settings.py``), so the CLI, the UI
-and the daemon agree without a config file; each field can be overridden in the
-launchpad. Secrets (LLM key, GitHub token) are read from the environment at run
-time and never placed in run config or tags.
+Each setting is declared once, as a field here: its type, its default and, where a
+deployment may change it without code, the ``REPO2VIDEO_*`` variable that replaces
+the default (:func:`env_default`). A resource built without a value for such a field
+reads the variable then, so the resources the code location loads make the CLI, the
+UI and the daemon agree without a config file. The launchpad can override any field
+per run; a field it leaves out keeps the value the resource was built with.
+
+The source policy is declared on :class:`SourcePolicy` (the webhook receiver uses it
+outside Dagster): :class:`SourceResource` has the same fields and takes their
+defaults from ``SourcePolicy.from_env``. Secrets (LLM key, GitHub token) are read from
+the environment at run time and never placed in run config or tags.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from dagster import ConfigurableResource, InitResourceContext
+from pydantic import Field
 
-from repo2video_dagster.lib.core import settings as env
-from repo2video_dagster.lib.core.settings import DataLayout
+from repo2video_dagster.lib.core.errors import UserError
+from repo2video_dagster.lib.core.settings import (
+    ENV_PREFIX,
+    DataLayout,
+    default_data_dir,
+    env_bool,
+    env_list,
+    env_number,
+    env_raw,
+    env_str,
+    parse_formats,
+)
 from repo2video_dagster.lib.source.policy import SourcePolicy
+
+T = TypeVar("T")
+
+
+def env_default(variable: str, default: T, parse: Callable[[str], T] | None = None) -> Any:
+    """A field default that ``$REPO2VIDEO_<variable>`` replaces, read when the resource is built.
+
+    The value is parsed by the default's type (text, boolean, number, comma list) or by
+    ``parse``; a value that cannot be read is a ``UserError`` naming the variable.
+    """
+
+    def read() -> Any:
+        if parse is not None:
+            raw = env_raw(variable)
+            try:
+                return default if raw is None else parse(raw)
+            except ValueError as err:
+                raise UserError(f"{ENV_PREFIX}{variable}={raw!r}: {err}") from None
+        if isinstance(default, bool):
+            return env_bool(variable, default)
+        if isinstance(default, int | float):
+            return env_number(variable, default)
+        if isinstance(default, list):
+            return env_list(variable, default)
+        return env_str(variable, str(default))
+
+    return Field(
+        default_factory=read, description=f"default: ${ENV_PREFIX}{variable}, else {default!r}"
+    )
+
+
+def policy_default(name: str) -> Any:
+    """A field whose default is the same field of ``SourcePolicy.from_env()``."""
+
+    def read() -> Any:
+        value = getattr(SourcePolicy.from_env(), name)
+        return list(value) if isinstance(value, tuple) else value
+
+    return Field(default_factory=read, description="default: see SourcePolicy.from_env")
 
 
 class StorageResource(ConfigurableResource):
     """Where checkouts, caches, outputs and the site live."""
 
-    data_dir: str = "var"
+    data_dir: str = Field(
+        default_factory=lambda: str(default_data_dir()),
+        description="default: $REPO2VIDEO_DATA_DIR, else ./var",
+    )
     reuse: bool = True
     """Reuse unchanged stage results (content-addressed). ``repo2video render --force`` turns it off."""
 
@@ -31,51 +93,30 @@ class StorageResource(ConfigurableResource):
 
 
 class SourceResource(ConfigurableResource):
-    """Which repositories may be fetched, and the limits that protect the machine."""
+    """Which repositories may be fetched, and the limits that protect the machine.
 
-    allowed_hosts: list[str] = ["github.com"]
-    allow_local: bool = False
-    allow_ssh: bool = False
-    max_repo_mb: float = 500.0
-    max_files: int = 50_000
-    clone_timeout_s: float = 180.0
-    history_depth: int = 1000
-    require_readme: bool = True
-    resolve_dns: bool = True
+    The fields of :class:`SourcePolicy`, by the same names (a test keeps them equal).
+    """
 
-    @classmethod
-    def from_policy(cls, policy: SourcePolicy) -> SourceResource:
-        return cls(
-            allowed_hosts=list(policy.allowed_hosts),
-            allow_local=policy.allow_local,
-            allow_ssh=policy.allow_ssh,
-            max_repo_mb=policy.max_repo_bytes / (1024 * 1024),
-            max_files=policy.max_files,
-            clone_timeout_s=policy.clone_timeout_s,
-            history_depth=policy.history_depth,
-            require_readme=policy.require_readme,
-            resolve_dns=policy.resolve_dns,
-        )
+    allowed_hosts: list[str] = policy_default("allowed_hosts")
+    allow_local: bool = policy_default("allow_local")
+    allow_ssh: bool = policy_default("allow_ssh")
+    max_repo_bytes: int = policy_default("max_repo_bytes")
+    max_files: int = policy_default("max_files")
+    clone_timeout_s: float = policy_default("clone_timeout_s")
+    history_depth: int = policy_default("history_depth")
+    require_readme: bool = policy_default("require_readme")
+    resolve_dns: bool = policy_default("resolve_dns")
 
     def policy(self) -> SourcePolicy:
-        return SourcePolicy(
-            allowed_hosts=tuple(h.lower() for h in self.allowed_hosts),
-            allow_local=self.allow_local,
-            allow_ssh=self.allow_ssh,
-            max_repo_bytes=int(self.max_repo_mb * 1024 * 1024),
-            max_files=self.max_files,
-            clone_timeout_s=self.clone_timeout_s,
-            history_depth=self.history_depth,
-            require_readme=self.require_readme,
-            resolve_dns=self.resolve_dns,
-        )
+        return SourcePolicy(**self.model_dump())
 
 
 class GitHubApiResource(ConfigurableResource):
     """Optional enrichment (stars, topics). Used only when enabled or a token is set."""
 
-    base_url: str = "https://api.github.com"
-    enabled: bool = False
+    base_url: str = env_default("GITHUB_API_URL", "https://api.github.com")
+    enabled: bool = env_default("GITHUB_ENRICH", False)
     timeout_s: float = 10.0
 
     def token(self) -> str | None:
@@ -88,10 +129,10 @@ class GitHubApiResource(ConfigurableResource):
 class ScriptWriterResource(ConfigurableResource):
     """``template`` (offline, deterministic) or ``llm`` (any OpenAI-compatible chat API)."""
 
-    writer: str = "template"
-    llm_base_url: str = "http://127.0.0.1:8080/v1"
-    llm_model: str = "local-model"
-    llm_timeout_s: float = 60.0
+    writer: str = env_default("WRITER", "template")
+    llm_base_url: str = env_default("LLM_BASE_URL", "http://127.0.0.1:8080/v1")
+    llm_model: str = env_default("LLM_MODEL", "local-model")
+    llm_timeout_s: float = env_default("LLM_TIMEOUT_S", 60.0)
 
     def api_key(self) -> str | None:
         return os.environ.get("REPO2VIDEO_LLM_API_KEY") or os.environ.get("OPENAI_API_KEY") or None
@@ -100,15 +141,14 @@ class ScriptWriterResource(ConfigurableResource):
 class SpeechResource(ConfigurableResource):
     """Text-to-speech and recognition engines."""
 
-    tts_engine: str = "piper"
-    tts_length_scale: float = 1.0
-    asr_engine: str = "faster-whisper"
-    asr_model: str = "tiny.en"
-    asr_device: str = "auto"
+    tts_engine: str = env_default("TTS", "piper")
+    tts_length_scale: float = env_default("TTS_LENGTH_SCALE", 1.0)
+    asr_engine: str = env_default("ASR", "faster-whisper")
+    asr_model: str = env_default("ASR_MODEL", "tiny.en")
+    asr_device: str = env_default("ASR_DEVICE", "auto")
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
         """Start loading the recogniser and other slow engines while early stages run."""
-        from repo2video_dagster.lib.core.settings import default_data_dir
         from repo2video_dagster.lib.speech.warmup import speech_and_video_tasks, warm_in_background
 
         cache = default_data_dir() / "cache" / "models"
@@ -123,43 +163,31 @@ class SpeechResource(ConfigurableResource):
 class RenderResource(ConfigurableResource):
     """Video encoding settings."""
 
-    formats: list[str] = ["reel", "landscape"]
+    formats: list[str] = env_default(
+        "FORMATS", ["reel", "landscape"], lambda raw: list(parse_formats(raw))
+    )
     fps: int = 30
-    preset: str = "ultrafast"
-    crf: int = 23
+    preset: str = env_default("PRESET", "ultrafast")
+    crf: int = env_default("CRF", 23)
     threads: int = max(1, os.cpu_count() or 1)
 
 
+RESOURCE_TYPES: dict[str, type[ConfigurableResource]] = {
+    "storage": StorageResource,
+    "source": SourceResource,
+    "github": GitHubApiResource,
+    "script_writer": ScriptWriterResource,
+    "speech": SpeechResource,
+    "render": RenderResource,
+}
+
+
 def default_resources() -> dict[str, ConfigurableResource]:
-    """Fresh resource instances, reading the environment now (CLI and tests call this)."""
-    speech = env.SpeechSettings.from_env()
-    render = env.RenderSettings.from_env()
-    return {
-        "storage": StorageResource(data_dir=str(env.default_data_dir())),
-        "source": SourceResource.from_policy(SourcePolicy.from_env()),
-        "github": GitHubApiResource(
-            base_url=env.env_str("GITHUB_API_URL", "https://api.github.com"),
-            enabled=env.env_bool("GITHUB_ENRICH", False),
-        ),
-        "script_writer": ScriptWriterResource(
-            writer=env.env_str("WRITER", "template"),
-            llm_base_url=env.env_str("LLM_BASE_URL", "http://127.0.0.1:8080/v1"),
-            llm_model=env.env_str("LLM_MODEL", "local-model"),
-            llm_timeout_s=env.env_float("LLM_TIMEOUT_S", 60.0),
-        ),
-        "speech": SpeechResource(
-            tts_engine=speech.tts_engine,
-            tts_length_scale=speech.tts_length_scale,
-            asr_engine=speech.asr_engine,
-            asr_model=speech.asr_model,
-            asr_device=speech.asr_device,
-        ),
-        "render": RenderResource(
-            formats=list(render.formats),
-            preset=render.preset,
-            crf=render.crf,
-        ),
-    }
+    """One of each resource, reading the environment now (code location, CLI, tools, tests).
+
+    Every field is given explicitly, so the launchpad shows the values in force.
+    """
+    return {key: with_overrides(cls()) for key, cls in RESOURCE_TYPES.items()}
 
 
 def with_overrides(resource: ConfigurableResource, **changes: object) -> ConfigurableResource:
@@ -169,3 +197,16 @@ def with_overrides(resource: ConfigurableResource, **changes: object) -> Configu
     resources from, so build a fresh instance.)
     """
     return type(resource)(**{**resource.model_dump(), **changes})
+
+
+def output_settings(script_writer: ScriptWriterResource, speech: SpeechResource) -> dict[str, str]:
+    """The settings, besides the commit and the code, that change what a render produces.
+
+    ``blog_post`` stores them in the manifest; ``repo2video render`` compares them to
+    answer "cached" without running anything.
+    """
+    return {
+        "writer": script_writer.writer,
+        "tts": speech.tts_engine,
+        "asr": f"{speech.asr_engine}:{speech.asr_model}",
+    }

@@ -11,25 +11,20 @@ from dagster import (
 from repo2video_dagster.lib.core.errors import UserError
 from repo2video_dagster.lib.core.manifest import read_manifest
 from repo2video_dagster.lib.core.registry import SourceRegistry
-from repo2video_dagster.lib.core.settings import DataLayout, default_data_dir
 from repo2video_dagster.lib.source.checkout import remote_head
 from repo2video_dagster.lib.source.targets import parse_target
-from repo2video_dagster.partitions import (
-    RENDER_JOB_NAME,
-    REPOSITORIES_PARTITIONS_NAME,
-    TAG_COMMIT,
-    TAG_REPO,
-    TAG_TARGET,
-    TAG_TRIGGER,
-)
-from repo2video_dagster.resources import default_resources
+from repo2video_dagster.partitions import RENDER_JOB_NAME, REPOSITORIES_PARTITIONS_NAME
+from repo2video_dagster.resources import SourceResource, StorageResource
+from repo2video_dagster.run_tags import TRIGGER_SCHEDULE, render_tags
 
 
-def changed_repositories(context: ScheduleEvaluationContext) -> list[RunRequest]:
+def changed_repositories(
+    context: ScheduleEvaluationContext, storage: StorageResource, source: SourceResource
+) -> list[RunRequest]:
     """One run request per known repository whose remote HEAD differs from its last render."""
-    layout = DataLayout(default_data_dir())
+    layout = storage.layout
     registry = SourceRegistry(layout.root)
-    policy = default_resources()["source"].policy()
+    policy = source.policy()
     requests: list[RunRequest] = []
     for key in context.instance.get_dynamic_partitions(REPOSITORIES_PARTITIONS_NAME):
         target = registry.target_for(key)
@@ -47,7 +42,7 @@ def changed_repositories(context: ScheduleEvaluationContext) -> list[RunRequest]
             RunRequest(
                 run_key=f"{key}:{head}",
                 partition_key=key,
-                tags={TAG_REPO: key, TAG_TARGET: target, TAG_COMMIT: head, TAG_TRIGGER: "schedule"},
+                tags=render_tags(key, target, TRIGGER_SCHEDULE, commit=head),
             )
         )
     return requests
@@ -59,6 +54,8 @@ def changed_repositories(context: ScheduleEvaluationContext) -> list[RunRequest]
     default_status=DefaultScheduleStatus.RUNNING,
     description="Daily: `git ls-remote` every known repository and re-render those whose commit changed.",
 )
-def refresh_schedule(context: ScheduleEvaluationContext):
-    requests = changed_repositories(context)
+def refresh_schedule(
+    context: ScheduleEvaluationContext, storage: StorageResource, source: SourceResource
+):
+    requests = changed_repositories(context, storage, source)
     return requests or SkipReason("no repository changed since its last render")

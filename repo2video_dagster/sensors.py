@@ -5,7 +5,8 @@ integer cursor (the row id), a bounded chunk per tick so a backlog of thousands
 of deliveries never runs into the sensor timeout, and in the same tick:
 
 - adds the repositories it has not seen as dynamic partitions (and records
-  their targets in the SourceRegistry, where ``repo_snapshot`` looks them up);
+  their targets in the SourceRegistry of the ``storage`` resource's data
+  directory, where ``repo_snapshot`` looks them up);
 - requests one run per (repository, commit): deliveries in the tick for the
   same repository and commit coalesce, and so do deliveries for a repository
   whose webhook run is still queued (it has not started, so it will render the
@@ -35,19 +36,9 @@ from dagster import (
     sensor,
 )
 
-from repo2video_dagster.lib.core.registry import SourceRegistry
-from repo2video_dagster.lib.core.settings import default_data_dir
-from repo2video_dagster.partitions import (
-    RENDER_JOB_NAME,
-    REPOSITORIES_PARTITIONS_NAME,
-    TAG_COMMIT,
-    TAG_DELIVERY,
-    TAG_EVENT,
-    TAG_REPO,
-    TAG_TARGET,
-    TAG_TRIGGER,
-    repositories_partitions,
-)
+from repo2video_dagster.launch import record_targets
+from repo2video_dagster.lib.core.settings import env_number
+from repo2video_dagster.partitions import RENDER_JOB_NAME, repositories_partitions
 from repo2video_dagster.receiver.eventlog import (
     DEFAULT_DB_NAME,
     EVENTS_URL_ENV,
@@ -57,12 +48,20 @@ from repo2video_dagster.receiver.eventlog import (
     default_events_url,
     sqlite_url,
 )
+from repo2video_dagster.resources import StorageResource
+from repo2video_dagster.run_tags import (
+    PARTITION_TAG,
+    TAG_COALESCED,
+    TAG_COMMIT,
+    TAG_DELIVERY,
+    TAG_EVENT,
+    TAG_TRIGGER,
+    TRIGGER_WEBHOOK,
+    render_tags,
+)
 
-TRIGGER_WEBHOOK = "webhook"
-TAG_COALESCED = "repo2video/coalesced"
-CHUNK_ENV = "REPO2VIDEO_SENSOR_CHUNK"
 DEFAULT_CHUNK = 500
-PARTITION_TAG = "dagster/partition"
+"""Deliveries read per tick; ``REPO2VIDEO_SENSOR_CHUNK`` changes it."""
 
 _eventlogs: dict[str, EventLog] = {}
 _eventlogs_lock = threading.Lock()
@@ -110,15 +109,16 @@ def _queued_webhook_runs(context: SensorEvaluationContext) -> dict[tuple[str, st
 
 def _run_request(primary: EventRow, members: Sequence[EventRow]) -> RunRequest:
     tags = {
+        **render_tags(
+            primary.partition_key or "",
+            primary.repo_url or "",
+            TRIGGER_WEBHOOK,
+            commit=primary.commit_sha,
+        ),
         TAG_DELIVERY: primary.delivery_id,
         TAG_EVENT: primary.event,
-        TAG_REPO: primary.partition_key or "",
-        TAG_TARGET: primary.repo_url or "",
-        TAG_TRIGGER: TRIGGER_WEBHOOK,
         TAG_COALESCED: str(len(members)),
     }
-    if primary.commit_sha:
-        tags[TAG_COMMIT] = primary.commit_sha
     return RunRequest(
         run_key=primary.delivery_id,
         partition_key=primary.partition_key,
@@ -165,26 +165,19 @@ def _read_chunk(eventlog: EventLog, cursor: int, chunk: int) -> tuple[list[Event
 def evaluate_events(
     context: SensorEvaluationContext,
     eventlog: EventLog,
-    registry: SourceRegistry,
+    data_dir: Path,
     chunk: int,
 ) -> SensorResult:
-    """One tick: read a chunk, add partitions, request runs, advance the cursor."""
+    """One tick: read a chunk, record targets, add partitions, request runs, advance the cursor."""
     cursor = int(context.cursor) if (context.cursor or "").isdigit() else 0
     rows, next_cursor = _read_chunk(eventlog, cursor, chunk)
     rows = [r for r in rows if r.partition_key]
     if not rows:
         return SensorResult(skip_reason="no new webhook deliveries", cursor=str(next_cursor))
 
-    known = set(context.instance.get_dynamic_partitions(REPOSITORIES_PARTITIONS_NAME))
-    new_keys: list[str] = []
-    for row in rows:
-        key = row.partition_key
-        if key and key not in known:
-            known.add(key)
-            new_keys.append(key)
-        if key and row.repo_url:
-            registry.put(key, row.repo_url)
-
+    new_keys = record_targets(
+        context.instance, data_dir, [(r.partition_key or "", r.repo_url) for r in rows]
+    )
     requests, mapping = plan_tick(rows, _queued_webhook_runs(context))
     eventlog.record_dispatch(mapping)
     context.log.info(
@@ -201,11 +194,14 @@ def build_github_events_sensor(
     *,
     name: str = "github_events_sensor",
     events_url: str | None = None,
-    data_dir: str | os.PathLike[str] | None = None,
     chunk_size: int | None = None,
     minimum_interval_seconds: int = 5,
 ) -> SensorDefinition:
-    """The sensor; arguments override the environment (tests, or a second instance)."""
+    """The sensor; arguments override the environment (tests, or a second instance).
+
+    The data directory (where targets are recorded) is the ``storage`` resource's, the
+    same one the assets write to.
+    """
 
     @sensor(
         name=name,
@@ -214,11 +210,10 @@ def build_github_events_sensor(
         default_status=DefaultSensorStatus.RUNNING,
         description="Starts renders for GitHub webhook deliveries recorded by the receiver.",
     )
-    def _sensor(context: SensorEvaluationContext) -> SensorResult:
+    def _sensor(context: SensorEvaluationContext, storage: StorageResource) -> SensorResult:
         eventlog = _eventlog(events_url or _events_url(context))
-        registry = SourceRegistry(data_dir or default_data_dir())
-        chunk = chunk_size or int(os.environ.get(CHUNK_ENV) or DEFAULT_CHUNK)
-        return evaluate_events(context, eventlog, registry, chunk)
+        chunk = chunk_size or env_number("SENSOR_CHUNK", DEFAULT_CHUNK) or DEFAULT_CHUNK
+        return evaluate_events(context, eventlog, storage.layout.root, chunk)
 
     return _sensor
 

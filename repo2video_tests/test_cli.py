@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from dagster import DagsterInstance, RunsFilter
 
 from repo2video_dagster.lib.render.media import video_info
+from repo2video_dagster.receiver.app import create_app
+from repo2video_dagster.receiver.eventlog import EventLog, sqlite_url
+from repo2video_dagster.run_tags import TAG_TRIGGER
 from repo2video_devtools.reliability.repos import TINY_CODE, TINY_README
+from repo2video_tests.loopback import http_json, serve_app
 from repo2video_tests.repo_factory import head_sha, make_repo
 
 
@@ -93,6 +99,25 @@ def test_repo_without_readme_fails_in_dagster_with_the_same_line(cli_env, tmp_pa
     line = assert_one_clear_error(proc, "readme")
     assert proc.returncode == 2
     assert "run " in line  # points at the Dagster run that failed with this message
+
+    # GET /jobs/<run> answers the very line the terminal showed.
+    match = re.fullmatch(r"error: (.+) \(run ([0-9a-f]{8}) in the Dagster UI\)", line)
+    assert match, line
+    reason, run_prefix = match.groups()
+    with DagsterInstance.from_config(cli_env["DAGSTER_HOME"]) as instance:
+        [run_id] = [
+            r.dagster_run.run_id
+            for r in instance.get_run_records(RunsFilter(tags={TAG_TRIGGER: "cli"}))
+            if r.dagster_run.run_id.startswith(run_prefix)
+        ]
+        eventlog = EventLog(sqlite_url(tmp_path / "events.db"))
+        try:
+            with serve_app(create_app(eventlog=eventlog, secret="s", instance=instance)) as port:
+                status, job = http_json(port, "GET", f"/jobs/{run_id}")
+        finally:
+            eventlog.close()
+    assert status == 200 and job["status"] == "failure"
+    assert job["error"] == reason
 
 
 def test_binary_only_repo(cli_env, tmp_path: Path) -> None:

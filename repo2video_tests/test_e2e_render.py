@@ -14,15 +14,13 @@ from pathlib import Path
 import pytest
 from dagster import AssetKey, DagsterInstance, instance_for_test
 
-from repo2video_dagster.definitions import build_definitions
+from repo2video_dagster.definitions import STAGES, build_definitions
+from repo2video_dagster.launch import register_repository, run_render
 from repo2video_dagster.lib.core.manifest import read_manifest
-from repo2video_dagster.lib.core.registry import SourceRegistry
 from repo2video_dagster.lib.render.media import integrated_loudness, video_info
 from repo2video_dagster.lib.source.policy import SourcePolicy
 from repo2video_dagster.lib.source.targets import parse_target
 from repo2video_dagster.lib.speech.word_match import words_of
-from repo2video_dagster.partitions import RENDER_JOB_NAME, REPOSITORIES_PARTITIONS_NAME
-from repo2video_dagster.progress import STAGE_ORDER
 from repo2video_dagster.resources import default_resources, with_overrides
 from repo2video_tests.repo_factory import add_commit, head_sha, make_python_sample
 
@@ -57,15 +55,11 @@ def rendered(tmp_path_factory) -> Rendered:
     repo = make_python_sample(root / "tally")
     data_dir = root / "var"
     source = parse_target(str(repo), SourcePolicy(allow_local=True, resolve_dns=False))
-    SourceRegistry(data_dir).put(source.key, source.url)
     resources = resources_for(data_dir)
     defs = build_definitions(resources=resources)
     with instance_for_test() as instance:
-        instance.add_dynamic_partitions(REPOSITORIES_PARTITIONS_NAME, [source.key])
-        job = defs.resolve_job_def(RENDER_JOB_NAME)
-        result = job.execute_in_process(
-            instance=instance, partition_key=source.key, raise_on_error=False
-        )
+        register_repository(instance, data_dir, source)
+        result = run_render(defs, instance, source.key)
         assert result.success, [e.message for e in result.all_events if e.is_failure]
         yield Rendered(
             instance, defs, source.key, head_sha(repo), data_dir, result, resources, repo
@@ -73,7 +67,7 @@ def rendered(tmp_path_factory) -> Rendered:
 
 
 def test_every_asset_materialized_for_the_partition(rendered: Rendered) -> None:
-    for asset in STAGE_ORDER:
+    for asset in STAGES:
         record = rendered.instance.get_latest_materialization_event(AssetKey(asset))
         assert record is not None, asset
         assert record.dagster_event.partition == rendered.key
@@ -185,8 +179,7 @@ def test_catalog_lists_the_render(rendered: Rendered) -> None:
 
 
 def test_unchanged_rerun_reuses_every_expensive_stage(rendered: Rendered) -> None:
-    job = rendered.defs.resolve_job_def(RENDER_JOB_NAME)
-    result = job.execute_in_process(instance=rendered.instance, partition_key=rendered.key)
+    result = run_render(rendered.defs, rendered.instance, rendered.key)
     assert result.success
     metadata = {
         asset: result.asset_materializations_for_node(asset)[0].metadata
@@ -208,8 +201,7 @@ def test_a_new_commit_redoes_only_the_scenes_it_changes(rendered: Rendered) -> N
         {"LICENSE": license_text.replace("MIT License", "ISC License")},
         "Relicense",
     )
-    job = rendered.defs.resolve_job_def(RENDER_JOB_NAME)
-    result = job.execute_in_process(instance=rendered.instance, partition_key=rendered.key)
+    result = run_render(rendered.defs, rendered.instance, rendered.key)
     assert result.success
     meta = {
         asset: result.asset_materializations_for_node(asset)[0].metadata

@@ -21,19 +21,17 @@ from dagster import (
 )
 from dagster._daemon.types import DaemonHeartbeat
 
+from repo2video_dagster.launch import result_failure, run_render, stored_failure
 from repo2video_dagster.lib.core.errors import UserError
 from repo2video_dagster.partitions import (
     RENDER_JOB_NAME,
     REPOSITORIES_PARTITIONS_NAME,
-    TAG_DELIVERY,
-    TAG_EVENT,
-    TAG_REPO,
-    TAG_TRIGGER,
     repositories_partitions,
 )
 from repo2video_dagster.receiver.app import create_app
 from repo2video_dagster.receiver.eventlog import EventLog, NewEvent, sqlite_url
 from repo2video_dagster.receiver.jobs import get_job, health, list_jobs, print_jobs
+from repo2video_dagster.run_tags import TAG_DELIVERY, TAG_EVENT, TAG_REPO, TAG_TRIGGER
 from repo2video_tests.loopback import http_json, serve_app
 
 
@@ -44,6 +42,8 @@ def video(context) -> MaterializeResult:
         raise Failure(description="Repository octo/beta has no files to explain. Add a README")
     if "gamma" in key:
         raise ValueError("boom from inside the renderer")
+    if "zeta" in key:
+        raise RuntimeError("the encoder crashed\nffmpeg: out of memory\n  at frame 120")
     out = f"/data/out/{key}"
     return MaterializeResult(
         metadata={
@@ -181,6 +181,28 @@ def test_failure_has_error_summary_and_retries(world: World) -> None:
     crash = get_job(world.instance, world.eventlog, "d-crash")
     assert "boom from inside the renderer" in crash["error"]
     assert crash["result"] == {}
+
+
+@pytest.mark.parametrize(
+    ("key", "line", "users_to_fix"),
+    [
+        ("octo__zeta", "stage video failed: RuntimeError: the encoder crashed", False),
+        ("octo__beta", "Repository octo/beta has no files to explain. Add a README", True),
+    ],
+)
+def test_the_run_and_the_stored_events_tell_one_failure_line(
+    world: World, key: str, line: str, users_to_fix: bool
+) -> None:
+    """What ``repo2video render`` prints (from the result) is what ``/jobs`` answers (from storage)."""
+    with instance_for_test() as instance:
+        instance.add_dynamic_partitions(REPOSITORIES_PARTITIONS_NAME, [key])
+        result = run_render(DEFS, instance, key, tags=_webhook_tags(f"d-{key}", key))
+        assert not result.success
+        from_run = result_failure(result)
+        job = get_job(instance, world.eventlog, result.run_id)
+        assert from_run == stored_failure(instance, result.run_id)
+    assert (from_run.line, from_run.users_to_fix) == (line, users_to_fix)
+    assert job["error"] == line
 
 
 def test_recorded_but_not_run_is_accepted(world: World) -> None:

@@ -11,7 +11,7 @@ import sys
 
 from dagster import Definitions, asset, define_asset_job
 
-from repo2video_dagster.progress import progress_logger
+from repo2video_dagster.definitions import defs as code_location
 
 
 @asset
@@ -34,7 +34,8 @@ def test_progress_lines_go_to_the_given_fd_not_to_redirected_stderr() -> None:
         defs = Definitions(
             assets=[repo_snapshot, blog_post],
             jobs=[define_asset_job("both")],
-            loggers={"progress": progress_logger},
+            # The product's progress logger, which numbers stages by the render's asset list.
+            loggers={"progress": code_location.loggers["progress"]},
         )
         result = defs.resolve_job_def("both").execute_in_process(
             run_config={"loggers": {"progress": {"config": {"fd": write_end}}}}

@@ -11,7 +11,9 @@ from repo2video_dagster.lib.core.registry import SourceRegistry
 from repo2video_dagster.lib.core.settings import DataLayout
 from repo2video_dagster.lib.source.policy import SourcePolicy
 from repo2video_dagster.lib.source.targets import parse_target
-from repo2video_dagster.partitions import REPOSITORIES_PARTITIONS_NAME, TAG_COMMIT, TAG_TRIGGER
+from repo2video_dagster.partitions import REPOSITORIES_PARTITIONS_NAME
+from repo2video_dagster.resources import SourceResource, StorageResource
+from repo2video_dagster.run_tags import TAG_COMMIT, TAG_TRIGGER
 from repo2video_dagster.schedules import refresh_schedule
 from repo2video_tests.repo_factory import add_commit, head_sha, make_repo
 
@@ -31,13 +33,15 @@ def test_only_repositories_whose_commit_moved_are_rendered(tmp_path: Path, monke
         SourceRegistry(data_dir).put(source.key, source.url)
         write_manifest(layout.output(source.key), {"key": source.key, "commit": head_sha(repo)})
 
+    # The resources the code location would build from this environment.
+    resources = {"storage": StorageResource(), "source": SourceResource()}
     with instance_for_test() as instance:
         instance.add_dynamic_partitions(REPOSITORIES_PARTITIONS_NAME, list(keys.values()))
-        result = refresh_schedule(build_schedule_context(instance=instance))
+        result = refresh_schedule(build_schedule_context(instance=instance, resources=resources))
         assert isinstance(result, SkipReason)
 
         add_commit(moved, {"NEWS.md": "new\n"}, "Add news")
-        requests = refresh_schedule(build_schedule_context(instance=instance))
+        requests = refresh_schedule(build_schedule_context(instance=instance, resources=resources))
         assert [type(r) for r in requests] == [RunRequest]
         request = requests[0]
         assert request.partition_key == keys["moved"]

@@ -9,6 +9,7 @@ import textwrap
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from dagster import (
     DefaultSensorStatus,
     Definitions,
     RunsFilter,
+    SensorDefinition,
     SensorResult,
     asset,
     build_sensor_context,
@@ -31,11 +33,6 @@ from repo2video_dagster.lib.core.registry import SourceRegistry
 from repo2video_dagster.partitions import (
     RENDER_JOB_NAME,
     REPOSITORIES_PARTITIONS_NAME,
-    TAG_COMMIT,
-    TAG_DELIVERY,
-    TAG_EVENT,
-    TAG_REPO,
-    TAG_TRIGGER,
     repositories_partitions,
 )
 from repo2video_dagster.receiver.app import create_app
@@ -45,6 +42,14 @@ from repo2video_dagster.receiver.eventlog import (
     NewEvent,
     events_table,
     sqlite_url,
+)
+from repo2video_dagster.resources import StorageResource
+from repo2video_dagster.run_tags import (
+    TAG_COMMIT,
+    TAG_DELIVERY,
+    TAG_EVENT,
+    TAG_REPO,
+    TAG_TRIGGER,
 )
 from repo2video_dagster.sensors import (
     build_github_events_sensor,
@@ -88,14 +93,28 @@ def eventlog(tmp_path: Path) -> Iterator[EventLog]:
     log.close()
 
 
+@dataclass
+class SensorUnderTest:
+    """A sensor and the resources the daemon would give it (from Definitions)."""
+
+    definition: SensorDefinition
+    resources: dict[str, object]
+
+
+def sensor_under_test(tmp_path: Path, **options) -> SensorUnderTest:
+    storage = StorageResource(data_dir=str(tmp_path / "var"))
+    return SensorUnderTest(build_github_events_sensor(**options), {"storage": storage})
+
+
 @pytest.fixture
-def sensor_def(eventlog: EventLog, tmp_path: Path):
-    return build_github_events_sensor(events_url=eventlog.url, data_dir=tmp_path / "var")
+def sensor_def(eventlog: EventLog, tmp_path: Path) -> SensorUnderTest:
+    return sensor_under_test(tmp_path, events_url=eventlog.url)
 
 
-def tick(sensor_def, instance: DagsterInstance, cursor: str | None) -> SensorResult:
+def tick(sensor: SensorUnderTest, instance: DagsterInstance, cursor: str | None) -> SensorResult:
     """Evaluate once, then apply the partition requests as the daemon would."""
-    result = sensor_def(build_sensor_context(instance=instance, cursor=cursor))
+    context = build_sensor_context(instance=instance, cursor=cursor, resources=sensor.resources)
+    result = sensor.definition(context)
     assert isinstance(result, SensorResult)
     for req in result.dynamic_partitions_requests or []:
         instance.add_dynamic_partitions(req.partitions_def_name, list(req.partition_keys))
@@ -213,9 +232,7 @@ def test_late_committed_row_below_cursor_is_picked_up(
 def test_backlog_of_10000_is_chunked(
     instance: DagsterInstance, eventlog: EventLog, tmp_path: Path
 ) -> None:
-    sensor_def = build_github_events_sensor(
-        events_url=eventlog.url, data_dir=tmp_path / "var", chunk_size=500
-    )
+    sensor_def = sensor_under_test(tmp_path, events_url=eventlog.url, chunk_size=500)
     futures = [eventlog.submit(event(f"b{i}", f"Org/Repo{i % 2500}")) for i in range(10_000)]
     for f in futures:
         f.result(60)
@@ -241,12 +258,18 @@ def test_backlog_of_10000_is_chunked(
 
 
 def test_run_requests_resolve_like_the_daemon(eventlog: EventLog, tmp_path: Path) -> None:
-    sensor_def = build_github_events_sensor(events_url=eventlog.url, data_dir=tmp_path / "var")
-    defs = Definitions(assets=[video], jobs=[render_job], sensors=[sensor_def])
+    sensor_def = build_github_events_sensor(events_url=eventlog.url)
+    storage = StorageResource(data_dir=str(tmp_path / "var"))
+    defs = Definitions(
+        assets=[video], jobs=[render_job], sensors=[sensor_def], resources={"storage": storage}
+    )
     eventlog.append(event("d1", "Octo/Alpha"))
     with instance_for_test() as instance:
-        # As the daemon does: an instance ref, so the new partitions are seen while resolving.
-        context = build_sensor_context(instance_ref=instance.get_ref(), definitions=defs)
+        # As the daemon does: an instance ref, so the new partitions are seen while resolving,
+        # and the top-level resources the sensor asks for.
+        context = build_sensor_context(
+            instance_ref=instance.get_ref(), definitions=defs, resources={"storage": storage}
+        )
         with partition_loading_context(dynamic_partitions_store=instance):
             data = sensor_def.evaluate_tick(context)
     [req] = data.run_requests
@@ -262,7 +285,10 @@ def test_default_sensor_reads_the_instance_home(monkeypatch, tmp_path: Path) -> 
         log = EventLog(sqlite_url(Path(instance.root_directory) / "repo2video_events.db"))
         try:
             log.append(event("home-1", "Octo/Home"))
-            result = github_events_sensor(build_sensor_context(instance=instance))
+            context = build_sensor_context(
+                instance=instance, resources={"storage": StorageResource()}
+            )
+            result = github_events_sensor(context)
         finally:
             log.close()
     assert [r.run_key for r in result.run_requests] == ["home-1"]
@@ -274,6 +300,7 @@ def test_default_sensor_reads_the_instance_home(monkeypatch, tmp_path: Path) -> 
 _DEFS = """
 from dagster import Definitions, asset, define_asset_job
 from repo2video_dagster.partitions import RENDER_JOB_NAME, repositories_partitions
+from repo2video_dagster.resources import StorageResource
 from repo2video_dagster.sensors import build_github_events_sensor
 
 @asset(partitions_def=repositories_partitions)
@@ -284,6 +311,7 @@ defs = Definitions(
     assets=[video],
     jobs=[define_asset_job(RENDER_JOB_NAME, selection=[video])],
     sensors=[build_github_events_sensor(minimum_interval_seconds=1)],
+    resources={"storage": StorageResource()},
 )
 """
 

@@ -3,20 +3,34 @@
 import base64
 import io
 import os
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from dagster import Backoff, Failure, Jitter, MetadataValue, RetryPolicy
 
 from repo2video_dagster.lib.core.errors import UserError
+from repo2video_dagster.lib.core.reuse import source_version
 
 # Stages that touch the network or external processes retry transient failures
 # with exponential backoff and jitter. User errors never retry (see user_errors).
 TRANSIENT_RETRY = RetryPolicy(
     max_retries=2, delay=2.0, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS
 )
+
+
+def code_version(asset_module: str, *lib: ModuleType) -> str:
+    """An asset's code version: the source of its module and of the library code it calls.
+
+    Dagster marks an asset changed when it changes, and stage reuse keys include it, so
+    editing a stage never serves a result the old code made (a hand-bumped number gets
+    forgotten). ``asset_module`` is the asset module's ``__name__``; ``lib`` are modules
+    or whole packages (see :func:`source_version`).
+    """
+    return source_version(sys.modules[asset_module], *lib)
 
 
 @contextmanager

@@ -16,7 +16,9 @@ from dagster import (
 if TYPE_CHECKING:
     import pandas as pd
 
-from repo2video_dagster.assets.common import markdown_table, path_value, user_errors
+from repo2video_dagster.assets.common import code_version, markdown_table, path_value, user_errors
+from repo2video_dagster.lib import publish as publish_lib
+from repo2video_dagster.lib.core import manifest
 from repo2video_dagster.lib.core.manifest import read_manifest, write_manifest
 from repo2video_dagster.lib.core.records import (
     BlogPost,
@@ -29,7 +31,14 @@ from repo2video_dagster.lib.core.records import (
 from repo2video_dagster.lib.core.reuse import source_version
 from repo2video_dagster.lib.publish.blog import write_blog
 from repo2video_dagster.partitions import repositories_partitions
-from repo2video_dagster.resources import ScriptWriterResource, SpeechResource, StorageResource
+from repo2video_dagster.resources import (
+    ScriptWriterResource,
+    SpeechResource,
+    StorageResource,
+    output_settings,
+)
+
+PUBLISH_CODE_VERSION = code_version(__name__, publish_lib, manifest)
 
 
 def _run_seconds(context: AssetExecutionContext) -> float | None:
@@ -43,7 +52,7 @@ def _run_seconds(context: AssetExecutionContext) -> float | None:
     partitions_def=repositories_partitions,
     group_name="publish",
     kinds={"markdown", "html"},
-    code_version="1",
+    code_version=PUBLISH_CODE_VERSION,
     description=(
         "A markdown post (front matter, embedded video, chapters, transcript) and a static HTML "
         "page per repository, plus the site index listing every rendered repository: the default "
@@ -106,12 +115,7 @@ def blog_post(
             "chapters": [{"start_s": c.start_s, "title": c.title} for c in video.chapters],
             "wer": round(captions.wer, 4),
             "caption_coverage": round(captions.coverage, 4),
-            "settings": {
-                "code": source_version(),
-                "writer": script_writer.writer,
-                "tts": speech.tts_engine,
-                "asr": f"{speech.asr_engine}:{speech.asr_model}",
-            },
+            "settings": {"code": source_version(), **output_settings(script_writer, speech)},
         },
     )
     return Output(
@@ -170,7 +174,7 @@ def catalog_frame(output_root) -> "pd.DataFrame":
     deps=[blog_post],
     group_name="publish",
     kinds={"pandas", "parquet"},
-    code_version="1",
+    code_version=PUBLISH_CODE_VERSION,
     automation_condition=AutomationCondition.any_deps_updated()
     & ~AutomationCondition.in_progress(),
     description="One row per rendered repository (repo, commit, duration, languages, render time, paths), stored as parquet and CSV.",

@@ -13,6 +13,7 @@ from dagster import (
 )
 
 from repo2video_dagster.assets.common import (
+    code_version,
     human_bytes,
     image_preview,
     markdown_table,
@@ -29,7 +30,7 @@ from repo2video_dagster.lib.core.records import (
     VideoScript,
     Visuals,
 )
-from repo2video_dagster.lib.core.reuse import fingerprint, memoized, source_version
+from repo2video_dagster.lib.core.reuse import fingerprint, memoized
 from repo2video_dagster.lib.render import fonts, slides, theme
 from repo2video_dagster.lib.render.media import integrated_loudness, video_info
 from repo2video_dagster.lib.render.slides import render_slide, render_thumbnail
@@ -38,8 +39,8 @@ from repo2video_dagster.lib.speech.subtitles import group_cues
 from repo2video_dagster.partitions import repositories_partitions
 from repo2video_dagster.resources import RenderResource, StorageResource
 
-VISUALS_CODE_VERSION = "1"
-VIDEO_CODE_VERSION = "2"
+VISUALS_CODE_VERSION = code_version(__name__, slides, theme, fonts)
+VIDEO_CODE_VERSION = code_version(__name__, *ENCODE_SOURCES)
 FORMAT_SIZES = {"reel": (1080, 1920), "landscape": (1920, 1080)}
 LOUDNESS_TARGET = -14.0
 LOUDNESS_TOLERANCE = 1.5
@@ -80,7 +81,6 @@ def visuals(
             for fmt in FORMAT_SIZES:
                 key = fingerprint(
                     VISUALS_CODE_VERSION,
-                    source_version(slides, theme, fonts),
                     fmt,
                     name,
                     index,
@@ -195,7 +195,6 @@ def video(
             frames_key = [getattr(f, f"{fmt}_path") for f in visuals.scenes]
             key = fingerprint(
                 VIDEO_CODE_VERSION,
-                source_version(*ENCODE_SOURCES),
                 fmt,
                 render.fps,
                 render.preset,

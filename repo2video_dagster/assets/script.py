@@ -2,13 +2,21 @@
 
 from dagster import AssetExecutionContext, MetadataValue, Output, asset
 
-from repo2video_dagster.assets.common import TRANSIENT_RETRY, markdown_table, user_errors
+from repo2video_dagster.assets.common import (
+    TRANSIENT_RETRY,
+    code_version,
+    markdown_table,
+    user_errors,
+)
+from repo2video_dagster.lib import script as script_lib
 from repo2video_dagster.lib.core.errors import ScriptError
 from repo2video_dagster.lib.core.records import RepoProfile, VideoScript
 from repo2video_dagster.lib.script.llm import LlmWriter
 from repo2video_dagster.lib.script.template.writer import TemplateWriter
 from repo2video_dagster.partitions import repositories_partitions
 from repo2video_dagster.resources import ScriptWriterResource
+
+SCRIPT_CODE_VERSION = code_version(__name__, script_lib)
 
 
 def write_script(profile: RepoProfile, cfg: ScriptWriterResource) -> VideoScript:
@@ -29,7 +37,7 @@ def write_script(profile: RepoProfile, cfg: ScriptWriterResource) -> VideoScript
     partitions_def=repositories_partitions,
     group_name="script",
     kinds={"python"},
-    code_version="1",
+    code_version=SCRIPT_CODE_VERSION,
     retry_policy=TRANSIENT_RETRY,
     description=(
         "6-9 ordered scenes (hook, what it is, install, usage, architecture, languages, activity, "

@@ -14,11 +14,13 @@ from dagster import (
 
 from repo2video_dagster.assets.common import (
     TRANSIENT_RETRY,
+    code_version,
     human_bytes,
     markdown_table,
     path_value,
     user_errors,
 )
+from repo2video_dagster.lib import source as source_lib
 from repo2video_dagster.lib.core.records import RepoProfile, RepoSnapshot
 from repo2video_dagster.lib.core.registry import SourceRegistry
 from repo2video_dagster.lib.source.checkout import clone_snapshot
@@ -28,12 +30,14 @@ from repo2video_dagster.lib.source.targets import parse_target
 from repo2video_dagster.partitions import repositories_partitions
 from repo2video_dagster.resources import GitHubApiResource, SourceResource, StorageResource
 
+SOURCE_CODE_VERSION = code_version(__name__, source_lib)
+
 
 @asset(
     partitions_def=repositories_partitions,
     group_name="source",
     kinds={"git"},
-    code_version="1",
+    code_version=SOURCE_CODE_VERSION,
     retry_policy=TRANSIENT_RETRY,
     description=(
         "A checkout of the repository's default branch (shallow, blob-filtered for remote URLs). "
@@ -83,7 +87,7 @@ def repo_snapshot(
     partitions_def=repositories_partitions,
     group_name="source",
     kinds={"python", "pandas"},
-    code_version="1",
+    code_version=SOURCE_CODE_VERSION,
     description=(
         "Facts about the repository read offline from the checkout: description, languages by "
         "lines, key files, entry points, dependencies, license, tree and git history. Optionally "

@@ -15,13 +15,16 @@ from dagster import (
 
 from repo2video_dagster.assets.common import (
     TRANSIENT_RETRY,
+    code_version,
     markdown_table,
     path_value,
     user_errors,
 )
 from repo2video_dagster.lib.core.records import Captions, Narration, VideoScript
-from repo2video_dagster.lib.core.reuse import fingerprint, memoized, source_version
+from repo2video_dagster.lib.core.reuse import fingerprint, memoized
 from repo2video_dagster.lib.speech import align, asr, audio, scene_words, subtitles, word_match
+from repo2video_dagster.lib.speech import narrate as narrate_lib
+from repo2video_dagster.lib.speech import tts as tts_lib
 from repo2video_dagster.lib.speech.align import align_words, word_error_rate
 from repo2video_dagster.lib.speech.asr import make_asr
 from repo2video_dagster.lib.speech.narrate import narrate
@@ -37,8 +40,10 @@ from repo2video_dagster.lib.speech.word_match import words_of
 from repo2video_dagster.partitions import repositories_partitions
 from repo2video_dagster.resources import RenderResource, SpeechResource, StorageResource
 
-NARRATION_CODE_VERSION = "1"
-CAPTIONS_CODE_VERSION = "3"
+NARRATION_CODE_VERSION = code_version(__name__, narrate_lib, tts_lib, audio)
+CAPTIONS_CODE_VERSION = code_version(
+    __name__, asr, scene_words, align, subtitles, word_match, audio
+)
 MIN_CAPTION_COVERAGE = 0.98
 MAX_RECOGNITION_WER = 0.15
 
@@ -129,7 +134,6 @@ def captions(
     spans = [(s.scene_id, s.offset_s, s.offset_s + s.duration_s) for s in narration.scenes]
     key = fingerprint(
         CAPTIONS_CODE_VERSION,
-        source_version(asr, scene_words, align, subtitles, word_match, audio),
         Path(narration.track_path),
         script_words,
         speech.asr_engine,

@@ -25,25 +25,26 @@ from dagster import (
     DagsterEventType,
     DagsterInstance,
     DagsterRunStatus,
+    RunRecord,
     RunsFilter,
 )
-from dagster._core.storage.dagster_run import RunRecord
 
+from repo2video_dagster.launch import stored_failure
 from repo2video_dagster.lib.core.errors import UserError
-from repo2video_dagster.partitions import (
-    RENDER_JOB_NAME,
+from repo2video_dagster.partitions import RENDER_JOB_NAME
+from repo2video_dagster.receiver.eventlog import EventLog, EventRow
+from repo2video_dagster.receiver.webhooks import github_partition_key, repo_source
+from repo2video_dagster.run_tags import (
+    PARTITION_TAG,
+    RETRY_NUMBER_TAG,
+    ROOT_RUN_TAG,
     TAG_COMMIT,
     TAG_DELIVERY,
     TAG_EVENT,
     TAG_REPO,
     TAG_TRIGGER,
+    TRIGGER_WEBHOOK,
 )
-from repo2video_dagster.receiver.eventlog import EventLog, EventRow
-from repo2video_dagster.receiver.webhooks import github_partition_key, repo_source
-
-PARTITION_TAG = "dagster/partition"
-RETRY_NUMBER_TAG = "dagster/retry_number"
-ROOT_RUN_TAG = "dagster/root_run_id"
 
 ACCEPTED = "accepted"
 STATUS_MAP: dict[DagsterRunStatus, str] = {
@@ -63,7 +64,6 @@ JOB_STATUSES = (ACCEPTED, "queued", "started", "success", "failure", "canceled")
 # Metadata keys whose text values are outputs even without a path/url type.
 _OUTPUT_SUFFIXES = ("_path", "_url", "_html", "_file", "_dir", "_uri")
 _OUTPUT_PREFIXES = ("/", "file://", "http://", "https://", "s3://", "gs://")
-_ERROR_MAX = 500
 
 
 def _iso(ts: float | datetime | None) -> str | None:
@@ -91,42 +91,6 @@ def normalize_repo(repo: str) -> str:
 
 
 # ---- run -> job -------------------------------------------------------------------
-
-
-def _error_summary(instance: DagsterInstance, run_id: str) -> str | None:
-    """One line per failed step (the innermost error), else the run failure message."""
-    records = instance.get_records_for_run(
-        run_id, of_type={DagsterEventType.STEP_FAILURE, DagsterEventType.RUN_FAILURE}
-    ).records
-    lines: list[str] = []
-    run_message = None
-    for rec in records:
-        ev = rec.event_log_entry.dagster_event
-        if ev is None:
-            continue
-        if ev.event_type == DagsterEventType.STEP_FAILURE:
-            lines.append(f"{ev.step_key}: {_step_error_line(ev.event_specific_data)}")
-        elif ev.event_type == DagsterEventType.RUN_FAILURE:
-            run_message = ev.message or rec.event_log_entry.user_message
-    text = "; ".join(lines) if lines else run_message
-    if not text:
-        return None
-    text = " ".join(text.split())
-    return text if len(text) <= _ERROR_MAX else text[: _ERROR_MAX - 1] + "…"
-
-
-def _step_error_line(data: Any) -> str:
-    """A ``Failure``'s description, or the message of the innermost cause."""
-    user = getattr(data, "user_failure_data", None)
-    if user is not None and getattr(user, "description", None):
-        return str(user.description).strip()
-    err = getattr(data, "error", None)
-    if err is None:
-        return "step failed"
-    while getattr(err, "cause", None) is not None:
-        err = err.cause
-    message = (err.message or "").strip()
-    return message.splitlines()[0] if message else (err.cls_name or "error")
 
 
 def _output_value(key: str, value: Any) -> str | None:
@@ -203,7 +167,10 @@ def run_details(instance: DagsterInstance, record: RunRecord) -> dict[str, Any]:
     run_id = record.dagster_run.run_id
     job["retries"] = _retries(instance, record)
     status = record.dagster_run.status
-    job["error"] = _error_summary(instance, run_id) if status == DagsterRunStatus.FAILURE else None
+    # The same line ``repo2video render`` prints for this failure.
+    job["error"] = (
+        stored_failure(instance, run_id).line if status == DagsterRunStatus.FAILURE else None
+    )
     assets = _results(instance, run_id)
     job["result"] = assets
     job["outputs"] = {k: v for values in assets.values() for k, v in values.items()}
@@ -219,7 +186,7 @@ def _accepted_job(row: EventRow) -> dict[str, Any]:
         "repo_full_name": row.repo_full_name,
         "status": ACCEPTED,
         "dagster_status": None,
-        "trigger": "webhook",
+        "trigger": TRIGGER_WEBHOOK,
         "event": row.event,
         "commit": row.commit_sha,
         "created_at": _iso(row.received_at),

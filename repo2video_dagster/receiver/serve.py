@@ -10,12 +10,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from repo2video_dagster.lib.core.errors import UserError
+from repo2video_dagster.lib.core.settings import env_bool
 
 log = logging.getLogger(__name__)
 
 SECRET_ENV = "REPO2VIDEO_WEBHOOK_SECRET"
 SECRET_FILE_ENV = "REPO2VIDEO_WEBHOOK_SECRET_FILE"
-ALLOW_PRIVATE_ENV = "REPO2VIDEO_WEBHOOK_ALLOW_PRIVATE"
 
 _INSECURE_BANNER = (
     "WARNING: webhook signature checks are OFF (--insecure-dev). Anyone who can reach this port "
@@ -42,10 +42,6 @@ def load_secret(env: Mapping[str, str] | None = None) -> bytes | None:
     if not data:
         raise UserError(f"The webhook secret file {path} is empty", hint="Put the secret in it")
     return data
-
-
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def require_secret(*, insecure: bool, env: Mapping[str, str] | None = None) -> bytes | None:
@@ -83,7 +79,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, *, insecure: bool = False) 
         eventlog=eventlog,
         secret=secret,
         instance=instance,
-        allow_private=_truthy(os.environ.get(ALLOW_PRIVATE_ENV)),
+        allow_private=env_bool("WEBHOOK_ALLOW_PRIVATE", False),
         close_eventlog=True,
     )
     log.info("webhook receiver on http://%s:%d/webhook (events: %s)", host, port, eventlog.url)

@@ -20,6 +20,7 @@ from urllib.parse import parse_qs
 
 from repo2video_dagster.lib.core.errors import UserError
 from repo2video_dagster.lib.core.records import RepoSource
+from repo2video_dagster.lib.core.registry import registered_target
 from repo2video_dagster.lib.source.policy import SourcePolicy
 from repo2video_dagster.lib.source.targets import parse_target
 
@@ -163,7 +164,11 @@ def _summary(event: str, payload: dict[str, Any]) -> dict[str, Any]:
 def _repo_fields(
     payload: dict[str, Any], policy: SourcePolicy | None
 ) -> tuple[str, str, str] | str:
-    """(full_name, web url, partition key) of the payload's repository, or why not."""
+    """(full_name, target, partition key) of the payload's repository, or why not.
+
+    The target is what the sensor records in the SourceRegistry, by the registry's
+    one rule (:func:`registered_target`): for a GitHub repository, its web URL.
+    """
     repo = payload.get("repository")
     if not isinstance(repo, dict):
         return "payload names no repository"
@@ -176,7 +181,7 @@ def _repo_fields(
         source = repo_source(url, policy)
     except UserError as err:
         return f"repository refused: {err}"
-    return full_name, url, source.key
+    return full_name, registered_target(source), source.key
 
 
 def _sha_or_none(value: Any) -> str | None:

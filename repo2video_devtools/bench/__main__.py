@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from repo2video_dagster.progress import STAGE_ORDER as STAGES
+from repo2video_dagster.definitions import STAGES
 from repo2video_devtools.bench.sample import make_bench_repo
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -146,10 +146,10 @@ def encode_ratio(render: Render, repeats: int) -> dict[str, float]:
     spans = scene_spans(narration)
     cues = group_cues(captions.words, track_end=narration.duration_s)
     wav = Path(narration.track_path)
-    from repo2video_dagster.lib.core.settings import RenderSettings
+    from repo2video_dagster.resources import RenderResource
 
     # The product's own encoder settings (preset, crf), so the ratio is about what users run.
-    settings = RenderSettings.from_env()
+    settings = RenderResource()
     options = {"preset": settings.preset, "crf": settings.crf, "threads": os.cpu_count() or 1}
     times: dict[str, list[float]] = {"moviepy": [], "ffmpeg": []}
     with tempfile.TemporaryDirectory() as tmp:
@@ -187,20 +187,21 @@ def dagster_rerun(render: Render) -> float:
     from dagster import DagsterInstance
 
     from repo2video_dagster.definitions import build_definitions
-    from repo2video_dagster.partitions import RENDER_JOB_NAME
+    from repo2video_dagster.launch import run_render
     from repo2video_dagster.resources import default_resources, with_overrides
 
     resources = default_resources()
     resources["storage"] = with_overrides(resources["storage"], data_dir=str(render.data_dir))
     resources["source"] = with_overrides(resources["source"], allow_local=True)
     resources["render"] = with_overrides(resources["render"], formats=["reel"])
-    job = build_definitions(resources=resources).resolve_job_def(RENDER_JOB_NAME)
+    defs = build_definitions(resources=resources)
     with DagsterInstance.from_config(str(render.home)) as instance:
         started = time.monotonic()
-        result = job.execute_in_process(
-            instance=instance,
-            partition_key=render.summary["partition"],
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        result = run_render(
+            defs,
+            instance,
+            render.summary["partition"],
+            loggers={"console": {"config": {"log_level": "WARNING"}}},
         )
         took = time.monotonic() - started
     assert result.success

@@ -25,7 +25,7 @@ from repo2video_devtools.bench.sample import make_bench_repo
 def measure(work: Path, repos: list[Path], concurrency: int, formats: str) -> dict[str, Any]:
     from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
-    from repo2video_dagster.partitions import TAG_TRIGGER
+    from repo2video_dagster.run_tags import TAG_TRIGGER
     from repo2video_devtools.reliability.procs import Service, free_port, instance_home, service_env
     from repo2video_devtools.reliability.service import SECRETS, deliver_star
 

@@ -81,15 +81,19 @@ def sensor_sweep(home: Path, data_dir: Path, cursor: str | None = None) -> Sweep
     from dagster import DagsterInstance, build_sensor_context
 
     from repo2video_dagster.receiver.eventlog import EventLog, default_events_url
-    from repo2video_dagster.sensors import build_github_events_sensor
+    from repo2video_dagster.resources import StorageResource
+    from repo2video_dagster.sensors import github_events_sensor
 
-    sensor = build_github_events_sensor(data_dir=data_dir)
+    storage = StorageResource(data_dir=str(data_dir))
     run_keys: list[str] = []
     ticks = 0
     with DagsterInstance.from_config(str(home)) as instance:
         while True:
             ticks += 1
-            result = sensor(build_sensor_context(instance=instance, cursor=cursor))
+            context = build_sensor_context(
+                instance=instance, cursor=cursor, resources={"storage": storage}
+            )
+            result = github_events_sensor(context)
             for req in result.dynamic_partitions_requests or []:
                 instance.add_dynamic_partitions(req.partitions_def_name, list(req.partition_keys))
             run_keys += [r.run_key for r in result.run_requests or []]

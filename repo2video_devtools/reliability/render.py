@@ -61,22 +61,6 @@ def resources_for(data_dir: Path, formats: Sequence[str], *, reuse: bool = True)
     return resources
 
 
-def first_failure(result: Any) -> tuple[str, bool]:
-    """The first failed step's one line, and whether it came from a UserError (``Failure``)."""
-    for event in result.all_events:
-        if not event.is_step_failure:
-            continue
-        data = event.step_failure_data
-        if data.user_failure_data and data.user_failure_data.description:
-            return data.user_failure_data.description, True
-        cause = data.error
-        while cause is not None and cause.cause is not None:
-            cause = cause.cause
-        text = (cause.message if cause else "").strip()
-        return f"{event.step_key}: {text.splitlines()[-1] if text else 'failed'}", False
-    return "the run failed without a step failure", False
-
-
 def render_in_process(
     target: str,
     work: Path,
@@ -91,32 +75,29 @@ def render_in_process(
 
     ``reuse=False`` recomputes every stage (like ``repo2video render --force``).
     """
-    from dagster import AssetKey, DagsterInstance
+    from dagster import DagsterInstance
 
     from repo2video_dagster.definitions import build_definitions
-    from repo2video_dagster.lib.core.registry import SourceRegistry
-    from repo2video_dagster.lib.source.policy import SourcePolicy
+    from repo2video_dagster.launch import register_repository, result_failure, run_render
     from repo2video_dagster.lib.source.targets import parse_target
-    from repo2video_dagster.partitions import RENDER_JOB_NAME, REPOSITORIES_PARTITIONS_NAME
 
     home = home or work / "home"
     data_dir = data_dir or work / "var"
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists():
         (home / "dagster.yaml").write_text(INSTANCE_YAML, encoding="utf-8")
-    source = parse_target(target, SourcePolicy(allow_local=True, resolve_dns=False))
-    SourceRegistry(data_dir).put(source.key, source.url)
-    defs = build_definitions(resources=resources_for(data_dir, formats, reuse=reuse))
-    job = defs.resolve_job_def(RENDER_JOB_NAME)
+    resources = resources_for(data_dir, formats, reuse=reuse)
+    source = parse_target(target, resources["source"].policy())
+    defs = build_definitions(resources=resources)
     started = time.monotonic()
     with DagsterInstance.from_config(str(home)) as instance:
-        instance.add_dynamic_partitions(REPOSITORIES_PARTITIONS_NAME, [source.key])
-        result = job.execute_in_process(
-            instance=instance,
-            partition_key=source.key,
-            asset_selection=[AssetKey(a) for a in assets] if assets else None,
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-            raise_on_error=False,
+        register_repository(instance, data_dir, source)
+        result = run_render(
+            defs,
+            instance,
+            source.key,
+            assets=assets,
+            loggers={"console": {"config": {"log_level": "WARNING"}}},
         )
     outcome = RenderOutcome(
         ok=result.success,
@@ -127,7 +108,8 @@ def render_in_process(
         seconds=round(time.monotonic() - started, 1),
     )
     if not result.success:
-        outcome.error, outcome.user_error = first_failure(result)
+        failure = result_failure(result)
+        outcome.error, outcome.user_error = failure.line, failure.users_to_fix
         return outcome
     if assets is None or "video" in assets:
         video = result.output_for_node("video")

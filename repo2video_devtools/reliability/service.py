@@ -98,7 +98,7 @@ class Runs:
     def for_delivery(self, delivery: str) -> list[Any]:
         from dagster import RunsFilter
 
-        from repo2video_dagster.partitions import TAG_DELIVERY
+        from repo2video_dagster.run_tags import TAG_DELIVERY
 
         runs = self.instance.get_runs(RunsFilter(tags={TAG_DELIVERY: delivery}))
         return sorted(runs, key=lambda r: int(r.tags.get("dagster/retry_number", "0")))

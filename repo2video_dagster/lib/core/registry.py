@@ -14,6 +14,15 @@ import os
 import tempfile
 from pathlib import Path
 
+from repo2video_dagster.lib.core.records import RepoSource
+
+
+def registered_target(source: RepoSource) -> str:
+    """What the registry keeps for a source: a target that parses back to the same key
+    from any directory. A local repository by its absolute path (what was typed may be
+    relative), anything else as it was given (a URL)."""
+    return source.url if source.kind == "local" else source.target
+
 
 class SourceRegistry:
     def __init__(self, data_dir: Path | str) -> None:
@@ -33,6 +42,10 @@ class SourceRegistry:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump({"key": key, "target": target}, fh)
         os.replace(tmp, path)
+
+    def add(self, source: RepoSource) -> None:
+        """Record ``source`` under its key, by the one rule (:func:`registered_target`)."""
+        self.put(source.key, registered_target(source))
 
     def get(self, key: str) -> str | None:
         try:

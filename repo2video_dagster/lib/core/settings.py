@@ -1,52 +1,77 @@
-"""Configuration read from environment variables, with the defaults a local user expects.
+"""Reading ``REPO2VIDEO_*`` environment variables, and where the data directory lives.
 
-The Dagster resources take their defaults from here, so the CLI, ``dagster dev``
-and the daemon agree without any config file; every value can still be overridden
-per run in the Dagster UI (resource config) or by exporting the variable.
+One parser per kind of value (text, boolean, number, list), used by everything that
+reads the environment: the Dagster resources (which declare, per field, the
+variable that sets its default), ``SourcePolicy.from_env`` (used outside Dagster by
+the webhook receiver too), the CLI and the receiver. A value that cannot be read
+is a :class:`UserError` naming the variable, never a silent fallback to the default.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
+
+from repo2video_dagster.lib.core.errors import UserError
 
 ENV_PREFIX = "REPO2VIDEO_"
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+N = TypeVar("N", int, float)
 
 
-def env_str(name: str, default: str) -> str:
-    value = os.environ.get(ENV_PREFIX + name)
-    return value.strip() if value and value.strip() else default
+def env_raw(name: str, env: Mapping[str, str] | None = None) -> str | None:
+    """The stripped value of ``REPO2VIDEO_<name>``; None when unset or blank."""
+    value = (os.environ if env is None else env).get(ENV_PREFIX + name)
+    return value.strip() if value and value.strip() else None
 
 
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(ENV_PREFIX + name)
-    if value is None or not value.strip():
+def env_str(name: str, default: str, env: Mapping[str, str] | None = None) -> str:
+    return env_raw(name, env) or default
+
+
+def env_bool(name: str, default: bool, env: Mapping[str, str] | None = None) -> bool:
+    """``1/true/yes/on`` or ``0/false/no/off`` (any case); anything else is refused."""
+    raw = env_raw(name, env)
+    if raw is None:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if raw.lower() in TRUE_WORDS:
+        return True
+    if raw.lower() in FALSE_WORDS:
+        return False
+    raise UserError(f"{ENV_PREFIX}{name}={raw!r} is not a boolean", hint="Use 1 or 0")
 
 
-def env_float(name: str, default: float) -> float:
-    value = os.environ.get(ENV_PREFIX + name)
+def env_number(name: str, default: N, env: Mapping[str, str] | None = None) -> N:
+    """A number >= 0 of the default's type (``int`` or ``float``)."""
+    raw = env_raw(name, env)
+    if raw is None:
+        return default
     try:
-        return float(value) if value and value.strip() else default
+        number = type(default)(raw)
     except ValueError:
-        return default
+        raise UserError(
+            f"{ENV_PREFIX}{name}={raw!r} is not a number", hint="Use a plain number"
+        ) from None
+    if number < 0:
+        raise UserError(f"{ENV_PREFIX}{name}={raw!r} is negative", hint="Use a number >= 0")
+    return number
 
 
-def env_list(name: str, default: list[str]) -> list[str]:
-    value = os.environ.get(ENV_PREFIX + name)
-    if not value or not value.strip():
+def env_list(name: str, default: list[str], env: Mapping[str, str] | None = None) -> list[str]:
+    """A comma-separated list, lower-cased, blanks dropped."""
+    raw = env_raw(name, env)
+    if raw is None:
         return list(default)
-    return [part.strip().lower() for part in value.split(",") if part.strip()]
+    return [part.strip().lower() for part in raw.split(",") if part.strip()]
 
 
 def default_data_dir() -> Path:
-    """``$REPO2VIDEO_DATA_DIR``, else ``var/`` next to ``$DAGSTER_HOME``'s parent or the cwd."""
-    explicit = os.environ.get(ENV_PREFIX + "DATA_DIR")
-    if explicit and explicit.strip():
-        return Path(explicit).expanduser().resolve()
-    return (Path.cwd() / "var").resolve()
+    """``$REPO2VIDEO_DATA_DIR``, else ``var/`` in the current directory (absolute)."""
+    return Path(env_str("DATA_DIR", "var")).expanduser().resolve()
 
 
 @dataclass(frozen=True)
@@ -79,44 +104,8 @@ class DataLayout:
         return self.root / "output" / key
 
 
-@dataclass(frozen=True)
-class SpeechSettings:
-    tts_engine: str = "piper"
-    tts_length_scale: float = 1.0
-    asr_engine: str = "faster-whisper"
-    asr_model: str = "tiny.en"
-    asr_device: str = "auto"
-
-    @classmethod
-    def from_env(cls) -> SpeechSettings:
-        return cls(
-            tts_engine=env_str("TTS", "piper"),
-            tts_length_scale=env_float("TTS_LENGTH_SCALE", 1.0),
-            asr_engine=env_str("ASR", "faster-whisper"),
-            asr_model=env_str("ASR_MODEL", "tiny.en"),
-            asr_device=env_str("ASR_DEVICE", "auto"),
-        )
-
-
-@dataclass(frozen=True)
-class RenderSettings:
-    formats: tuple[str, ...] = ("reel", "landscape")
-    fps: int = 30
-    preset: str = "ultrafast"
-    crf: int = 23
-    threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
-
-    @classmethod
-    def from_env(cls) -> RenderSettings:
-        fmt = env_str("FORMATS", "both")
-        return cls(
-            formats=parse_formats(fmt),
-            preset=env_str("PRESET", "ultrafast"),
-            crf=int(env_float("CRF", 23)),
-        )
-
-
 def parse_formats(value: str) -> tuple[str, ...]:
+    """``both`` (or empty) -> reel and landscape; else a comma list of them."""
     value = value.strip().lower()
     if value in {"both", "all", ""}:
         return ("reel", "landscape")

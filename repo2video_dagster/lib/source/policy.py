@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from repo2video_dagster.lib.core.errors import UserError
+from repo2video_dagster.lib.core.settings import env_bool, env_list, env_number
 
 GITHUB_HOST = "github.com"
 
@@ -37,56 +37,28 @@ class SourcePolicy:
         object.__setattr__(self, "allowed_hosts", hosts)
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> SourcePolicy:
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> SourcePolicy:
         """Build a policy from ``REPO2VIDEO_*`` variables, so deployments tune it without code.
 
         ``REPO2VIDEO_ALLOWED_HOSTS`` (comma list), ``REPO2VIDEO_ALLOW_LOCAL``,
         ``REPO2VIDEO_ALLOW_SSH``, ``REPO2VIDEO_MAX_REPO_MB``, ``REPO2VIDEO_MAX_FILES``,
         ``REPO2VIDEO_CLONE_TIMEOUT_S``, ``REPO2VIDEO_HISTORY_DEPTH``,
         ``REPO2VIDEO_REQUIRE_README``, ``REPO2VIDEO_RESOLVE_DNS``. Keyword overrides
-        (for example from CLI flags) win over the environment.
+        (for example from CLI flags) win over the environment. This is the one place
+        that maps these variables to fields; ``SourceResource`` takes its defaults from here.
         """
-        env = dict(os.environ if env is None else env)
-        values: dict[str, object] = {}
-        if hosts := env.get("REPO2VIDEO_ALLOWED_HOSTS", "").strip():
-            values["allowed_hosts"] = tuple(h for h in hosts.split(",") if h.strip())
-        for name, field_name in (
-            ("REPO2VIDEO_ALLOW_LOCAL", "allow_local"),
-            ("REPO2VIDEO_ALLOW_SSH", "allow_ssh"),
-            ("REPO2VIDEO_REQUIRE_README", "require_readme"),
-            ("REPO2VIDEO_RESOLVE_DNS", "resolve_dns"),
-        ):
-            if name in env and env[name].strip():
-                values[field_name] = _env_bool(name, env[name])
-        for name, field_name, scale, kind in (
-            ("REPO2VIDEO_MAX_REPO_MB", "max_repo_bytes", 1024**2, float),
-            ("REPO2VIDEO_MAX_FILES", "max_files", 1, int),
-            ("REPO2VIDEO_CLONE_TIMEOUT_S", "clone_timeout_s", 1, float),
-            ("REPO2VIDEO_HISTORY_DEPTH", "history_depth", 1, int),
-        ):
-            if name in env and env[name].strip():
-                number = _env_number(name, env[name], kind)
-                values[field_name] = (
-                    int(number * scale) if field_name != "clone_timeout_s" else number
-                )
-        values.update(overrides)
-        return cls(**values)  # type: ignore[arg-type]
-
-
-def _env_bool(name: str, raw: str) -> bool:
-    value = raw.strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off"):
-        return False
-    raise UserError(f"{name}={raw!r} is not a boolean", hint="Use 1 or 0")
-
-
-def _env_number(name: str, raw: str, kind: type) -> float:
-    try:
-        number = kind(raw.strip())
-    except ValueError:
-        raise UserError(f"{name}={raw!r} is not a number", hint="Use a plain number") from None
-    if number < 0:
-        raise UserError(f"{name}={raw!r} is negative", hint="Use a number >= 0")
-    return number
+        default = cls()
+        values: dict[str, object] = {
+            "allowed_hosts": tuple(env_list("ALLOWED_HOSTS", list(default.allowed_hosts), env)),
+            "allow_local": env_bool("ALLOW_LOCAL", default.allow_local, env),
+            "allow_ssh": env_bool("ALLOW_SSH", default.allow_ssh, env),
+            "max_repo_bytes": int(
+                env_number("MAX_REPO_MB", default.max_repo_bytes / 1024**2, env) * 1024**2
+            ),
+            "max_files": env_number("MAX_FILES", default.max_files, env),
+            "clone_timeout_s": env_number("CLONE_TIMEOUT_S", default.clone_timeout_s, env),
+            "history_depth": env_number("HISTORY_DEPTH", default.history_depth, env),
+            "require_readme": env_bool("REQUIRE_README", default.require_readme, env),
+            "resolve_dns": env_bool("RESOLVE_DNS", default.resolve_dns, env),
+        }
+        return cls(**{**values, **overrides})  # type: ignore[arg-type]

@@ -12,9 +12,10 @@ overlap, never correctness.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable
+
+from repo2video_dagster.lib.core.settings import env_bool
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ def warm_in_background(name: str, tasks: list[Callable[[], object]]) -> threadin
 
     ``REPO2VIDEO_WARMUP=0`` turns it off (to measure what it saves, or to debug).
     """
-    if os.environ.get("REPO2VIDEO_WARMUP", "1").strip() == "0":
+    if not env_bool("WARMUP", True):
         return None
     with _lock:
         if name in _started:

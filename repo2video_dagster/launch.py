@@ -1,0 +1,158 @@
+"""Starting a render, and telling how a render ended: one way, for every entry point.
+
+A render starts in three steps that the CLI, the development tools and the tests
+need in the same form: record where the repository comes from in the
+:class:`SourceRegistry` (``repo_snapshot`` reads it back), add the repository's
+partition, and execute the render job (:func:`register_repository`,
+:func:`run_render`). The sensor records its targets here too
+(:func:`record_targets`) and adds the partitions through its result, which the
+daemon applies before it launches the runs.
+
+How a failed run is told, one line and whether the user can fix it, is read here
+from the run's events, as an in-process run returns them (:func:`result_failure`)
+or as the instance stored them (:func:`stored_failure`, for ``/jobs``), so the
+terminal and the API say the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dagster import (
+    AssetKey,
+    DagsterEvent,
+    DagsterEventType,
+    DagsterInstance,
+    Definitions,
+    ExecuteInProcessResult,
+)
+
+from repo2video_dagster.lib.core.records import RepoSource
+from repo2video_dagster.lib.core.registry import SourceRegistry
+from repo2video_dagster.partitions import RENDER_JOB_NAME, REPOSITORIES_PARTITIONS_NAME
+
+FAILURE_LINE_MAX = 500
+NO_DETAILS = "the run failed; open the Dagster UI (make dev) for details"
+
+
+# ---- starting a render ---------------------------------------------------------------
+
+
+def register_repository(instance: DagsterInstance, data_dir: Path, source: RepoSource) -> None:
+    """Record the source's target and add its partition, so the render job can run for it."""
+    SourceRegistry(data_dir).add(source)
+    instance.add_dynamic_partitions(REPOSITORIES_PARTITIONS_NAME, [source.key])
+
+
+def record_targets(
+    instance: DagsterInstance, data_dir: Path, targets: Iterable[tuple[str, str | None]]
+) -> list[str]:
+    """Record each ``(key, target)``; return the keys without a partition yet, first seen first.
+
+    For the sensor: the receiver parsed each URL and chose its target by the
+    registry's rule (``registered_target``); a later target for a key replaces an
+    earlier one. The caller adds the returned keys as partitions.
+    """
+    registry = SourceRegistry(data_dir)
+    known = set(instance.get_dynamic_partitions(REPOSITORIES_PARTITIONS_NAME))
+    new_keys: list[str] = []
+    for key, target in targets:
+        if key not in known:
+            known.add(key)
+            new_keys.append(key)
+        if target:
+            registry.put(key, target)
+    return new_keys
+
+
+def run_render(
+    defs: Definitions,
+    instance: DagsterInstance,
+    key: str,
+    *,
+    tags: Mapping[str, str] | None = None,
+    assets: Sequence[str] | None = None,
+    loggers: Mapping[str, Any] | None = None,
+) -> ExecuteInProcessResult:
+    """Execute the render job for partition ``key`` in this process, on ``instance``.
+
+    ``assets`` limits the run to some stages; ``loggers`` is the run config of the
+    loggers (for example the progress logger's terminal fd). A failed step does not
+    raise: read the result with :func:`result_failure`.
+    """
+    job = defs.resolve_job_def(RENDER_JOB_NAME)
+    return job.execute_in_process(
+        instance=instance,
+        partition_key=key,
+        asset_selection=[AssetKey(name) for name in assets] if assets else None,
+        run_config={"loggers": dict(loggers)} if loggers else None,
+        tags=dict(tags or {}),
+        raise_on_error=False,
+    )
+
+
+# ---- how a render failed -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunFailure:
+    """Why a run failed, as the one line a person sees."""
+
+    line: str
+    users_to_fix: bool
+    """True when a stage raised ``Failure`` (a ``UserError``'s message: a bad target, an
+    empty repository), False for a crash, which is reported with the stage's name."""
+
+
+def failure_of(events: Iterable[DagsterEvent]) -> RunFailure:
+    """The first failed step's line; else the run's failure message; else where to look."""
+    run_failure: DagsterEvent | None = None
+    for event in events:
+        if event.event_type == DagsterEventType.STEP_FAILURE:
+            return _step_failure(event)
+        if event.event_type == DagsterEventType.RUN_FAILURE and run_failure is None:
+            run_failure = event
+    if run_failure is not None:
+        error = getattr(run_failure.event_specific_data, "error", None)
+        text = _innermost_line(error) if error is not None else run_failure.message
+        return RunFailure(_one_line(text or NO_DETAILS), False)
+    return RunFailure(NO_DETAILS, False)
+
+
+def result_failure(result: ExecuteInProcessResult) -> RunFailure:
+    """How an in-process run failed (what the CLI prints)."""
+    return failure_of(result.all_events)
+
+
+def stored_failure(instance: DagsterInstance, run_id: str) -> RunFailure:
+    """How a stored run failed, read from its event log (what ``/jobs`` answers)."""
+    records = instance.get_records_for_run(
+        run_id, of_type={DagsterEventType.STEP_FAILURE, DagsterEventType.RUN_FAILURE}
+    ).records
+    events = (r.event_log_entry.dagster_event for r in records)
+    return failure_of(event for event in events if event is not None)
+
+
+def _step_failure(event: DagsterEvent) -> RunFailure:
+    data = event.step_failure_data
+    user = data.user_failure_data
+    if user is not None and user.description:
+        return RunFailure(_one_line(user.description), True)
+    what = _innermost_line(data.error) if data.error is not None else "failed"
+    return RunFailure(_one_line(f"stage {event.step_key} failed: {what}"), False)
+
+
+def _innermost_line(error: Any) -> str:
+    """The first line of the innermost cause (``ValueError: what went wrong``)."""
+    while error.cause is not None:
+        error = error.cause
+    lines = (error.message or "").strip().splitlines()
+    return lines[0] if lines else error.cls_name or "error"
+
+
+def _one_line(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= FAILURE_LINE_MAX else text[: FAILURE_LINE_MAX - 1] + "…"
