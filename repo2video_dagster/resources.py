@@ -41,7 +41,7 @@ class SourceResource(ConfigurableResource):
     clone_timeout_s: float = 180.0
     history_depth: int = 1000
     require_readme: bool = True
-    resolve_dns: bool = True
+    allowed_private_networks: list[str] = []
 
     @classmethod
     def from_policy(cls, policy: SourcePolicy) -> SourceResource:
@@ -54,7 +54,7 @@ class SourceResource(ConfigurableResource):
             clone_timeout_s=policy.clone_timeout_s,
             history_depth=policy.history_depth,
             require_readme=policy.require_readme,
-            resolve_dns=policy.resolve_dns,
+            allowed_private_networks=list(policy.allowed_private_networks),
         )
 
     def policy(self) -> SourcePolicy:
@@ -67,7 +67,7 @@ class SourceResource(ConfigurableResource):
             clone_timeout_s=self.clone_timeout_s,
             history_depth=self.history_depth,
             require_readme=self.require_readme,
-            resolve_dns=self.resolve_dns,
+            allowed_private_networks=tuple(self.allowed_private_networks),
         )
 
 

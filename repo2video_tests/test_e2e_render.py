@@ -47,7 +47,7 @@ class Rendered:
 def resources_for(data_dir: Path) -> dict:
     resources = default_resources()
     resources["storage"] = with_overrides(resources["storage"], data_dir=str(data_dir))
-    resources["source"] = with_overrides(resources["source"], allow_local=True, resolve_dns=False)
+    resources["source"] = with_overrides(resources["source"], allow_local=True)
     return resources
 
 
@@ -56,7 +56,7 @@ def rendered(tmp_path_factory) -> Rendered:
     root = tmp_path_factory.mktemp("e2e")
     repo = make_python_sample(root / "tally")
     data_dir = root / "var"
-    source = parse_target(str(repo), SourcePolicy(allow_local=True, resolve_dns=False))
+    source = parse_target(str(repo), SourcePolicy(allow_local=True))
     SourceRegistry(data_dir).put(source.key, source.url)
     resources = resources_for(data_dir)
     defs = build_definitions(resources=resources)

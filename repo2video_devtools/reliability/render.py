@@ -56,7 +56,7 @@ def resources_for(data_dir: Path, formats: Sequence[str], *, reuse: bool = True)
 
     resources = default_resources()
     resources["storage"] = with_overrides(resources["storage"], data_dir=str(data_dir), reuse=reuse)
-    resources["source"] = with_overrides(resources["source"], allow_local=True, resolve_dns=False)
+    resources["source"] = with_overrides(resources["source"], allow_local=True)
     resources["render"] = with_overrides(resources["render"], formats=list(formats))
     return resources
 
@@ -104,7 +104,7 @@ def render_in_process(
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists():
         (home / "dagster.yaml").write_text(INSTANCE_YAML, encoding="utf-8")
-    source = parse_target(target, SourcePolicy(allow_local=True, resolve_dns=False))
+    source = parse_target(target, SourcePolicy(allow_local=True))
     SourceRegistry(data_dir).put(source.key, source.url)
     defs = build_definitions(resources=resources_for(data_dir, formats, reuse=reuse))
     job = defs.resolve_job_def(RENDER_JOB_NAME)

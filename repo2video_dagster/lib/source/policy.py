@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 
@@ -26,8 +27,10 @@ class SourcePolicy:
     history_depth: int = 1000
     """Shallow clone depth for remote URLs (0 = full history)."""
     require_readme: bool = True
-    resolve_dns: bool = True
-    """Refuse hosts that resolve to private, loopback, link-local or reserved addresses."""
+    allowed_private_networks: tuple[str, ...] = ()
+    """CIDRs a remote host may resolve into although they are internal (private,
+    loopback, link-local, reserved ...): a self-hosted git server, or loopback test
+    servers. Empty by default: every internal address is refused."""
 
     def __post_init__(self) -> None:
         raw = self.allowed_hosts
@@ -35,6 +38,12 @@ class SourcePolicy:
             raw = tuple(raw.split(","))
         hosts = tuple(h.strip().lower().rstrip(".") for h in raw if h.strip())
         object.__setattr__(self, "allowed_hosts", hosts)
+        nets = self.allowed_private_networks
+        if isinstance(nets, str):
+            nets = tuple(nets.split(","))
+        object.__setattr__(
+            self, "allowed_private_networks", tuple(_network(n) for n in nets if n.strip())
+        )
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> SourcePolicy:
@@ -43,18 +52,20 @@ class SourcePolicy:
         ``REPO2VIDEO_ALLOWED_HOSTS`` (comma list), ``REPO2VIDEO_ALLOW_LOCAL``,
         ``REPO2VIDEO_ALLOW_SSH``, ``REPO2VIDEO_MAX_REPO_MB``, ``REPO2VIDEO_MAX_FILES``,
         ``REPO2VIDEO_CLONE_TIMEOUT_S``, ``REPO2VIDEO_HISTORY_DEPTH``,
-        ``REPO2VIDEO_REQUIRE_README``, ``REPO2VIDEO_RESOLVE_DNS``. Keyword overrides
+        ``REPO2VIDEO_REQUIRE_README``, ``REPO2VIDEO_ALLOWED_PRIVATE_NETWORKS`` (comma list
+        of CIDRs). Keyword overrides
         (for example from CLI flags) win over the environment.
         """
         env = dict(os.environ if env is None else env)
         values: dict[str, object] = {}
         if hosts := env.get("REPO2VIDEO_ALLOWED_HOSTS", "").strip():
             values["allowed_hosts"] = tuple(h for h in hosts.split(",") if h.strip())
+        if nets := env.get("REPO2VIDEO_ALLOWED_PRIVATE_NETWORKS", "").strip():
+            values["allowed_private_networks"] = tuple(n for n in nets.split(",") if n.strip())
         for name, field_name in (
             ("REPO2VIDEO_ALLOW_LOCAL", "allow_local"),
             ("REPO2VIDEO_ALLOW_SSH", "allow_ssh"),
             ("REPO2VIDEO_REQUIRE_README", "require_readme"),
-            ("REPO2VIDEO_RESOLVE_DNS", "resolve_dns"),
         ):
             if name in env and env[name].strip():
                 values[field_name] = _env_bool(name, env[name])
@@ -71,6 +82,16 @@ class SourcePolicy:
                 )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _network(text: str) -> str:
+    try:
+        return str(ipaddress.ip_network(text.strip(), strict=False))
+    except ValueError:
+        raise UserError(
+            f"REPO2VIDEO_ALLOWED_PRIVATE_NETWORKS: {text.strip()!r} is not a network",
+            hint="Use CIDRs separated by commas, such as 127.0.0.0/8,10.20.0.0/16",
+        ) from None
 
 
 def _env_bool(name: str, raw: str) -> bool:
