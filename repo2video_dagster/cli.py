@@ -36,6 +36,9 @@ examples:
 environment (defaults in parentheses):
   REPO2VIDEO_DATA_DIR       outputs, checkouts and caches (./var)
   REPO2VIDEO_ALLOWED_HOSTS  git hosts that may be cloned (github.com)
+  REPO2VIDEO_ALLOWED_PRIVATE_NETWORKS
+                            CIDRs an allowed host may resolve into although they are
+                            private or loopback, e.g. a self-hosted git server (none)
   REPO2VIDEO_WRITER         template | llm (template); llm uses REPO2VIDEO_LLM_BASE_URL,
                             REPO2VIDEO_LLM_MODEL, REPO2VIDEO_LLM_API_KEY
   REPO2VIDEO_TTS            piper | espeak (piper)
@@ -260,7 +263,7 @@ def cmd_key(args: argparse.Namespace) -> int:
     from repo2video_dagster.lib.source.policy import SourcePolicy
     from repo2video_dagster.lib.source.targets import parse_target
 
-    policy = SourcePolicy(allow_local=True, allow_ssh=True, resolve_dns=False)
+    policy = SourcePolicy(allow_local=True, allow_ssh=True)
     print(parse_target(args.target, policy).key)
     return 0
 

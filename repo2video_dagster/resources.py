@@ -106,7 +106,7 @@ class SourceResource(ConfigurableResource):
     clone_timeout_s: float = policy_default("clone_timeout_s")
     history_depth: int = policy_default("history_depth")
     require_readme: bool = policy_default("require_readme")
-    resolve_dns: bool = policy_default("resolve_dns")
+    allowed_private_networks: list[str] = policy_default("allowed_private_networks")
 
     def policy(self) -> SourcePolicy:
         return SourcePolicy(**self.model_dump())

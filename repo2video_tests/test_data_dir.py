@@ -41,11 +41,11 @@ def test_sensor_assets_and_jobs_use_the_data_dir_of_definitions(
     data_dir = (tmp_path / "configured").resolve()
     resources = default_resources()
     resources["storage"] = with_overrides(resources["storage"], data_dir=str(data_dir))
-    resources["source"] = with_overrides(resources["source"], allow_local=True, resolve_dns=False)
+    resources["source"] = with_overrides(resources["source"], allow_local=True)
     defs = build_definitions(resources=resources)
 
     repo = make_repo(tmp_path / "tally", {"README.md": TINY_README, "tally/__init__.py": TINY_CODE})
-    source = parse_target(str(repo), SourcePolicy(allow_local=True, resolve_dns=False))
+    source = parse_target(str(repo), SourcePolicy(allow_local=True))
     sensor = defs.resolve_sensor_def("github_events_sensor")
     with instance_for_test() as instance:
         eventlog = EventLog(sqlite_url(Path(instance.root_directory) / DEFAULT_DB_NAME))

@@ -45,7 +45,7 @@ class Rendered:
 def resources_for(data_dir: Path) -> dict:
     resources = default_resources()
     resources["storage"] = with_overrides(resources["storage"], data_dir=str(data_dir))
-    resources["source"] = with_overrides(resources["source"], allow_local=True, resolve_dns=False)
+    resources["source"] = with_overrides(resources["source"], allow_local=True)
     return resources
 
 
@@ -54,7 +54,7 @@ def rendered(tmp_path_factory) -> Rendered:
     root = tmp_path_factory.mktemp("e2e")
     repo = make_python_sample(root / "tally")
     data_dir = root / "var"
-    source = parse_target(str(repo), SourcePolicy(allow_local=True, resolve_dns=False))
+    source = parse_target(str(repo), SourcePolicy(allow_local=True))
     resources = resources_for(data_dir)
     defs = build_definitions(resources=resources)
     with instance_for_test() as instance:

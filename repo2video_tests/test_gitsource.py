@@ -22,6 +22,7 @@ from repo2video_dagster.lib.core.errors import (
     UserError,
 )
 from repo2video_dagster.lib.core.records import RepoSource, to_jsonable
+from repo2video_dagster.lib.source.addresses import check_host_addresses
 from repo2video_dagster.lib.source.checkout import clone_into, clone_snapshot, remote_head
 from repo2video_dagster.lib.source.git import (
     GitTimeoutError,
@@ -29,6 +30,7 @@ from repo2video_dagster.lib.source.git import (
     git_error_reason,
     run_git,
 )
+from repo2video_dagster.lib.source.pinning import pin_remote
 from repo2video_dagster.lib.source.policy import SourcePolicy
 from repo2video_dagster.lib.source.profile import build_profile
 from repo2video_dagster.lib.source.targets import NoCommitsError, key_for, parse_target
@@ -59,17 +61,16 @@ KEY_RE = re.compile(r"^[a-z0-9._-]{1,100}$")
 PUBLIC = "140.82.112.3"
 
 
-def public_resolver(host: str) -> list[str]:
-    return [PUBLIC]
-
-
-def refuse(target: str, policy: SourcePolicy, resolver=public_resolver) -> UserError:
-    """Parse a target that must be refused; check it never started a process or looked up DNS."""
+def refuse(target: str, policy: SourcePolicy, resolver=None) -> UserError:
+    """Refuse a target while parsing, or, with ``resolver`` playing DNS, where git would
+    connect (:func:`pin_remote`); check it never started a process or looked up DNS."""
     _AUDIT.clear()
     _RECORDING.append(True)
     try:
         with pytest.raises(SourceError) as info:
-            parse_target(target, policy, resolver=resolver)
+            source = parse_target(target, policy)
+            if resolver is not None:
+                pin_remote(source, policy, 30, resolver=resolver)
     finally:
         _RECORDING.clear()
     assert _AUDIT == [], f"{target!r} started {_AUDIT} before being refused"
@@ -80,9 +81,7 @@ def refuse(target: str, policy: SourcePolicy, resolver=public_resolver) -> UserE
 
 # --------------------------------------------------------------------------- keys
 
-OFFLINE = SourcePolicy(
-    allowed_hosts=("github.com", "gitlab.com"), allow_ssh=True, resolve_dns=False
-)
+OFFLINE = SourcePolicy(allowed_hosts=("github.com", "gitlab.com"), allow_ssh=True)
 
 
 @pytest.mark.parametrize(
@@ -363,8 +362,19 @@ def test_public_address_is_allowed_and_resolver_sees_the_host() -> None:
         asked.append(host)
         return [PUBLIC, "2606:50c0:8000::153"]
 
-    source = parse_target("https://github.com/Owner/Name", DEFAULT, resolver=resolver)
-    assert source.key == "owner__name" and asked == ["github.com"]
+    addresses = check_host_addresses("github.com", resolver)
+    assert addresses == sorted([PUBLIC, "2606:50c0:8000::153"]) and asked == ["github.com"]
+    assert parse_target("https://github.com/Owner/Name", DEFAULT).key == "owner__name"
+
+
+def test_allowed_private_networks_admit_only_the_listed_addresses() -> None:
+    corp = ["10.0.0.0/8"]
+    assert check_host_addresses("git.corp", lambda h: ["10.1.2.3"], allowed_networks=corp) == [
+        "10.1.2.3"
+    ]
+    for address in ("169.254.169.254", "127.0.0.1", "192.168.1.5"):
+        with pytest.raises(SourceError, match="REPO2VIDEO_ALLOWED_PRIVATE_NETWORKS"):
+            check_host_addresses("git.corp", lambda h, a=address: [a], allowed_networks=corp)
 
 
 def test_unresolvable_host_is_reported_as_unreachable() -> None:
@@ -398,17 +408,23 @@ def test_policy_from_env() -> None:
             "REPO2VIDEO_MAX_FILES": "10",
             "REPO2VIDEO_CLONE_TIMEOUT_S": "2.5",
             "REPO2VIDEO_HISTORY_DEPTH": "0",
+            "REPO2VIDEO_ALLOWED_PRIVATE_NETWORKS": "10.20.0.0/16, 127.0.0.1,",
         },
-        resolve_dns=False,
+        require_readme=False,
     )
     assert policy.allowed_hosts == ("github.com", "gitlab.example.org")
-    assert policy.allow_local and not policy.allow_ssh and not policy.resolve_dns
+    assert policy.allow_local and not policy.allow_ssh and not policy.require_readme
+    assert policy.allowed_private_networks == ("10.20.0.0/16", "127.0.0.1/32")
     assert (policy.max_repo_bytes, policy.max_files) == (2 * 1024**2, 10)
     assert (policy.clone_timeout_s, policy.history_depth) == (2.5, 0)
     with pytest.raises(UserError, match="REPO2VIDEO_MAX_FILES"):
         SourcePolicy.from_env({"REPO2VIDEO_MAX_FILES": "lots"})
     with pytest.raises(UserError, match="REPO2VIDEO_ALLOW_LOCAL"):
         SourcePolicy.from_env({"REPO2VIDEO_ALLOW_LOCAL": "maybe"})
+    with pytest.raises(UserError, match="REPO2VIDEO_ALLOWED_PRIVATE_NETWORKS"):
+        SourcePolicy.from_env({"REPO2VIDEO_ALLOWED_PRIVATE_NETWORKS": "intranet"})
+    # the address check has no off switch (REPO2VIDEO_RESOLVE_DNS is gone)
+    assert SourcePolicy.from_env({"REPO2VIDEO_RESOLVE_DNS": "0"}) == SourcePolicy()
 
 
 def test_git_env_is_built_from_scratch(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -80,7 +80,7 @@ def test_hostile_repository_is_profiled_from_inside_the_checkout_only(
 @pytest.mark.slow
 def test_many_tiny_files_under_a_raised_limit_stay_bounded(tmp_path: Path) -> None:
     repo = repos.many_files_repo(tmp_path / "many", hostile.MANY_FILES)
-    policy = SourcePolicy(allow_local=True, resolve_dns=False, max_files=150_000)
+    policy = SourcePolicy(allow_local=True, max_files=150_000)
     started = time.monotonic()
     snapshot = clone_snapshot(parse_target(str(repo), policy), tmp_path / "ws", policy)
     profile = build_profile(snapshot)

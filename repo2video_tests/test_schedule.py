@@ -23,7 +23,7 @@ def test_only_repositories_whose_commit_moved_are_rendered(tmp_path: Path, monke
     monkeypatch.setenv("REPO2VIDEO_DATA_DIR", str(data_dir))
     monkeypatch.setenv("REPO2VIDEO_ALLOW_LOCAL", "1")
     layout = DataLayout(data_dir)
-    policy = SourcePolicy(allow_local=True, resolve_dns=False)
+    policy = SourcePolicy(allow_local=True)
     same = make_repo(tmp_path / "same", {"README.md": "# same\n\nUnchanged.\n"})
     moved = make_repo(tmp_path / "moved", {"README.md": "# moved\n\nWill change.\n"})
     keys = {}

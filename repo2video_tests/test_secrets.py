@@ -151,7 +151,7 @@ def test_github_token_never_appears_in_errors(tmp_path: Path) -> None:
 
 def test_profile_and_records_hold_no_environment_secrets(tmp_path: Path, secret_env: None) -> None:
     repo = repos.tiny_repo(tmp_path / "tiny")
-    policy = SourcePolicy(allow_local=True, resolve_dns=False)
+    policy = SourcePolicy(allow_local=True)
     snapshot = clone_snapshot(parse_target(str(repo), policy), tmp_path / "ws", policy)
     dumped = repr(build_profile(snapshot)) + repr(snapshot)
     assert not [s for s in SECRETS if s.decode() in dumped]

@@ -11,7 +11,8 @@ characters, all before any subprocess or DNS lookup
 environment with GIT_TERMINAL_PROMPT=0 (test_git_env_is_built_from_scratch);
 timeouts that kill git's process group (test_clone_timeout,
 test_run_git_timeout_kills_git); a forged source cannot use a disallowed transport
-(test_forged_source_cannot_use_a_disallowed_transport).
+(test_forged_source_cannot_use_a_disallowed_transport). test_pinning.py proves that
+git connects to the address that was checked and that redirects are checked too.
 
 This file adds: the runner's URL cases, what *is* allowed (https, ssh when enabled,
 local and file:// when enabled), look-alike hosts, an audit of every process a real
@@ -38,7 +39,6 @@ from repo2video_devtools.reliability import hostile, repos
 from repo2video_devtools.reliability.checks import audit, network_calls, process_starts
 
 PACKAGE = Path(__file__).resolve().parents[1] / "repo2video_dagster"
-PUBLIC = ["140.82.112.3"]
 
 
 @pytest.mark.parametrize("case", hostile.URL_CASES, ids=[c[0] for c in hostile.URL_CASES])
@@ -63,24 +63,20 @@ def test_hostile_targets_are_refused_before_any_process_or_lookup(case) -> None:
 )
 def test_look_alike_and_encoded_targets_are_refused(target: str) -> None:
     with audit() as events, pytest.raises(SourceError) as info:
-        parse_target(target, SourcePolicy(), resolver=lambda _h: PUBLIC)
+        parse_target(target, SourcePolicy())
     assert process_starts(events) == [] and network_calls(events) == []
     assert "\n" not in str(info.value)
 
 
 def test_allowed_targets() -> None:
-    source = parse_target(
-        "https://github.com/Owner/Name", SourcePolicy(), resolver=lambda _h: PUBLIC
-    )
+    source = parse_target("https://github.com/Owner/Name", SourcePolicy())
     assert (source.kind, source.url) == ("github", "https://github.com/Owner/Name.git")
     ssh = SourcePolicy(allow_ssh=True)
     for target in ("git@github.com:Owner/Name.git", "ssh://git@github.com/Owner/Name"):
-        source = parse_target(target, ssh, resolver=lambda _h: PUBLIC)
+        source = parse_target(target, ssh)
         assert source.url == "ssh://git@github.com/Owner/Name.git"
     other = SourcePolicy(allowed_hosts=("github.com", "git.example.org"))
-    source = parse_target(
-        "https://git.example.org/team/tool.git", other, resolver=lambda _h: PUBLIC
-    )
+    source = parse_target("https://git.example.org/team/tool.git", other)
     assert (source.kind, source.url) == ("git", "https://git.example.org/team/tool.git")
 
 
@@ -111,11 +107,15 @@ def test_git_config_allows_only_the_policys_protocols() -> None:
     for cfg in (remote, local, offline):
         assert cfg["core.hooksPath"] == os.devnull and cfg["credential.helper"] == ""
         assert cfg["core.fsmonitor"] == "false" and cfg["core.symlinks"] == "false"
+        assert cfg["http.followRedirects"] == "false"  # redirects are checked before git runs
+    pin = "git.example.org:443:203.0.113.7"
+    assert config(SourcePolicy(), pins=[pin])["http.curloptResolve"] == pin
+    assert "http.curloptResolve" not in config(SourcePolicy(), offline=True, pins=[pin])
 
 
 def test_every_process_of_a_real_clone_is_git_with_an_argument_list(tmp_path: Path) -> None:
     repo = repos.tiny_repo(tmp_path / "tiny")
-    policy = SourcePolicy(allow_local=True, resolve_dns=False)
+    policy = SourcePolicy(allow_local=True)
     with audit() as events:
         snapshot = clone_snapshot(parse_target(str(repo), policy), tmp_path / "ws", policy)
         build_profile(snapshot)

@@ -2,7 +2,8 @@
 # Installs the system packages repo2video needs, only when something is missing:
 # ffmpeg/ffprobe (probing and the bare-ffmpeg benchmark), espeak-ng (second TTS
 # engine), Debian's chromium (the Dagster UI browser test; Playwright drives it, no
-# browser download), DejaVu and Droid Fallback fonts (Latin/Cyrillic/Greek and CJK on slides).
+# browser download), DejaVu and Droid Fallback fonts (Latin/Cyrillic/Greek and CJK on slides),
+# openssl (the tests make a throw-away CA for their loopback HTTPS git servers).
 set -euo pipefail
 need=()
 command -v ffmpeg >/dev/null || need+=(ffmpeg)
@@ -10,6 +11,7 @@ command -v ffprobe >/dev/null || need+=(ffmpeg)
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
 command -v git >/dev/null || need+=(git)
 command -v chromium >/dev/null || need+=(chromium chromium-driver)
+command -v openssl >/dev/null || need+=(openssl)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 [ -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || need+=(fonts-droid-fallback)
 if [ ${#need[@]} -eq 0 ]; then

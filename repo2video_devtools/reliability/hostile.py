@@ -25,6 +25,7 @@ from pathlib import Path
 from repo2video_dagster.lib.core.errors import RepositoryLimitError, UserError
 from repo2video_dagster.lib.core.records import RepoProfile, RepoSnapshot, to_jsonable
 from repo2video_dagster.lib.source.checkout import clone_snapshot
+from repo2video_dagster.lib.source.pinning import pin_remote
 from repo2video_dagster.lib.source.policy import SourcePolicy
 from repo2video_dagster.lib.source.profile import build_profile
 from repo2video_dagster.lib.source.targets import parse_target
@@ -39,7 +40,7 @@ from repo2video_devtools.reliability.checks import (
 )
 from repo2video_devtools.reliability.render import render_in_process
 
-LOCAL = SourcePolicy(allow_local=True, resolve_dns=False)
+LOCAL = SourcePolicy(allow_local=True)
 MANY_FILES = 100_000
 MANY_FILES_BUDGET_S = 30.0
 """A 100k-file repository must be refused (or profiled) within this time."""
@@ -95,7 +96,7 @@ def _resolver_to(address: str) -> Callable[[str], list[str]]:
 
 
 URL_CASES: list[tuple[str, str, SourcePolicy, str | None]] = [
-    # (name, target, policy, the address DNS answers with; None: refused before any lookup)
+    # (name, target, policy, the address DNS answers with; None: refused while parsing)
     ("ext:: transport", "ext::sh -c touch% /tmp/r2v-pwned", SourcePolicy(), None),
     ("fd:: transport", "fd::17", SourcePolicy(), None),
     ("option injection", "--upload-pack=touch /tmp/r2v-pwned", SourcePolicy(), None),
@@ -123,17 +124,22 @@ URL_CASES: list[tuple[str, str, SourcePolicy, str | None]] = [
 
 
 def url_case(name: str, target: str, policy: SourcePolicy, address: str | None) -> CaseResult:
-    """Refused with one line, before any process start, DNS lookup or connection."""
+    """Refused with one line, before any process start, DNS lookup or connection.
+
+    Targets with an ``address`` pass parsing; the address check where git would
+    connect (:func:`pin_remote`, with DNS answering ``address``) must refuse them.
+    """
 
     def body() -> tuple[str, str]:
-        resolver = _resolver_to(address) if address else None
         with audit() as events:
             try:
-                source = parse_target(target, policy, resolver=resolver)
+                source = parse_target(target, policy)
+                if address:
+                    pin_remote(source, policy, 30, resolver=_resolver_to(address))
             except Exception as err:  # classified below
                 outcome = _error_outcome(err, [b"R2V-PASSWORD", b"R2VTOKEN"], None)
                 started = process_starts(events)
-                asked = [a for a in network_calls(events) if not resolver]
+                asked = network_calls(events)
                 if started or asked:
                     return "wrong", f"refused only after {started or asked}"
                 return outcome, str(err)
@@ -235,7 +241,7 @@ REPO_ERROR_CASES = [
         lambda p: repos.make_repo(
             p, {"README.md": "# Big\n\nA big one.\n", "big.txt": "y" * 3_000_000}
         ),
-        policy=SourcePolicy(allow_local=True, resolve_dns=False, max_repo_bytes=1_000_000),
+        policy=SourcePolicy(allow_local=True, max_repo_bytes=1_000_000),
         expect_type=RepositoryLimitError,
     ),
 ]

@@ -56,7 +56,7 @@ def resources_for(data_dir: Path, formats: Sequence[str], *, reuse: bool = True)
 
     resources = default_resources()
     resources["storage"] = with_overrides(resources["storage"], data_dir=str(data_dir), reuse=reuse)
-    resources["source"] = with_overrides(resources["source"], allow_local=True, resolve_dns=False)
+    resources["source"] = with_overrides(resources["source"], allow_local=True)
     resources["render"] = with_overrides(resources["render"], formats=list(formats))
     return resources
 

@@ -1,9 +1,11 @@
 """Bounded checkouts: clone a validated source into the workspace, or reuse one at HEAD.
 
 :func:`clone_snapshot` runs git through :func:`run_git` (inert config, scrubbed
-environment) and enforces the policy's limits (time, files, bytes) while cloning,
-so that a huge repository costs at most the configured budget. A checkout is
-renamed into place only when complete, and clones of one key are serialised.
+environment), pinned to the addresses checked by
+:func:`~repo2video_dagster.lib.source.pinning.pin_remote`, and enforces the
+policy's limits (time, files, bytes) while cloning, so that a huge repository
+costs at most the configured budget. A checkout is renamed into place only when
+complete, and clones of one key are serialised.
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 from repo2video_dagster.lib.core.errors import RepositoryLimitError, SourceError
 from repo2video_dagster.lib.core.records import RepoSnapshot, RepoSource
+from repo2video_dagster.lib.source.addresses import Resolver
 from repo2video_dagster.lib.source.checkout_limits import (
     LimitExceeded,
     download_guard,
@@ -37,6 +39,7 @@ from repo2video_dagster.lib.source.git import (
     empty_git_home,
     run_git,
 )
+from repo2video_dagster.lib.source.pinning import PinnedRemote, pin_remote
 from repo2video_dagster.lib.source.policy import SourcePolicy
 from repo2video_dagster.lib.source.redaction import redact_credentials
 from repo2video_dagster.lib.source.targets import NoCommitsError
@@ -52,24 +55,30 @@ MARKER_NAME = "repo2video-snapshot.json"
 """Written inside ``.git`` of a finished checkout; its presence means the checkout is complete."""
 
 
-def _git_url(source: RepoSource) -> str:
-    return "file://" + quote(source.url) if source.kind == "local" else source.url
+def remote_head(
+    source: RepoSource, policy: SourcePolicy, *, resolver: Resolver | None = None
+) -> str:
+    """Commit sha of the default branch's HEAD, without cloning (one ``git ls-remote``).
+
+    ``resolver`` replaces the system resolver for the address check (tests).
+    """
+    deadline = time.monotonic() + policy.clone_timeout_s
+    remote = pin_remote(source, policy, policy.clone_timeout_s, resolver=resolver)
+    return _ls_remote(source, remote, policy, deadline - time.monotonic())[0]
 
 
-def remote_head(source: RepoSource, policy: SourcePolicy) -> str:
-    """Commit sha of the default branch's HEAD, without cloning (one ``git ls-remote``)."""
-    return _ls_remote(source, policy, policy.clone_timeout_s)[0]
-
-
-def _ls_remote(source: RepoSource, policy: SourcePolicy, timeout: float) -> tuple[str, str | None]:
+def _ls_remote(
+    source: RepoSource, remote: PinnedRemote, policy: SourcePolicy, timeout: float
+) -> tuple[str, str | None]:
     local = source.kind == "local"
     try:
         out = run_git(
-            ["ls-remote", "--symref", "--", _git_url(source), "HEAD"],
+            ["ls-remote", "--symref", "--", remote.url, "HEAD"],
             empty_git_home(),
             policy,
             timeout,
             local=local,
+            pins=remote.pins,
         )
     except GitTimeoutError:
         raise _clone_timeout(source, policy) from None
@@ -127,11 +136,19 @@ def _clone_timeout(source: RepoSource, policy: SourcePolicy) -> RepositoryLimitE
     )
 
 
-def clone_snapshot(source: RepoSource, workspace: Path, policy: SourcePolicy) -> RepoSnapshot:
+def clone_snapshot(
+    source: RepoSource,
+    workspace: Path,
+    policy: SourcePolicy,
+    *,
+    resolver: Resolver | None = None,
+) -> RepoSnapshot:
     """Clone ``source`` into ``workspace/<key>``, or reuse it when it already holds HEAD.
 
     The clone goes to ``<key>.tmp-<random>`` and is renamed into place only when it
     is complete and within limits, so readers never see a half-written checkout.
+    The host is resolved and checked once; ``ls-remote`` and the clone both connect
+    to those addresses. ``resolver`` replaces the system resolver (tests).
     """
     workspace = Path(workspace)
     workspace.mkdir(parents=True, exist_ok=True)
@@ -139,14 +156,17 @@ def clone_snapshot(source: RepoSource, workspace: Path, policy: SourcePolicy) ->
     dest = workspace / source.key
     with _key_lock(workspace, source.key):
         _remove_leftovers(workspace, source.key)
-        head, _branch = _ls_remote(source, policy, deadline - time.monotonic())
+        remote = pin_remote(source, policy, deadline - time.monotonic(), resolver=resolver)
+        head, _branch = _ls_remote(source, remote, policy, deadline - time.monotonic())
         reused = _reuse(dest, head, source, policy)
         if reused is not None:
             log.info("reusing checkout %s at %s", dest, head[:12])
             return reused
         tmp = workspace / f"{source.key}.tmp-{secrets.token_hex(4)}"
         try:
-            snapshot = clone_into(source, tmp, policy, deadline, shallow=source.kind != "local")
+            snapshot = clone_into(
+                source, tmp, policy, deadline, shallow=source.kind != "local", remote=remote
+            )
             _write_marker(tmp, snapshot)
             _replace_dir(tmp, dest)
         except BaseException:
@@ -164,12 +184,19 @@ def clone_snapshot(source: RepoSource, workspace: Path, policy: SourcePolicy) ->
 
 
 def clone_into(
-    source: RepoSource, tmp: Path, policy: SourcePolicy, deadline: float, *, shallow: bool
+    source: RepoSource,
+    tmp: Path,
+    policy: SourcePolicy,
+    deadline: float,
+    *,
+    shallow: bool,
+    remote: PinnedRemote | None = None,
 ) -> RepoSnapshot:
     """Clone into ``tmp`` and measure; ``shallow`` picks the remote strategy (depth + blobless).
 
     ``shallow`` is separate from the source kind only so that tests can run the
-    remote strategy against a local repository (there is no network in tests).
+    remote strategy against a local repository. ``remote`` is where git connects
+    (pinned by :func:`pin_remote`, which runs here when it is not given).
     """
     local = source.kind == "local"
     depth = policy.history_depth if shallow else 0
@@ -177,7 +204,11 @@ def clone_into(
     def remaining() -> float:
         return deadline - time.monotonic()
 
+    pinned = remote or pin_remote(source, policy, remaining())
+
     def git(args: list[str], **kw: object) -> bytes:
+        # Commands that may fetch (a blobless checkout fetches lazily) keep the pin.
+        kw.setdefault("pins", pinned.pins)
         return run_git(args, tmp, policy, remaining(), local=local, **kw)  # type: ignore[arg-type]
 
     # Remote clones are shallow (history_depth commits) and blobless: commits and
@@ -193,10 +224,12 @@ def clone_into(
         args += ["--depth", str(depth)]
     if shallow:
         args += ["--filter=blob:none"]
-    args += ["--", _git_url(source), str(tmp)]
+    args += ["--", pinned.url, str(tmp)]
     guard = download_guard(tmp, policy.max_repo_bytes)
     try:
-        run_git(args, empty_git_home(), policy, remaining(), local=local, poll=guard)
+        run_git(
+            args, empty_git_home(), policy, remaining(), local=local, poll=guard, pins=pinned.pins
+        )
         tree = git(["ls-tree", "-r", "-z", "--full-tree", "HEAD"])
         files, links, gitlinks = tree_entries(tree)
         if len(files) + len(links) > policy.max_files:

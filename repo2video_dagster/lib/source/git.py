@@ -1,21 +1,24 @@
 """Running git safely: an argument list, a scrubbed environment, inert config, time limits.
 
 Every git command the project runs goes through :func:`run_git`. Its config
-disables hooks, symlinks, submodules and every transport except the ones the
-policy allows (none at all for ``offline`` commands), and its environment is
-built from scratch so nothing inherited can redirect git or leak credentials.
+disables hooks, symlinks, submodules, redirects and every transport except the
+ones the policy allows (none at all for ``offline`` commands), pins remote hosts
+to validated addresses (``pins``, see :mod:`~repo2video_dagster.lib.source.pinning`),
+and its environment is built from scratch so nothing inherited can redirect git
+or leak credentials.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from repo2video_dagster.lib.source.policy import SourcePolicy
 from repo2video_dagster.lib.source.redaction import redact_credentials
@@ -97,9 +100,14 @@ def git_env(policy: SourcePolicy, local: bool = False) -> dict[str, str]:
 
 
 def git_config_args(
-    policy: SourcePolicy, *, local: bool = False, offline: bool = False
+    policy: SourcePolicy,
+    *,
+    local: bool = False,
+    offline: bool = False,
+    pins: Sequence[str] = (),
 ) -> list[str]:
-    """``-c`` options that make git inert: no hooks, symlinks, submodules or stray transports."""
+    """``-c`` options that make git inert: no hooks, symlinks, submodules, redirects or stray
+    transports; ``pins`` (``host:port:addresses``) fix where curl connects."""
     config = {
         "protocol.allow": "never",
         "core.hooksPath": os.devnull,
@@ -110,7 +118,7 @@ def git_config_args(
         "fetch.recurseSubmodules": "false",
         "credential.helper": "",
         "core.askPass": "",
-        "http.followRedirects": "initial",
+        "http.followRedirects": "false",
         "advice.detachedHead": "false",
     }
     if not offline:
@@ -123,6 +131,9 @@ def git_config_args(
     args: list[str] = []
     for key, value in config.items():
         args += ["-c", f"{key}={value}"]
+    if not offline:
+        for pin in pins:
+            args += ["-c", f"http.curloptResolve={pin}"]
     return args
 
 
@@ -136,6 +147,7 @@ def run_git(
     offline: bool = False,
     check: bool = True,
     poll: Callable[[], None] | None = None,
+    pins: Sequence[str] = (),
 ) -> bytes:
     """Run ``git <args>`` safely and return stdout.
 
@@ -145,7 +157,8 @@ def run_git(
     outgrow the size limit). Timeouts kill the whole group (``git clone`` starts
     helpers such as ``git-remote-https``) and raise :class:`GitTimeoutError`.
     """
-    command = ["git", *git_config_args(policy, local=local, offline=offline), *args]
+    config = git_config_args(policy, local=local, offline=offline, pins=pins)
+    command = ["git", *config, *args]
     try:
         proc = subprocess.Popen(
             command,
@@ -181,6 +194,14 @@ def run_git(
     if check and proc.returncode != 0:
         raise GitCommandError(args[0], proc.returncode, git_error_reason(err))
     return out
+
+
+@functools.cache
+def git_version() -> tuple[int, int]:
+    """(major, minor) of the installed git, asked once per process."""
+    out = run_git(["version"], None, SourcePolicy(allowed_hosts=()), 30, offline=True)
+    match = re.search(r"(\d+)\.(\d+)", out.decode("ascii", "replace"))
+    return (int(match.group(1)), int(match.group(2))) if match else (0, 0)
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from repo2video_dagster.lib.core.errors import UserError
 from repo2video_dagster.lib.core.settings import env_bool, env_list, env_number
 
 GITHUB_HOST = "github.com"
@@ -26,8 +28,10 @@ class SourcePolicy:
     history_depth: int = 1000
     """Shallow clone depth for remote URLs (0 = full history)."""
     require_readme: bool = True
-    resolve_dns: bool = True
-    """Refuse hosts that resolve to private, loopback, link-local or reserved addresses."""
+    allowed_private_networks: tuple[str, ...] = ()
+    """CIDRs a remote host may resolve into although they are internal (private,
+    loopback, link-local, reserved ...): a self-hosted git server, or loopback test
+    servers. Empty by default: every internal address is refused."""
 
     def __post_init__(self) -> None:
         raw = self.allowed_hosts
@@ -35,6 +39,12 @@ class SourcePolicy:
             raw = tuple(raw.split(","))
         hosts = tuple(h.strip().lower().rstrip(".") for h in raw if h.strip())
         object.__setattr__(self, "allowed_hosts", hosts)
+        nets = self.allowed_private_networks
+        if isinstance(nets, str):
+            nets = tuple(nets.split(","))
+        object.__setattr__(
+            self, "allowed_private_networks", tuple(_network(n) for n in nets if n.strip())
+        )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> SourcePolicy:
@@ -43,7 +53,8 @@ class SourcePolicy:
         ``REPO2VIDEO_ALLOWED_HOSTS`` (comma list), ``REPO2VIDEO_ALLOW_LOCAL``,
         ``REPO2VIDEO_ALLOW_SSH``, ``REPO2VIDEO_MAX_REPO_MB``, ``REPO2VIDEO_MAX_FILES``,
         ``REPO2VIDEO_CLONE_TIMEOUT_S``, ``REPO2VIDEO_HISTORY_DEPTH``,
-        ``REPO2VIDEO_REQUIRE_README``, ``REPO2VIDEO_RESOLVE_DNS``. Keyword overrides
+        ``REPO2VIDEO_REQUIRE_README``, ``REPO2VIDEO_ALLOWED_PRIVATE_NETWORKS`` (comma list
+        of CIDRs). Keyword overrides
         (for example from CLI flags) win over the environment. This is the one place
         that maps these variables to fields; ``SourceResource`` takes its defaults from here.
         """
@@ -59,6 +70,18 @@ class SourcePolicy:
             "clone_timeout_s": env_number("CLONE_TIMEOUT_S", default.clone_timeout_s, env),
             "history_depth": env_number("HISTORY_DEPTH", default.history_depth, env),
             "require_readme": env_bool("REQUIRE_README", default.require_readme, env),
-            "resolve_dns": env_bool("RESOLVE_DNS", default.resolve_dns, env),
+            "allowed_private_networks": tuple(
+                env_list("ALLOWED_PRIVATE_NETWORKS", list(default.allowed_private_networks), env)
+            ),
         }
         return cls(**{**values, **overrides})  # type: ignore[arg-type]
+
+
+def _network(text: str) -> str:
+    try:
+        return str(ipaddress.ip_network(text.strip(), strict=False))
+    except ValueError:
+        raise UserError(
+            f"REPO2VIDEO_ALLOWED_PRIVATE_NETWORKS: {text.strip()!r} is not a network",
+            hint="Use CIDRs separated by commas, such as 127.0.0.0/8,10.20.0.0/16",
+        ) from None

@@ -3,29 +3,25 @@
 A target (URL or path) comes from users and webhooks, so it is treated as hostile:
 :func:`parse_target` refuses anything dangerous *before* any network or
 subprocess call (option injection, ``ext::`` transports, credentials in URLs,
-hosts outside the allow list, hosts that resolve to internal addresses), and
-derives the partition key (:func:`make_key`) the rest of the pipeline files
-the repository under.
+hosts outside the allow list), and derives the partition key (:func:`make_key`)
+the rest of the pipeline files the repository under. Parsing never looks a name
+up: which addresses a host may be reached at is decided where git connects
+(:mod:`~repo2video_dagster.lib.source.pinning`), so the address checked is the
+address used.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import ipaddress
 import os
 import re
-import socket
-from collections.abc import Callable, Iterable
 from urllib.parse import unquote, urlsplit
 
 from repo2video_dagster.lib.core.errors import EmptyRepositoryError, SourceError
 from repo2video_dagster.lib.core.records import RepoSource
+from repo2video_dagster.lib.source.addresses import is_ip_literal
 from repo2video_dagster.lib.source.policy import GITHUB_HOST, SourcePolicy
 from repo2video_dagster.lib.source.redaction import redact_credentials
-
-Resolver = Callable[[str], Iterable[str]]
-"""Host name -> IP address strings; raises ``OSError`` when the name does not resolve."""
 
 _MAX_KEY_LEN = 100
 
@@ -48,16 +44,8 @@ _GH_PAGES = {"tree", "blob", "commit", "commits", "pull", "pulls", "issues", "re
 _URL_HINT = "Give a URL like https://github.com/owner/name"
 
 
-def parse_target(
-    target: str, policy: SourcePolicy, *, resolver: Resolver | None = None
-) -> RepoSource:
-    """Validate a URL or path and derive its partition key; refuse before touching git.
-
-    ``resolver`` maps a host name to its addresses (default: ``socket.getaddrinfo``);
-    tests pass their own. The DNS check narrows, but cannot close, the window in which
-    a name could be re-pointed before git connects: it stops plain mistakes and
-    internal-address URLs, not an attacker who controls a DNS zone on the allow list.
-    """
+def parse_target(target: str, policy: SourcePolicy) -> RepoSource:
+    """Validate a URL or path and derive its partition key; refuse before touching git or DNS."""
     text = (target or "").strip()
     if not text:
         raise SourceError("no repository given", hint=f"{_URL_HINT} or a local path")
@@ -79,9 +67,9 @@ def parse_target(
     if scheme_match := _SCHEME_RE.match(text):
         scheme = scheme_match.group(1).lower()
         if scheme == "https":
-            return _parse_url(text, policy, resolver, ssh=False)
+            return _parse_url(text, policy, ssh=False)
         if scheme in ("ssh", "git+ssh", "ssh+git"):
-            return _parse_url(text, policy, resolver, ssh=True)
+            return _parse_url(text, policy, ssh=True)
         if scheme == "file":
             return _parse_file_url(text, policy)
         if scheme == "http":
@@ -97,25 +85,22 @@ def parse_target(
         return _parse_url(
             f"ssh://{user}{scp.group('host')}/{scp.group('path')}",
             policy,
-            resolver,
             ssh=True,
             shown=shown,
         )
     first = text.split("/", 1)[0].lower()
     looks_remote = first in policy.allowed_hosts or not os.path.exists(text)
     if "/" in text and _HOST_RE.match(first) and looks_remote:
-        return _parse_url(f"https://{text}", policy, resolver, ssh=False, shown=shown)
+        return _parse_url(f"https://{text}", policy, ssh=False, shown=shown)
     return _parse_local(text, text, policy)
 
 
 def key_for(target: str, policy: SourcePolicy) -> str:
-    """Partition key of a target, validated but without DNS lookups (cheap, offline)."""
-    return parse_target(target, dataclasses.replace(policy, resolve_dns=False)).key
+    """Partition key of a target, validated (cheap and offline, like all parsing)."""
+    return parse_target(target, policy).key
 
 
-def _parse_url(
-    url: str, policy: SourcePolicy, resolver: Resolver | None, *, ssh: bool, shown: str = ""
-) -> RepoSource:
+def _parse_url(url: str, policy: SourcePolicy, *, ssh: bool, shown: str = "") -> RepoSource:
     shown = shown or redact_credentials(url)
     if any(ch.isspace() for ch in url):
         raise SourceError(f"{shown!r} contains spaces", hint="Pass one URL without spaces")
@@ -142,7 +127,7 @@ def _parse_url(
     host = (parts.hostname or "").rstrip(".")
     if host == "www.github.com":
         host = GITHUB_HOST
-    if not host or not _HOST_RE.match(host) and not _is_ip(host):
+    if not host or not _HOST_RE.match(host) and not is_ip_literal(host):
         raise SourceError(f"{shown!r} has no valid host name", hint=_URL_HINT)
     default_port = 22 if ssh else 443
     host_port = host if port in (None, default_port) else f"{host}:{port}"
@@ -161,8 +146,6 @@ def _parse_url(
                 f"{shown} has an unsupported path part {part!r}",
                 hint="Use letters, digits and . _ - ~ + in repository paths",
             )
-    if policy.resolve_dns:
-        check_host_addresses(host, resolver)
     user = f"{parts.username}@" if ssh and parts.username else ""
     netloc = host if port in (None, default_port) else f"{host}:{port}"
     if host == GITHUB_HOST:
@@ -304,61 +287,6 @@ def _has_commits(gitdir: str) -> bool | None:
         return False
     except OSError:
         return None
-
-
-def check_host_addresses(host: str, resolver: Resolver | None = None) -> list[str]:
-    """Resolve ``host`` and refuse internal addresses, so URLs cannot reach private networks."""
-    resolve = resolver or _system_resolver
-    try:
-        addresses = sorted(set(resolve(host)))
-    except (OSError, UnicodeError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc) or "name does not resolve"
-        raise SourceError(
-            f"cannot reach {host}: {reason}", hint="Check the URL or your network"
-        ) from None
-    if not addresses:
-        raise SourceError(
-            f"cannot reach {host}: no addresses", hint="Check the URL or your network"
-        )
-    for text in addresses:
-        try:
-            addr = ipaddress.ip_address(text.split("%", 1)[0])
-        except ValueError:
-            raise SourceError(
-                f"cannot reach {host}: bad address {text!r}", hint="Check the URL or your network"
-            ) from None
-        if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:
-            addr = addr.ipv4_mapped
-        if _is_internal(addr):
-            raise SourceError(
-                f"{host} resolves to {addr}, an internal address; refusing to clone from it",
-                hint="Use a public repository URL",
-            )
-    return addresses
-
-
-def _is_internal(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    return (
-        not addr.is_global
-        or addr.is_private
-        or addr.is_loopback
-        or addr.is_link_local
-        or addr.is_reserved
-        or addr.is_multicast
-        or addr.is_unspecified
-    )
-
-
-def _system_resolver(host: str) -> list[str]:
-    return [str(info[4][0]) for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)]
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 def make_key(parts: list[str], *, identity: str) -> str:

@@ -145,7 +145,7 @@ def git_symlinks(root: str) -> set[str]:
     return links
 
 
-OFFLINE_GIT = SourcePolicy(allowed_hosts=(), resolve_dns=False)
+OFFLINE_GIT = SourcePolicy(allowed_hosts=())
 """Git commands on a checkout never reach a network: the profile reads the checkout alone."""
 
 
