@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
-from dagster import Definitions, asset, define_asset_job
+from dagster import DagsterInstance, Definitions, asset, define_asset_job
 
 from repo2video_dagster.definitions import defs as code_location
 
@@ -37,9 +37,13 @@ def test_progress_lines_go_to_the_given_fd_not_to_redirected_stderr() -> None:
             # The product's progress logger, which numbers stages by the render's asset list.
             loggers={"progress": code_location.loggers["progress"]},
         )
-        result = defs.resolve_job_def("both").execute_in_process(
-            run_config={"loggers": {"progress": {"config": {"fd": write_end}}}}
-        )
+        # An instance of its own: resolving a job reads the current instance's state
+        # storage, and an earlier test's may already be gone.
+        with DagsterInstance.ephemeral() as instance:
+            result = defs.resolve_job_def("both").execute_in_process(
+                instance=instance,
+                run_config={"loggers": {"progress": {"config": {"fd": write_end}}}},
+            )
     finally:
         sys.stderr.flush()
         os.dup2(saved_stderr, 2)
