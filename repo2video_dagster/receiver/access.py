@@ -40,7 +40,7 @@ PUBLIC_URL_ENV = "REPO2VIDEO_PUBLIC_URL"
 TRUSTED_PROXIES_ENV = "REPO2VIDEO_TRUSTED_PROXIES"
 
 PEER_KEY = "repo2video.peer"
-"""Scope key holding the socket's peer address when a trusted proxy named another client."""
+"""Scope key holding the socket's peer address when that peer is a trusted proxy."""
 
 _FORWARDING_HEADERS = (b"x-forwarded-for", b"forwarded", b"x-real-ip", b"x-forwarded-host")
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -141,6 +141,7 @@ class ApiAccess:
         client = scope.get("client")
         if not client or not self._trusted(client[0]):
             return
+        scope[PEER_KEY] = client
         forwarded = _header(scope, b"x-forwarded-for")
         if forwarded:
             hops = [h.strip() for h in forwarded.split(",") if h.strip()]
@@ -148,7 +149,6 @@ class ApiAccess:
                 if _ip(hop) is None:
                     break  # garbage: stop believing the chain here
                 if not self._trusted(hop):
-                    scope[PEER_KEY] = client
                     scope["client"] = (str(_ip(hop)), 0)
                     break
 

@@ -42,7 +42,7 @@ class ReceiverLimits:
     """GitHub caps payloads at 25 MB; larger bodies are answered 413."""
     memory_body_bytes: int = 64 * 1024
     """Bodies up to this stay in memory and are decoded in the event loop."""
-    spool_bytes: int = 512 * MB
+    spool_bytes: int = 1024 * MB
     """Bytes of larger bodies held in temporary files at once; beyond it 503."""
     decode_timeout_s: float = 30.0
     """A large body is decoded in a child process, killed after this (400)."""

@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 SECRET_ENV = "REPO2VIDEO_WEBHOOK_SECRET"
 SECRET_FILE_ENV = "REPO2VIDEO_WEBHOOK_SECRET_FILE"
 ALLOW_PRIVATE_ENV = "REPO2VIDEO_WEBHOOK_ALLOW_PRIVATE"
+LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 
 _INSECURE_BANNER = (
     "WARNING: webhook signature checks are OFF (--insecure-dev). Anyone who can reach this port "
@@ -89,6 +90,9 @@ def server_options(limits: ReceiverLimits) -> dict[str, Any]:
 
 def serve(host: str = "127.0.0.1", port: int = 8000, *, insecure: bool = False) -> None:
     """Serve until interrupted. Raises UserError when the secret, a limit or the instance is wrong."""
+    # The receiver's own one-line INFO records (refused, ignored, slow clients closed);
+    # a no-op when the caller configured logging already.
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     secret = require_secret(insecure=insecure)
     if not os.environ.get("DAGSTER_HOME", "").strip():
         raise UserError(
@@ -140,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         help="allow running without a secret",
     )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     try:
         serve(args.host, args.port, insecure=args.insecure)
     except UserError as err:
