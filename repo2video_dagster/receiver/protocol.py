@@ -25,6 +25,7 @@ import asyncio
 import http
 import json
 import logging
+import time
 from typing import Any
 
 import h11
@@ -45,6 +46,30 @@ def raw_response(status: int, message: str) -> bytes:
         "connection: close\r\n\r\n"
     )
     return head.encode("ascii") + body
+
+
+class _RefusalLog:
+    """One WARNING per second at most while connections are refused (a flood must not flood the log)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.last = 0.0
+
+    def note(self, open_now: int, cap: int) -> None:
+        self.count += 1
+        now = time.monotonic()
+        if now - self.last >= 1.0:
+            log.warning(
+                "refused %d connection(s): %d open (REPO2VIDEO_WEBHOOK_MAX_CONNECTIONS=%d)",
+                self.count,
+                open_now,
+                cap,
+            )
+            self.count = 0
+            self.last = now
+
+
+_refusals = _RefusalLog()
 
 
 class _RecordingConnection(h11.Connection):
@@ -80,11 +105,7 @@ class GuardedH11Protocol(H11Protocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         if len(self.connections) > self.limits.max_connections:
-            log.warning(
-                "refused a connection: %d open (REPO2VIDEO_WEBHOOK_MAX_CONNECTIONS=%d)",
-                len(self.connections) - 1,
-                self.limits.max_connections,
-            )
+            _refusals.note(len(self.connections) - 1, self.limits.max_connections)
             self._close_with(503, "too many connections; retry later")
             return
         self._watch()
@@ -145,7 +166,7 @@ class GuardedH11Protocol(H11Protocol):
         client = f"{self.client[0]}:{self.client[1]}" if self.client else "?"
         if phase == "head":
             if not self._head_started:
-                log.info("closed an idle connection from %s", client)
+                log.debug("closed an idle connection from %s", client)
                 self._close_silently()
                 return
             log.info(

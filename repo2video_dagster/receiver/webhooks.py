@@ -220,7 +220,8 @@ def _repo_fields(
 
     The repository is the one ``html_url`` names; ``full_name`` must agree with it
     (a payload saying torvalds/linux with the URL of pallets/click is refused, so
-    /jobs never shows one repository under another's key). ``html_url`` must be a
+    /jobs never shows one repository under another's key); a local path (allowed
+    only with REPO2VIDEO_ALLOW_LOCAL) has no owner/name, and is named by its directory. ``html_url`` must be a
     URL: a bare path would be looked up on this server's disk, and the answer
     would tell the sender whether that path exists.
     """
@@ -241,10 +242,8 @@ def _repo_fields(
     except UserError as err:
         return f"repository refused: {err}"
     named = _url_full_name(source)
-    if named is None:  # a local path (only with REPO2VIDEO_ALLOW_LOCAL): its name must agree
-        if full_name.rsplit("/", 1)[-1].lower() != source.name.lower():
-            return f"repository refused: full_name {_shown(full_name)} does not match html_url"
-        return full_name, url, source.key
+    if named is None:  # a local path (only with REPO2VIDEO_ALLOW_LOCAL): named by the path
+        return source.display_name, url, source.key
     if named.lower() != full_name.lower():
         return (
             f"repository refused: full_name {_shown(full_name)} does not match html_url ({named})"
