@@ -273,6 +273,11 @@ def test_slow_and_idle_clients_are_closed_while_others_keep_their_latency(
         b"X-GitHub-Event: star\r\nX-GitHub-Delivery: slow-%d\r\n"
         b"X-Hub-Signature-256: sha256=" + b"0" * 64 + b"\r\nContent-Length: 1000\r\n\r\n{"
     )
+    baseline = []
+    for _ in range(5):
+        t0 = time.monotonic()
+        assert _deliver(port)[0] == 202
+        baseline.append(time.monotonic() - t0)
     heads = [_connect(port) for _ in range(60)]
     bodies = [_connect(port) for _ in range(60)]
     idle = _connect(port)
@@ -298,7 +303,9 @@ def test_slow_and_idle_clients_are_closed_while_others_keep_their_latency(
     assert endings[120][0] == b""  # the idle connection is closed without a word
     assert statuses[121] == 408  # a body shorter than its Content-Length
     assert max(t for _, t in endings) < max(HEADER_TIMEOUT_S, BODY_TIMEOUT_S) + 3.0
-    assert max(latencies) < 1.0, latencies
+    # Slow clients cost the event loop nothing while they wait: the others' latency holds
+    # (bounded against this machine's own baseline, which a loaded CI box stretches).
+    assert max(latencies) < max(0.5, 5 * max(baseline)), (baseline, latencies)
 
 
 def test_idle_keep_alive_connection_is_closed(receiver: Receiver) -> None:

@@ -17,6 +17,7 @@ most ``decode_workers`` run at once; one that takes longer than
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import threading
 from multiprocessing.connection import Connection
@@ -31,6 +32,8 @@ from repo2video_dagster.receiver.webhooks import (
     PayloadError,
     decode_and_classify,
 )
+
+log = logging.getLogger(__name__)
 
 # Each child re-runs the parent's main script (multiprocessing's "prepare" step); for
 # `repo2video webhook serve` that imports the CLI, so the forkserver has it ready
@@ -52,11 +55,17 @@ def _forkserver() -> Any:
 
 
 def warm_up() -> None:
-    """Start the forkserver now, so the first large delivery does not pay for it (~0.3 s)."""
+    """Start the forkserver now, so the first large delivery does not pay for it (~0.3 s).
+
+    Best effort: if it cannot start here, the first large delivery tries again.
+    """
     from multiprocessing import forkserver
 
     _forkserver()
-    forkserver.ensure_running()
+    try:
+        forkserver.ensure_running()
+    except OSError as exc:
+        log.warning("could not start the decoder's forkserver yet: %s", exc)
 
 
 class PayloadDecoder:
@@ -96,7 +105,13 @@ class PayloadDecoder:
         ours, theirs = ctx.Pipe()
         args = (theirs, content_type, event, self.allow_private, self.policy)
         child = ctx.Process(target=_child_main, args=args, daemon=True)
-        child.start()
+        try:
+            child.start()
+        except OSError as exc:
+            ours.close()
+            theirs.close()
+            log.error("cannot start a decoder process: %s", exc)
+            raise PayloadError("body could not be decoded (no decoder process)") from exc
         theirs.close()
         try:
             for chunk in body.chunks():

@@ -13,7 +13,7 @@ from typing import Any
 from repo2video_dagster.lib.core.errors import UserError
 from repo2video_dagster.receiver.limits import ReceiverLimits
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("repo2video_dagster.receiver.serve")  # also under `python -m`
 
 SECRET_ENV = "REPO2VIDEO_WEBHOOK_SECRET"
 SECRET_FILE_ENV = "REPO2VIDEO_WEBHOOK_SECRET_FILE"
@@ -65,6 +65,17 @@ def require_secret(*, insecure: bool, env: Mapping[str, str] | None = None) -> b
     return secret
 
 
+def _log_receiver_info() -> None:
+    """The receiver's own one-line INFO records (refused, ignored, slow clients closed).
+
+    Other libraries stay at WARNING (alembic would print every migration check);
+    uvicorn configures its own loggers. A no-op where logging is configured already.
+    """
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.WARNING, format=LOG_FORMAT)
+        logging.getLogger("repo2video_dagster").setLevel(logging.INFO)
+
+
 def server_options(limits: ReceiverLimits) -> dict[str, Any]:
     """The ``uvicorn.Config`` options that enforce ``limits`` (used by serve() and the tests).
 
@@ -90,9 +101,7 @@ def server_options(limits: ReceiverLimits) -> dict[str, Any]:
 
 def serve(host: str = "127.0.0.1", port: int = 8000, *, insecure: bool = False) -> None:
     """Serve until interrupted. Raises UserError when the secret, a limit or the instance is wrong."""
-    # The receiver's own one-line INFO records (refused, ignored, slow clients closed);
-    # a no-op when the caller configured logging already.
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    _log_receiver_info()
     secret = require_secret(insecure=insecure)
     if not os.environ.get("DAGSTER_HOME", "").strip():
         raise UserError(
@@ -144,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         help="allow running without a secret",
     )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    _log_receiver_info()
     try:
         serve(args.host, args.port, insecure=args.insecure)
     except UserError as err:
