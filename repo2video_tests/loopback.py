@@ -9,12 +9,15 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import re
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -22,12 +25,15 @@ from repo2video_dagster.receiver.webhooks import compute_signature
 
 
 @contextlib.contextmanager
-def serve_app(app, *, lifespan: str = "auto", backlog: int = 256) -> Iterator[int]:
-    """Serve ``app`` on an ephemeral loopback port (bound before start, so no race); yield the port."""
+def serve_app(app, *, lifespan: str = "auto", backlog: int = 256, **options: Any) -> Iterator[int]:
+    """Serve ``app`` on an ephemeral loopback port (bound before start, so no race); yield the port.
+
+    ``options`` go to ``uvicorn.Config`` (for example ``serve.server_options(limits)``).
+    """
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(backlog)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan=lifespan))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan=lifespan, **options))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -89,3 +95,33 @@ def managed_process(
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(10)
+
+
+_RUNNING_RE = re.compile(rb"Uvicorn running on http://[^ ]+:(\d+)")
+
+
+@contextlib.contextmanager
+def receiver_process(env: dict[str, str], log: Path, cwd: Path) -> Iterator[tuple[int, int]]:
+    """``python -m repo2video_dagster.receiver.serve --port 0`` as its own process.
+
+    Yields ``(pid, port)`` once uvicorn reports the port it bound and ``/health``
+    answers; the process is terminated (then killed) on exit.
+    """
+    args = [sys.executable, "-m", "repo2video_dagster.receiver.serve", "--port", "0"]
+    with managed_process(args, env, log, cwd) as proc:
+        deadline = time.monotonic() + 90
+        port = None
+        while port is None:
+            assert proc.poll() is None, log.read_text(errors="replace")[-3000:]
+            assert time.monotonic() < deadline, "the receiver did not start"
+            if found := _RUNNING_RE.search(log.read_bytes()):
+                port = int(found.group(1))
+            else:
+                time.sleep(0.1)
+        while True:
+            with contextlib.suppress(OSError):
+                if http_json(port, "GET", "/health")[0] in (200, 503):
+                    break
+            assert time.monotonic() < deadline, "the receiver did not answer"
+            time.sleep(0.1)
+        yield proc.pid, port

@@ -311,3 +311,72 @@ def test_http_endpoints(world: World) -> None:
         status, report = http_json(port, "GET", "/health")
         assert status == 200 and report["healthy"] is True
         assert report["queue_depth"]["events_unread"] == 1
+
+
+def _cursor(data: object) -> str:
+    import base64
+
+    raw = json.dumps(data).encode() if not isinstance(data, bytes) else data
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+CRAFTED_CURSORS = {
+    "event id as a list (reached SQL)": _cursor({"p": "a", "k": [1]}),
+    "event id beyond BIGINT": _cursor({"p": "a", "k": 10**30}),
+    "event id as a boolean": _cursor({"p": "a", "k": True}),
+    "negative event id": _cursor({"p": "a", "k": -1}),
+    "run id as an object (reached Dagster's checks)": _cursor({"p": "r", "k": {"x": 1}}),
+    "run id with SQL": _cursor({"p": "r", "k": "1' OR '1'='1"}),
+    "not an object": _cursor([1, 2]),
+    "nested 5,000 levels": _cursor(b"[" * 5000 + b"]" * 5000),
+    "not base64": "not-a-cursor!",
+    "not ASCII": "é" * 8,
+    "very long": "A" * 5000,
+}
+
+
+URL_TOO_LONG = "URL longer than 2048 bytes"
+
+
+@pytest.mark.parametrize("name", list(CRAFTED_CURSORS))
+def test_crafted_cursors_are_refused(world: World, name: str) -> None:
+    with pytest.raises(ValueError, match="invalid cursor"):
+        list_jobs(world.instance, world.eventlog, cursor=CRAFTED_CURSORS[name])
+
+
+def test_http_refuses_crafted_queries_with_one_line(world: World) -> None:
+    from urllib.parse import quote
+
+    app = create_app(eventlog=world.eventlog, secret="s", instance=world.instance)
+    with serve_app(app) as port:
+        for cursor in CRAFTED_CURSORS.values():
+            status, answer = http_json(port, "GET", f"/jobs?cursor={quote(cursor)}")
+            # 414: the very long one does not get past the URL limit.
+            assert (status, answer["error"]) in ((400, "invalid cursor"), (414, URL_TOO_LONG))
+        for query in (
+            "limit=1" + "0" * 1000,
+            "status=%00",
+            "repo=https://evil.example/o/n",
+            "limit=-1",
+        ):
+            status, answer = http_json(port, "GET", f"/jobs?{query}")
+            assert status == 400 and len(answer["error"].splitlines()) == 1
+        assert http_json(port, "GET", "/jobs/" + "x" * 300)[0] == 400
+
+
+def test_http_outputs_are_relative_to_the_data_directory(world: World) -> None:
+    """The API shows no absolute server paths; the CLI (get_job) still has them."""
+    for data_dir, reel, post in (
+        (Path("/data"), "out/octo__alpha/reel.mp4", "blog/octo__alpha.html"),
+        (Path("/elsewhere"), "reel.mp4", "octo__alpha.html"),
+    ):
+        app = create_app(
+            eventlog=world.eventlog, secret="s", instance=world.instance, data_dir=data_dir
+        )
+        with serve_app(app) as port:
+            status, job = http_json(port, "GET", "/jobs/d-ok")
+        assert status == 200
+        assert job["result"]["video"]["reel_path"] == reel
+        assert job["outputs"]["post_html"] == post
+        assert not any(v.startswith(("/", "file:")) for v in job["outputs"].values())
+    assert get_job(world.instance, world.eventlog, "d-ok")["outputs"]["reel_path"].startswith("/")

@@ -122,9 +122,10 @@ def test_signed_star_event_ends_in_a_successful_render(tmp_path: Path) -> None:
         success_latency = time.monotonic() - sent
         assert done["status"] == "success", done
         assert done["run_id"] == started["run_id"]
-        reel = _find_path(done, "reel_path")
-        assert reel and Path(reel).exists(), done
-        info = video_info(Path(reel))
+        reel = _find_path(done, "reel_path")  # relative to the data directory over HTTP
+        assert reel and not reel.startswith("/"), done
+        assert (tmp_path / "var" / reel).exists(), done
+        info = video_info(tmp_path / "var" / reel)
         assert (info.width, info.height, info.vcodec) == (1080, 1920, "h264")
 
         # A redelivery of the same delivery id is refused at the door: no second run.

@@ -49,10 +49,11 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError, StatementError
 from sqlalchemy.sql import Select
 
 from repo2video_dagster.lib.core.errors import UserError
+from repo2video_dagster.receiver import fields as F
 
 log = logging.getLogger(__name__)
 
@@ -73,15 +74,15 @@ events_table = Table(
     "repo2video_events",
     metadata,
     Column("id", _ID, primary_key=True, autoincrement=True),
-    Column("delivery_id", String(128), nullable=False, unique=True),
-    Column("event", String(64), nullable=False),
-    Column("action", String(64)),
-    Column("repo_full_name", String(255)),
-    Column("repo_url", String(1024)),
-    Column("partition_key", String(255), index=True),
-    Column("commit_sha", String(64)),
-    Column("ref", String(255)),
-    Column("reason", String(255)),
+    Column("delivery_id", String(F.DELIVERY_ID_MAX), nullable=False, unique=True),
+    Column("event", String(F.EVENT_MAX), nullable=False),
+    Column("action", String(F.ACTION_MAX)),
+    Column("repo_full_name", String(F.REPO_FULL_NAME_MAX)),
+    Column("repo_url", String(F.REPO_URL_MAX)),
+    Column("partition_key", String(F.PARTITION_KEY_MAX), index=True),
+    Column("commit_sha", String(F.COMMIT_SHA_MAX)),
+    Column("ref", String(F.REF_MAX)),
+    Column("reason", String(F.REASON_MAX)),
     Column("summary", Text),
     Column("received_at", Float, nullable=False),
 )
@@ -90,8 +91,8 @@ dispatch_table = Table(
     "repo2video_event_runs",
     metadata,
     Column("event_id", _ID, ForeignKey("repo2video_events.id"), primary_key=True),
-    Column("delivery_id", String(128), nullable=False, unique=True),
-    Column("run_key", String(128), nullable=False, index=True),
+    Column("delivery_id", String(F.DELIVERY_ID_MAX), nullable=False, unique=True),
+    Column("run_key", String(F.DELIVERY_ID_MAX), nullable=False, index=True),
     Column("dispatched_at", Float, nullable=False),
 )
 
@@ -113,18 +114,27 @@ class NewEvent:
     received_at: float = field(default_factory=time.time)
 
     def row(self) -> dict[str, Any]:
+        """The table row: every text valid UTF-8 without NUL and within its column's length.
+
+        The same on SQLite (which would store anything) and PostgreSQL (which refuses
+        a longer ``varchar`` or a NUL), so one odd delivery cannot fail the batch.
+        The delivery id is not clipped (two ids must never become one); the writer
+        refuses an invalid one instead.
+        """
+        cleaned = {F.clean_text(str(k), 64): F.clean_scalar(v) for k, v in self.summary.items()}
+        summary = {k: v for k, v in cleaned.items() if v is not None}
         return {
             "delivery_id": self.delivery_id,
-            "event": self.event,
-            "action": self.action,
-            "repo_full_name": self.repo_full_name,
-            "repo_url": self.repo_url,
-            "partition_key": self.partition_key,
-            "commit_sha": self.commit_sha,
-            "ref": self.ref,
-            "reason": (self.reason or "")[:255],
-            "summary": json.dumps(self.summary, sort_keys=True),
-            "received_at": self.received_at,
+            "event": F.clean_text(self.event, F.EVENT_MAX),
+            "action": F.clean_optional(self.action, F.ACTION_MAX),
+            "repo_full_name": F.clean_optional(self.repo_full_name, F.REPO_FULL_NAME_MAX),
+            "repo_url": F.clean_optional(self.repo_url, F.REPO_URL_MAX),
+            "partition_key": F.clean_optional(self.partition_key, F.PARTITION_KEY_MAX),
+            "commit_sha": F.clean_optional(self.commit_sha, F.COMMIT_SHA_MAX),
+            "ref": F.clean_optional(self.ref, F.REF_MAX),
+            "reason": F.clean_text(self.reason or "", F.REASON_MAX),
+            "summary": json.dumps(summary, sort_keys=True),
+            "received_at": float(self.received_at),
         }
 
 
@@ -149,8 +159,27 @@ class EventRow:
 
 @dataclass(frozen=True)
 class AppendResult:
+    """What the table holds for the delivery id: the new row, or the one stored before.
+
+    For a duplicate the fields are those of the stored delivery, so a replayed id
+    with another body is answered with what was recorded, not with the new body.
+    """
+
     delivery_id: str
     duplicate: bool
+    event: str | None = None
+    partition_key: str | None = None
+    reason: str | None = None
+
+
+class RowRejected(Exception):
+    """The database refused this one row (the others of its batch were written).
+
+    Answered 4xx: redelivering the same body would fail the same way.
+    """
+
+
+_STORED = ("delivery_id", "event", "partition_key", "reason")
 
 
 @dataclass
@@ -215,6 +244,50 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
 _STOP = object()
 
 
+def _result(row: dict[str, Any], *, duplicate: bool) -> AppendResult:
+    return AppendResult(
+        row["delivery_id"], duplicate, row["event"], row["partition_key"], row["reason"]
+    )
+
+
+def _check_delivery_id(delivery_id: str) -> None:
+    if not delivery_id or len(delivery_id) > F.DELIVERY_ID_MAX:
+        raise RowRejected("the delivery id is empty or too long")
+    if F.clean_text(delivery_id, F.DELIVERY_ID_MAX) != delivery_id:
+        raise RowRejected("the delivery id is not valid text")
+
+
+def _storage_down(exc: BaseException) -> bool:
+    """True when the storage failed (not one row): connection, lock, schema or pool errors.
+
+    Other DBAPI errors (IntegrityError, DataError ...), StatementError (SQLAlchemy
+    could not bind a value) and plain Python errors a driver raised while encoding
+    one row's values (UnicodeEncodeError ...) belong to that row.
+    """
+    if isinstance(exc, DBAPIError):
+        return bool(exc.connection_invalidated) or exc.__class__.__name__ in _STORAGE_ERRORS
+    if isinstance(exc, StatementError):
+        return False
+    return isinstance(exc, SQLAlchemyError)
+
+
+_STORAGE_ERRORS = frozenset(
+    {"OperationalError", "InterfaceError", "InternalError", "ProgrammingError", "NotSupportedError"}
+)
+
+
+def _error_kind(exc: BaseException) -> str:
+    """The error's class, and the driver's class under it (never the SQL parameters)."""
+    orig = getattr(exc, "orig", None)
+    return f"{exc.__class__.__name__}/{orig.__class__.__name__}" if orig else exc.__class__.__name__
+
+
+def _error_line(exc: BaseException) -> str:
+    """One line naming the error; the message's first line (parameters are hidden)."""
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return f"{_error_kind(exc)}: {first[:300]}"
+
+
 class EventLog:
     """The event table plus the group-commit writer (started on first :meth:`submit`)."""
 
@@ -244,7 +317,11 @@ class EventLog:
             path = url.split("///", 1)[1] if "///" in url else ""
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(url, connect_args={"timeout": 10, "check_same_thread": False})
+            engine = create_engine(
+                url,
+                connect_args={"timeout": 10, "check_same_thread": False},
+                hide_parameters=True,
+            )
             sync = os.environ.get(SQLITE_SYNC_ENV, "FULL").strip().upper()
             if sync not in ("FULL", "NORMAL", "EXTRA"):
                 raise UserError(
@@ -252,7 +329,7 @@ class EventLog:
                 )
             _configure_sqlite(engine, sync)
             return engine
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
     def _write_conn(self) -> Connection:
         return self.engine.connect().execution_options(sqlite_begin="IMMEDIATE")
@@ -299,61 +376,117 @@ class EventLog:
 
     def _commit_batch(self, batch: list[tuple[NewEvent, Future[AppendResult]]]) -> None:
         self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
+        events = [ev for ev, _ in batch]
+        outcomes: list[AppendResult | Exception]
         try:
-            try:
-                results = self._insert_batch([ev for ev, _ in batch])
-            except IntegrityError:
-                # Another process inserted one of these ids between our check and insert.
-                results = self._insert_one_by_one([ev for ev, _ in batch])
-        except Exception as exc:  # noqa: BLE001 - every waiter must hear about it
-            self.stats.failures += 1
-            log.error("event log commit of %d rows failed: %s", len(batch), exc)
-            for _, fut in batch:
-                if fut.set_running_or_notify_cancel():
-                    fut.set_exception(exc)
-            return
-        for (ev, fut), dup in zip(batch, results, strict=True):
+            outcomes = list(self._insert_batch(events))
+        except Exception as exc:  # noqa: BLE001 - sorted out below
+            if _storage_down(exc):
+                self.stats.failures += 1
+                log.error("event log commit of %d rows failed: %s", len(batch), _error_line(exc))
+                outcomes = [exc] * len(batch)
+            else:
+                # One row the database refuses (or a concurrent insert of the same id)
+                # must not fail its neighbours: write each row on its own.
+                outcomes = self._insert_one_by_one(events)
+        for (_ev, fut), outcome in zip(batch, outcomes, strict=True):
             # A waiter that gave up cancelled its future; the row is committed anyway.
-            if fut.set_running_or_notify_cancel():
-                fut.set_result(AppendResult(ev.delivery_id, dup))
+            if not fut.set_running_or_notify_cancel():
+                continue
+            if isinstance(outcome, Exception):
+                fut.set_exception(outcome)
+            else:
+                fut.set_result(outcome)
 
-    def _insert_batch(self, events: list[NewEvent]) -> list[bool]:
-        """Insert new delivery ids in one transaction; returns 'duplicate?' per event."""
+    def _stored(self, conn: Connection, ids: list[str]) -> dict[str, AppendResult]:
+        """The rows already in the table for these delivery ids."""
+        e = events_table
+        stmt = select(*(e.c[name] for name in _STORED)).where(e.c.delivery_id.in_(ids))
+        return {
+            m["delivery_id"]: AppendResult(
+                m["delivery_id"], True, m["event"], m["partition_key"], m["reason"]
+            )
+            for m in conn.execute(stmt).mappings()
+        }
+
+    def _insert_batch(self, events: list[NewEvent]) -> list[AppendResult]:
+        """Insert new delivery ids in one transaction; a duplicate gets the stored row's fields."""
+        for ev in events:
+            _check_delivery_id(ev.delivery_id)
         ids = list({ev.delivery_id for ev in events})
         with self._write_conn() as conn, conn.begin():
-            existing = set(
-                conn.execute(
-                    select(events_table.c.delivery_id).where(events_table.c.delivery_id.in_(ids))
-                ).scalars()
-            )
-            seen: set[str] = set()
-            rows, dups = [], []
+            existing = self._stored(conn, ids)
+            first: dict[str, dict[str, Any]] = {}
+            rows, results = [], []
             for ev in events:
-                dup = ev.delivery_id in existing or ev.delivery_id in seen
-                dups.append(dup)
-                if not dup:
-                    seen.add(ev.delivery_id)
-                    rows.append(ev.row())
+                if ev.delivery_id in existing:
+                    results.append(existing[ev.delivery_id])
+                    continue
+                if ev.delivery_id in first:
+                    results.append(_result(first[ev.delivery_id], duplicate=True))
+                    continue
+                row = ev.row()
+                first[ev.delivery_id] = row
+                rows.append(row)
+                results.append(_result(row, duplicate=False))
             if rows:
                 conn.execute(events_table.insert(), rows)
         self.stats.transactions += 1
         self.stats.rows_written += len(rows)
-        self.stats.duplicates += sum(dups)
-        return dups
+        self.stats.duplicates += sum(r.duplicate for r in results)
+        return results
 
-    def _insert_one_by_one(self, events: list[NewEvent]) -> list[bool]:
-        dups = []
+    def _insert_one_by_one(self, events: list[NewEvent]) -> list[AppendResult | Exception]:
+        """Each row in its own transaction; a refused row gets :class:`RowRejected`.
+
+        When the storage itself fails (connection lost, database locked past the busy
+        timeout), that row and every later one get the error at once instead of each
+        waiting out its own timeout.
+        """
+        out: list[AppendResult | Exception] = []
+        down: Exception | None = None
         for ev in events:
+            if down is not None:
+                out.append(down)
+                continue
             try:
-                with self._write_conn() as conn, conn.begin():
-                    conn.execute(events_table.insert(), [ev.row()])
-                dups.append(False)
-                self.stats.rows_written += 1
-            except IntegrityError:
-                dups.append(True)
-                self.stats.duplicates += 1
-            self.stats.transactions += 1
-        return dups
+                out.append(self._insert_one(ev))
+            except RowRejected as exc:
+                log.warning("delivery %s not stored: %s", ev.delivery_id, exc)
+                out.append(exc)
+            except Exception as exc:  # noqa: BLE001 - sorted out here
+                if _storage_down(exc):
+                    self.stats.failures += 1
+                    log.error("event log write failed: %s", _error_line(exc))
+                    down = exc
+                    out.append(exc)
+                    continue
+                rejected = RowRejected(f"the database refused the row ({_error_kind(exc)})")
+                log.warning("delivery %s not stored: %s", ev.delivery_id, rejected)
+                out.append(rejected)
+            finally:
+                self.stats.transactions += 1
+        return out
+
+    def _insert_one(self, ev: NewEvent) -> AppendResult:
+        _check_delivery_id(ev.delivery_id)
+        row = ev.row()
+        try:
+            with self._write_conn() as conn, conn.begin():
+                existing = self._stored(conn, [ev.delivery_id])
+                if not existing:
+                    conn.execute(events_table.insert(), [row])
+        except IntegrityError:
+            # Another process inserted the same id between our check and insert.
+            with self.engine.connect() as conn:
+                existing = self._stored(conn, [ev.delivery_id])
+            if not existing:
+                raise
+        if existing:
+            self.stats.duplicates += 1
+            return existing[ev.delivery_id]
+        self.stats.rows_written += 1
+        return _result(row, duplicate=False)
 
     def record_dispatch(self, items: Iterable[tuple[int, str, str]]) -> int:
         """Remember which run key each event went to (``(event_id, delivery_id, run_key)``).

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -239,16 +240,33 @@ def _encode_cursor(phase: str, position: str | int) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+_CURSOR_MAX_CHARS = 512
+_RUN_ID_RE = re.compile(r"^[0-9a-f-]{1,64}$")
+_MAX_EVENT_ID = 2**63 - 1
+
+
 def _decode_cursor(cursor: str) -> tuple[str, Any]:
+    """The (phase, position) a ``next_cursor`` holds; ValueError for anything we did not issue.
+
+    The position reaches SQL and Dagster's run storage, so its type and range are
+    checked here: an event id is an int within BIGINT, a run id a run id string
+    (or None: the run listing from its start).
+    """
+    if len(cursor) > _CURSOR_MAX_CHARS:
+        raise ValueError("invalid cursor")
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
         phase, position = data["p"], data["k"]
-    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError, binascii.Error) as exc:
         raise ValueError("invalid cursor") from exc
-    if phase not in ("a", "r"):
-        raise ValueError("invalid cursor")
-    return phase, position
+    if phase == "a" and type(position) is int and 0 <= position <= _MAX_EVENT_ID:
+        return phase, position
+    if phase == "r" and (
+        position is None or isinstance(position, str) and _RUN_ID_RE.match(position)
+    ):
+        return phase, position
+    raise ValueError("invalid cursor")
 
 
 def _run_statuses(status: str | None) -> Sequence[DagsterRunStatus] | None:

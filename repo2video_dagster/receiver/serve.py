@@ -8,14 +8,18 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from repo2video_dagster.lib.core.errors import UserError
 from repo2video_dagster.lib.core.settings import env_bool
+from repo2video_dagster.receiver.limits import ReceiverLimits
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("repo2video_dagster.receiver.serve")  # also under `python -m`
 
 SECRET_ENV = "REPO2VIDEO_WEBHOOK_SECRET"
 SECRET_FILE_ENV = "REPO2VIDEO_WEBHOOK_SECRET_FILE"
+ALLOW_PRIVATE_ENV = "REPO2VIDEO_WEBHOOK_ALLOW_PRIVATE"
+LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 
 _INSECURE_BANNER = (
     "WARNING: webhook signature checks are OFF (--insecure-dev). Anyone who can reach this port "
@@ -58,13 +62,52 @@ def require_secret(*, insecure: bool, env: Mapping[str, str] | None = None) -> b
     return secret
 
 
+def _log_receiver_info() -> None:
+    """The receiver's own one-line INFO records (refused, ignored, slow clients closed).
+
+    Other libraries stay at WARNING (alembic would print every migration check);
+    uvicorn configures its own loggers. A no-op where logging is configured already.
+    """
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.WARNING, format=LOG_FORMAT)
+        logging.getLogger("repo2video_dagster").setLevel(logging.INFO)
+
+
+def server_options(limits: ReceiverLimits) -> dict[str, Any]:
+    """The ``uvicorn.Config`` options that enforce ``limits`` (used by serve() and the tests).
+
+    h11 with a capped receive buffer instead of httptools, which buffers headers
+    without limit; the guarded protocol adds head/body deadlines and the
+    connection cap; no WebSocket upgrades (nothing here speaks WebSocket, and an
+    upgraded connection would leave the guarded protocol); forwarding headers are
+    handled by the app from REPO2VIDEO_TRUSTED_PROXIES, not by uvicorn (which
+    trusts 127.0.0.1 by default).
+    """
+    from repo2video_dagster.receiver.protocol import guarded_protocol
+
+    return {
+        "http": guarded_protocol(limits),
+        "ws": "none",
+        "h11_max_incomplete_event_size": limits.max_header_bytes,
+        "timeout_keep_alive": max(1, round(limits.keepalive_timeout_s)),
+        "limit_concurrency": limits.max_connections + 1,
+        "proxy_headers": False,
+        "server_header": False,
+    }
+
+
 def serve(host: str = "127.0.0.1", port: int = 8000, *, insecure: bool = False) -> None:
-    """Serve until interrupted. Raises UserError when the secret or instance is missing."""
+    """Serve until interrupted. Raises UserError when the secret, a limit or the instance is wrong."""
+    _log_receiver_info()
     secret = require_secret(insecure=insecure)
     if not os.environ.get("DAGSTER_HOME", "").strip():
         raise UserError(
             "DAGSTER_HOME is not set", hint="Point it at the Dagster instance directory"
         )
+    from repo2video_dagster.receiver.access import ApiAccess
+
+    limits = ReceiverLimits.from_env()
+    access = ApiAccess.from_env()
 
     # Imported here so that refusing to start is instant.
     import uvicorn
@@ -81,9 +124,17 @@ def serve(host: str = "127.0.0.1", port: int = 8000, *, insecure: bool = False) 
         instance=instance,
         allow_private=env_bool("WEBHOOK_ALLOW_PRIVATE", False),
         close_eventlog=True,
+        limits=limits,
+        access=access,
     )
-    log.info("webhook receiver on http://%s:%d/webhook (events: %s)", host, port, eventlog.url)
-    config = uvicorn.Config(app, host=host, port=port, log_level="info", proxy_headers=True)
+    log.info(
+        "webhook receiver: POST /webhook (events: %s; job API: %s)",
+        eventlog.url.split("@")[-1],
+        "token" if access.token else "loopback clients only",
+    )
+    # uvicorn binds after the app's startup, so a client that can connect is served
+    # at once; with --port 0 its "Uvicorn running on" line names the port it got.
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", **server_options(limits))
     uvicorn.Server(config).run()
 
 
@@ -99,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         help="allow running without a secret",
     )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    _log_receiver_info()
     try:
         serve(args.host, args.port, insecure=args.insecure)
     except UserError as err:

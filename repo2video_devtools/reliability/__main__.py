@@ -45,13 +45,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="load: duration")
     parser.add_argument("--no-renders", action="store_true", help="skip the two hostile renders")
     parser.add_argument("--no-service", action="store_true", help="skip daemon/worker kills")
+    parser.add_argument(
+        "--receiver-only",
+        action="store_true",
+        help="only the attacks on the webhook receiver (about 1 minute); no load or kill tests",
+    )
     parser.add_argument("--json", type=Path, help="also write the full report as JSON")
     args = parser.parse_args(argv)
     _clean_environment()
 
-    from repo2video_devtools.reliability import hostile
+    from repo2video_devtools.reliability import hostile, receiver_attacks
     from repo2video_devtools.reliability.loadtest import load_test, receiver_kill_test
     from repo2video_devtools.reliability.service import service_kill_tests
+
+    if args.receiver_only:
+        return _receiver_only(receiver_attacks, args)
 
     work = args.work or Path(tempfile.mkdtemp(prefix="r2v-reliability-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -138,6 +146,28 @@ def main(argv: list[str] | None = None) -> int:
         )
     ok = good == tried and not leaks and load.passed and passed_kills == len(kills)
     return 0 if ok else 1
+
+
+def _receiver_only(receiver_attacks, args: argparse.Namespace) -> int:  # noqa: ANN001
+    """The receiver attacks alone, with the same summary line (load and kills: not run)."""
+    work = args.work or Path(tempfile.mkdtemp(prefix="r2v-receiver-"))
+    try:
+        _say("== hostile inputs: the webhook receiver")
+        cases = receiver_attacks.run_all(work / "receiver")
+        for case in cases:
+            _say(case.line())
+    finally:
+        if not args.keep and args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+    good = sum(1 for c in cases if c.passed)
+    crashes = sum(1 for c in cases if c.outcome == "crash")
+    leaks = sum(1 for c in cases if c.outcome == "leak")
+    print(
+        f"hostile inputs: {len(cases)} tried, {good} clear errors or correct videos, "
+        f"{crashes} crashes, {leaks} leaks; load: not run; kill tests: not run",
+        flush=True,
+    )
+    return 0 if good == len(cases) else 1
 
 
 if __name__ == "__main__":

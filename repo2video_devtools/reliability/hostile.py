@@ -299,11 +299,16 @@ def render_cases(work: Path, outside: repos.Outside) -> list[CaseResult]:
     return [render_case(name, build, work, outside) for name, build in RENDER_CASES]
 
 
-def run_all(work: Path, *, renders: bool = True) -> list[CaseResult]:
-    """Every hostile case; ``renders=False`` leaves out the two real renders (about 2 minutes)."""
+def run_all(work: Path, *, renders: bool = True, receiver: bool = True) -> list[CaseResult]:
+    """Every hostile case; ``renders=False`` leaves out the two real renders (about 2 minutes),
+    ``receiver=False`` the attacks on the webhook receiver's port (about 1 minute)."""
+    from repo2video_devtools.reliability import receiver_attacks  # it imports CaseResult
+
     work.mkdir(parents=True, exist_ok=True)
     outside = repos.plant_outside(work / "planted")
     results = url_cases() + repo_error_cases(work / "repos", outside)
+    if receiver:
+        results += receiver_attacks.run_all(work / "receiver")
     if renders:
         results += render_cases(work / "renders", outside)
     return results
