@@ -63,7 +63,8 @@ def test_sensor_assets_and_jobs_use_the_data_dir_of_definitions(
             )
             # As the daemon evaluates a sensor: with the code location's resources it asks for.
             needed = {key: defs.resources[key] for key in sensor.required_resource_keys}
-            result = sensor(build_sensor_context(instance=instance, resources=needed))
+            with build_sensor_context(instance=instance, resources=needed) as context:
+                result = sensor(context)
             assert isinstance(result, SensorResult)
             assert SourceRegistry(data_dir).get(source.key) == str(repo.resolve())
             for add in result.dynamic_partitions_requests:

@@ -35,13 +35,19 @@ def test_only_repositories_whose_commit_moved_are_rendered(tmp_path: Path, monke
 
     # The resources the code location would build from this environment.
     resources = {"storage": StorageResource(), "source": SourceResource()}
+
+    def evaluate(instance):
+        # Closed after the tick: the instance it opens from the ref must not outlive the test.
+        with build_schedule_context(instance=instance, resources=resources) as context:
+            return refresh_schedule(context)
+
     with instance_for_test() as instance:
         instance.add_dynamic_partitions(REPOSITORIES_PARTITIONS_NAME, list(keys.values()))
-        result = refresh_schedule(build_schedule_context(instance=instance, resources=resources))
+        result = evaluate(instance)
         assert isinstance(result, SkipReason)
 
         add_commit(moved, {"NEWS.md": "new\n"}, "Add news")
-        requests = refresh_schedule(build_schedule_context(instance=instance, resources=resources))
+        requests = evaluate(instance)
         assert [type(r) for r in requests] == [RunRequest]
         request = requests[0]
         assert request.partition_key == keys["moved"]

@@ -113,8 +113,10 @@ def sensor_def(eventlog: EventLog, tmp_path: Path) -> SensorUnderTest:
 
 def tick(sensor: SensorUnderTest, instance: DagsterInstance, cursor: str | None) -> SensorResult:
     """Evaluate once, then apply the partition requests as the daemon would."""
-    context = build_sensor_context(instance=instance, cursor=cursor, resources=sensor.resources)
-    result = sensor.definition(context)
+    with build_sensor_context(
+        instance=instance, cursor=cursor, resources=sensor.resources
+    ) as context:
+        result = sensor.definition(context)
     assert isinstance(result, SensorResult)
     for req in result.dynamic_partitions_requests or []:
         instance.add_dynamic_partitions(req.partitions_def_name, list(req.partition_keys))
@@ -264,14 +266,17 @@ def test_run_requests_resolve_like_the_daemon(eventlog: EventLog, tmp_path: Path
         assets=[video], jobs=[render_job], sensors=[sensor_def], resources={"storage": storage}
     )
     eventlog.append(event("d1", "Octo/Alpha"))
-    with instance_for_test() as instance:
-        # As the daemon does: an instance ref, so the new partitions are seen while resolving,
-        # and the top-level resources the sensor asks for.
-        context = build_sensor_context(
+    # As the daemon does: an instance ref, so the new partitions are seen while resolving,
+    # and the top-level resources the sensor asks for. The context is closed after the
+    # tick, so the instance it opens from the ref does not outlive the test.
+    with (
+        instance_for_test() as instance,
+        build_sensor_context(
             instance_ref=instance.get_ref(), definitions=defs, resources={"storage": storage}
-        )
-        with partition_loading_context(dynamic_partitions_store=instance):
-            data = sensor_def.evaluate_tick(context)
+        ) as context,
+        partition_loading_context(dynamic_partitions_store=instance),
+    ):
+        data = sensor_def.evaluate_tick(context)
     [req] = data.run_requests
     assert req.partition_key == "octo__alpha"
     assert req.tags["dagster/partition"] == "octo__alpha"
@@ -285,10 +290,10 @@ def test_default_sensor_reads_the_instance_home(monkeypatch, tmp_path: Path) -> 
         log = EventLog(sqlite_url(Path(instance.root_directory) / "repo2video_events.db"))
         try:
             log.append(event("home-1", "Octo/Home"))
-            context = build_sensor_context(
+            with build_sensor_context(
                 instance=instance, resources={"storage": StorageResource()}
-            )
-            result = github_events_sensor(context)
+            ) as context:
+                result = github_events_sensor(context)
         finally:
             log.close()
     assert [r.run_key for r in result.run_requests] == ["home-1"]

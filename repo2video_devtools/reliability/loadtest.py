@@ -90,10 +90,10 @@ def sensor_sweep(home: Path, data_dir: Path, cursor: str | None = None) -> Sweep
     with DagsterInstance.from_config(str(home)) as instance:
         while True:
             ticks += 1
-            context = build_sensor_context(
+            with build_sensor_context(
                 instance=instance, cursor=cursor, resources={"storage": storage}
-            )
-            result = github_events_sensor(context)
+            ) as context:
+                result = github_events_sensor(context)
             for req in result.dynamic_partitions_requests or []:
                 instance.add_dynamic_partitions(req.partitions_def_name, list(req.partition_keys))
             run_keys += [r.run_key for r in result.run_requests or []]
