@@ -16,7 +16,12 @@ from dagster import (
 if TYPE_CHECKING:
     import pandas as pd
 
-from repo2video_dagster.assets.common import markdown_table, path_value, user_errors
+from repo2video_dagster.assets.common import (
+    TRANSIENT_RETRY,
+    markdown_table,
+    path_value,
+    user_errors,
+)
 from repo2video_dagster.lib.core.manifest import read_manifest, write_manifest
 from repo2video_dagster.lib.core.records import (
     BlogPost,
@@ -44,6 +49,7 @@ def _run_seconds(context: AssetExecutionContext) -> float | None:
     group_name="publish",
     kinds={"markdown", "html"},
     code_version="1",
+    retry_policy=TRANSIENT_RETRY,
     description=(
         "A markdown post (front matter, embedded video, chapters, transcript) and a static HTML "
         "page per repository, plus the site index listing every rendered repository: the default "
@@ -171,6 +177,7 @@ def catalog_frame(output_root) -> "pd.DataFrame":
     group_name="publish",
     kinds={"pandas", "parquet"},
     code_version="1",
+    retry_policy=TRANSIENT_RETRY,
     automation_condition=AutomationCondition.any_deps_updated()
     & ~AutomationCondition.in_progress(),
     description="One row per rendered repository (repo, commit, duration, languages, render time, paths), stored as parquet and CSV.",

@@ -7,8 +7,8 @@ so a check can afterwards search every byte Dagster stored for leaked secrets.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,13 +51,23 @@ class RenderOutcome:
         return problems if self.videos else ["no video"]
 
 
-def resources_for(data_dir: Path, formats: Sequence[str], *, reuse: bool = True) -> dict[str, Any]:
+def resources_for(
+    data_dir: Path,
+    formats: Sequence[str],
+    *,
+    reuse: bool = True,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Default resources for a throwaway render; ``overrides`` maps a resource name to
+    field changes (``{"script_writer": {"writer": "llm", ...}}``)."""
     from repo2video_dagster.resources import default_resources, with_overrides
 
     resources = default_resources()
     resources["storage"] = with_overrides(resources["storage"], data_dir=str(data_dir), reuse=reuse)
     resources["source"] = with_overrides(resources["source"], allow_local=True, resolve_dns=False)
     resources["render"] = with_overrides(resources["render"], formats=list(formats))
+    for name, changes in (overrides or {}).items():
+        resources[name] = with_overrides(resources[name], **changes)
     return resources
 
 
@@ -86,16 +96,19 @@ def render_in_process(
     home: Path | None = None,
     data_dir: Path | None = None,
     reuse: bool = True,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> RenderOutcome:
     """Run the render job (or only ``assets``) for ``target`` on an instance in ``work/home``.
 
     ``reuse=False`` recomputes every stage (like ``repo2video render --force``).
+    ``overrides`` change resource fields (see :func:`resources_for`); the target is
+    registered after an offline check with the source policy they give, as the
+    webhook receiver registers targets, and checked again in full by the run.
     """
     from dagster import AssetKey, DagsterInstance
 
     from repo2video_dagster.definitions import build_definitions
     from repo2video_dagster.lib.core.registry import SourceRegistry
-    from repo2video_dagster.lib.source.policy import SourcePolicy
     from repo2video_dagster.lib.source.targets import parse_target
     from repo2video_dagster.partitions import RENDER_JOB_NAME, REPOSITORIES_PARTITIONS_NAME
 
@@ -104,9 +117,10 @@ def render_in_process(
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists():
         (home / "dagster.yaml").write_text(INSTANCE_YAML, encoding="utf-8")
-    source = parse_target(target, SourcePolicy(allow_local=True, resolve_dns=False))
+    resources = resources_for(data_dir, formats, reuse=reuse, overrides=overrides)
+    source = parse_target(target, replace(resources["source"].policy(), resolve_dns=False))
     SourceRegistry(data_dir).put(source.key, source.url)
-    defs = build_definitions(resources=resources_for(data_dir, formats, reuse=reuse))
+    defs = build_definitions(resources=resources)
     job = defs.resolve_job_def(RENDER_JOB_NAME)
     started = time.monotonic()
     with DagsterInstance.from_config(str(home)) as instance:

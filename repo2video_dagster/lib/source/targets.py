@@ -19,7 +19,11 @@ import socket
 from collections.abc import Callable, Iterable
 from urllib.parse import unquote, urlsplit
 
-from repo2video_dagster.lib.core.errors import EmptyRepositoryError, SourceError
+from repo2video_dagster.lib.core.errors import (
+    EmptyRepositoryError,
+    SourceError,
+    SourceUnavailableError,
+)
 from repo2video_dagster.lib.core.records import RepoSource
 from repo2video_dagster.lib.source.policy import GITHUB_HOST, SourcePolicy
 from repo2video_dagster.lib.source.redaction import redact_credentials
@@ -311,13 +315,17 @@ def check_host_addresses(host: str, resolver: Resolver | None = None) -> list[st
     resolve = resolver or _system_resolver
     try:
         addresses = sorted(set(resolve(host)))
-    except (OSError, UnicodeError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc) or "name does not resolve"
+    except UnicodeError as exc:  # not a valid name at all (say, an empty label)
         raise SourceError(
+            f"cannot reach {host}: {exc}", hint="Check the URL or your network"
+        ) from exc
+    except OSError as exc:  # the resolver failed: a DNS outage as often as a typo
+        reason = exc.strerror or str(exc) or "name does not resolve"
+        raise SourceUnavailableError(
             f"cannot reach {host}: {reason}", hint="Check the URL or your network"
-        ) from None
+        ) from exc
     if not addresses:
-        raise SourceError(
+        raise SourceUnavailableError(
             f"cannot reach {host}: no addresses", hint="Check the URL or your network"
         )
     for text in addresses:
