@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from repo2video_dagster.lib.core.errors import ScriptError
+from repo2video_dagster.lib.core.errors import ScriptError, ScriptServiceError, is_transient
 from repo2video_dagster.lib.script.llm import LlmWriter, extract_json_object
 from repo2video_devtools.reliability.fake_services import FakeLlm, Reply, serve_llm
 from repo2video_tests import profiles
@@ -76,6 +76,7 @@ def test_malformed_json_is_retried_once_then_reported(fake_llm: FakeLlm) -> None
     assert len(fake_llm.requests) == 2
     assert str(info.value).startswith("LLM script invalid: the answer is not valid JSON")
     assert API_KEY not in str(info.value)
+    assert not is_transient(info.value)  # a malformed answer is permanent for the step
 
 
 def test_retry_recovers_from_one_bad_answer(fake_llm: FakeLlm) -> None:
@@ -105,14 +106,16 @@ def test_http_500_reports_status_and_short_body(fake_llm: FakeLlm) -> None:
     assert API_KEY not in text
     assert len(text) < 400 and "\n" not in text
     assert len(fake_llm.requests) == 2  # 5xx is retried
+    assert isinstance(info.value, ScriptServiceError)  # and then the step retries it
 
 
 def test_http_401_is_not_retried(fake_llm: FakeLlm) -> None:
     fake_llm.replies = [Reply(status=401, raw=b'{"error": "bad key"}')]
     writer = LlmWriter(fake_llm.url, "m", api_key=API_KEY, timeout_s=5)
-    with pytest.raises(ScriptError, match="HTTP 401.*check the API key"):
+    with pytest.raises(ScriptError, match="HTTP 401.*check the API key") as info:
         writer.write(profiles.python_cli())
     assert len(fake_llm.requests) == 1
+    assert not is_transient(info.value)
 
 
 def test_slow_answer_times_out_with_advice(fake_llm: FakeLlm) -> None:
@@ -128,6 +131,7 @@ def test_slow_answer_times_out_with_advice(fake_llm: FakeLlm) -> None:
     )
     assert len(fake_llm.requests) == 2
     assert elapsed < 3.0
+    assert is_transient(info.value)
 
 
 def test_connection_refused() -> None:
@@ -139,6 +143,7 @@ def test_connection_refused() -> None:
         writer.write(profiles.python_cli())
     assert "refused the connection" in str(info.value)
     assert API_KEY not in str(info.value)
+    assert is_transient(info.value)  # a server restarting refuses connections for a moment
 
 
 def test_non_json_envelope(fake_llm: FakeLlm) -> None:
