@@ -19,6 +19,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from dagster import Field, InitLoggerContext, LoggerDefinition, logger
 
@@ -56,7 +57,7 @@ class StageProgressHandler(logging.Handler):
                     self.durations[step] = took
                     self._write(f"{self._label(step)} done in {took:.1f}s")
                 elif kind == "STEP_UP_FOR_RETRY":
-                    self._write(f"{self._label(step)} failed, retrying")
+                    self._write(f"{self._label(step)} failed, retrying: {retry_reason(event)}")
                 return
             if logging.INFO <= record.levelno < logging.ERROR:
                 message = meta.get("orig_message") or record.getMessage()
@@ -67,6 +68,19 @@ class StageProgressHandler(logging.Handler):
     def _write(self, line: str) -> None:
         self.stream.write(line + "\n")
         self.stream.flush()
+
+
+def retry_reason(event: Any) -> str:
+    """The one line a step is retried for: the ``Failure``'s description (a transient
+    error's line), else the first line of the innermost error."""
+    error = getattr(event.event_specific_data, "error", None)
+    innermost = error
+    while error is not None:
+        if error.cls_name == "Failure":
+            return error.message.split(": ", 1)[-1].strip().split("\n", 1)[0]
+        innermost, error = error, error.cause
+    lines = (innermost.message if innermost else "").strip().splitlines()
+    return lines[0] if lines else "unexpected error"
 
 
 def terminal_stream(fd: int | None):

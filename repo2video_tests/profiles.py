@@ -6,8 +6,6 @@ so writer tests do not depend on cloning or analysing anything.
 
 from __future__ import annotations
 
-from typing import Any
-
 from repo2video_dagster.lib.core.records import (
     CodeSnippet,
     Contributor,
@@ -15,6 +13,7 @@ from repo2video_dagster.lib.core.records import (
     LanguageShare,
     RepoProfile,
 )
+from repo2video_devtools.reliability.fake_services import llm_script  # noqa: F401 (moved there)
 
 
 def python_cli() -> RepoProfile:
@@ -273,32 +272,6 @@ def hostile_repo() -> RepoProfile:
     profile.topics = ["<svg onload=alert(7)>", "ok"]
     profile.languages[0].name = "<i>Py</i>"
     return profile
-
-
-SENTENCE = "This scene explains one real fact about the project in plain words"  # 12 words
-
-
-def llm_script(n_scenes: int = 7) -> dict[str, Any]:
-    """What a well-behaved LLM answers for :func:`python_cli` (kinds only, no slide data)."""
-    kinds = ["title", "overview", "command", "code", "tree", "languages", "stats", "outro"]
-    ids = ["hook", "what", "install", "usage", "architecture", "languages", "activity", "outro"]
-    scenes = []
-    for i in range(n_scenes):
-        j = min(i, len(ids) - 1) if i < n_scenes - 1 else len(ids) - 1
-        scenes.append(
-            {
-                "id": ids[j] if i < n_scenes - 1 else "outro",
-                "title": f"Chapter {i + 1}",
-                "narration": f"{SENTENCE}. It is scene {i + 1}.",
-                "visual": {"kind": kinds[j], "heading": f"Heading {i + 1}"},
-            }
-        )
-    return {
-        "title": "csv-wrangler in 60 seconds",
-        "description": "A tour.",
-        "tags": ["Python", "CSV", "python"],
-        "scenes": scenes,
-    }
 
 
 ALL = {

@@ -14,7 +14,12 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from repo2video_dagster.lib.core.errors import EngineError, OutputError
+from repo2video_dagster.lib.core.errors import (
+    EngineCrashError,
+    EngineError,
+    OutputError,
+    is_transient,
+)
 from repo2video_dagster.lib.core.records import SceneFrames, TimedWord, VisualSpec
 from repo2video_dagster.lib.render import media, slides
 from repo2video_dagster.lib.render.caption_bands import caption_box
@@ -37,6 +42,7 @@ from repo2video_dagster.lib.render.video import (
 )
 from repo2video_dagster.lib.speech.subtitles import Cue
 from repo2video_devtools.bench.encode_baseline import render_frames_ffmpeg_baseline, timeline_frames
+from repo2video_devtools.reliability.engine_faults import ffmpeg_killed_once
 
 FPS = 30
 DURATION = 4.0
@@ -462,11 +468,11 @@ def test_failing_frame_source_stops_ffmpeg_and_leaves_nothing(
 
     out = tmp_path / "reel.mp4"
     stats = EncodeStats("ffmpeg", "ultrafast", 23)
-    with pytest.raises(EngineError, match="failed: slide renderer crashed") as err:
+    # a bug in the frame source is not an engine failure: it keeps its type and traceback
+    with pytest.raises(RuntimeError, match="slide renderer crashed"):
         encode_frames(
             frames(), tl, project.wav, out, audio_s=DURATION, stats=stats, threads=1, progress=None
         )
-    assert "\n" not in str(err.value)
     assert not any(tmp_path.iterdir())
     wrong = iter([np.zeros((10, 10), np.uint8)])
     with pytest.raises(EngineError, match="is not a 1080x1920 yuv420p frame"):
@@ -540,6 +546,19 @@ def test_encoder_failure_is_one_clear_line_and_leaves_nothing(
             )
         assert "\n" not in str(err.value)
         assert not any(tmp_path.iterdir())
+
+
+def test_encoder_killed_by_a_signal_is_transient_and_leaves_nothing(
+    project: Project, tmp_path: Path
+) -> None:
+    out = tmp_path / "out" / "reel.mp4"
+    with ffmpeg_killed_once(tmp_path / "wrapper") as fault:
+        with pytest.raises(EngineCrashError, match="was killed by SIGKILL") as err:
+            render_video("reel", project.frames, project.spans, project.cues, project.wav, out)
+        assert fault.fired and is_transient(err.value)
+        assert not any(out.parent.iterdir())
+        video = render_video("reel", project.frames, project.spans, project.cues, project.wav, out)
+    assert video.path == str(out) and media.video_info(out).vcodec == "h264"
 
 
 def test_caption_accent_defaults_to_the_slides_accent(project: Project) -> None:

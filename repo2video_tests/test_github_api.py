@@ -133,6 +133,7 @@ def test_not_found(servers) -> None:
     with pytest.raises(GitHubApiError) as info:
         GitHubClient(base_url=base, token=TOKEN).repo_info("octo", "missing")
     assert info.value.status == 404 and "octo/missing not found" in str(info.value)
+    assert not info.value.transient  # the repository will not appear by asking again
 
 
 def test_rate_limit(servers) -> None:
@@ -142,6 +143,7 @@ def test_rate_limit(servers) -> None:
     assert info.value.status == 403
     assert "rate limit" in str(info.value) and "GITHUB_TOKEN" in str(info.value)
     assert " until " in str(info.value) and "UTC" in str(info.value)
+    assert not info.value.transient  # no requests left until the reset: not worth a retry
 
 
 def test_slow_answer_times_out(servers) -> None:
@@ -151,6 +153,7 @@ def test_slow_answer_times_out(servers) -> None:
         GitHubClient(base_url=base, token=TOKEN, timeout_s=0.3).repo_info("octo", "slow")
     assert time.monotonic() - started < 1.5
     assert "did not answer within 0.3 s" in str(info.value)
+    assert info.value.transient
 
 
 def test_token_never_appears_in_errors(servers) -> None:
@@ -162,6 +165,7 @@ def test_token_never_appears_in_errors(servers) -> None:
             client.repo_info("octo", name)
         messages.append(str(info.value))
     assert any("***" in m for m in messages)  # the echoed token was scrubbed
+    assert "GitHub API error 500" in messages[2]
     assert all(TOKEN not in m for m in messages)
     assert TOKEN not in repr(client)
     assert all(r.get("authorization") == f"Bearer {TOKEN}" for r in seen)  # but it was sent
@@ -176,8 +180,9 @@ def test_redirect_to_another_host_drops_the_token(servers) -> None:
 
 
 def test_unreachable_and_invalid_input() -> None:
-    with pytest.raises(GitHubApiError, match="cannot reach"):
+    with pytest.raises(GitHubApiError, match="cannot reach") as unreachable:
         GitHubClient(base_url="http://127.0.0.1:9", timeout_s=2).repo_info("octo", "tally")
+    assert unreachable.value.transient
     with pytest.raises(GitHubApiError, match="not a GitHub owner/name"):
         GitHubClient().repo_info("octo", "../admin")
     with pytest.raises(ValueError, match="https"):

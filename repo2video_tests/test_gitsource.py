@@ -20,6 +20,7 @@ from repo2video_dagster.lib.core.errors import (
     RepositoryLimitError,
     SourceError,
     UserError,
+    is_transient,
 )
 from repo2video_dagster.lib.core.records import RepoSource, to_jsonable
 from repo2video_dagster.lib.source.addresses import check_host_addresses
@@ -384,6 +385,7 @@ def test_unresolvable_host_is_reported_as_unreachable() -> None:
     err = refuse("https://github.com/o/n", DEFAULT, resolver=resolver)
     assert str(err).startswith("cannot reach github.com")
     assert "Check the URL or your network" in str(err)
+    assert is_transient(err)  # a DNS outage looks the same: the step tries again
 
 
 def test_key_for_never_resolves() -> None:
@@ -528,6 +530,7 @@ def test_size_limit_refuses_and_removes_checkout(tmp_path: Path) -> None:
             source, tmp_path / "ws", SourcePolicy(allow_local=True, max_repo_bytes=10_000)
         )
     assert "REPO2VIDEO_MAX_REPO_MB" in str(info.value)
+    assert not is_transient(info.value)  # a bigger repository will not get smaller
     assert _dirs(tmp_path / "ws") == []
     # an existing checkout is also checked against a stricter policy
     clone_snapshot(source, tmp_path / "ws", LOCAL)
@@ -547,6 +550,7 @@ def test_clone_timeout(tmp_path: Path) -> None:
         )
     assert time.monotonic() - started < 10
     assert "took longer than" in str(info.value) and "REPO2VIDEO_CLONE_TIMEOUT_S" in str(info.value)
+    assert is_transient(info.value)  # usually a slow network: the step tries again
     assert _dirs(tmp_path / "ws") == []
 
 

@@ -30,7 +30,7 @@ from repo2video_dagster.partitions import (
 )
 from repo2video_dagster.receiver.app import create_app
 from repo2video_dagster.receiver.eventlog import EventLog, NewEvent, sqlite_url
-from repo2video_dagster.receiver.jobs import get_job, health, list_jobs, print_jobs
+from repo2video_dagster.receiver.jobs import format_job, get_job, health, list_jobs, print_jobs
 from repo2video_dagster.run_tags import TAG_DELIVERY, TAG_EVENT, TAG_REPO, TAG_TRIGGER
 from repo2video_tests.loopback import http_json, serve_app
 
@@ -149,6 +149,7 @@ def test_successful_delivery_shows_outputs(world: World) -> None:
     assert job["job_id"] == "d-ok"
     assert job["repo"] == "octo__alpha"
     assert job["retries"] == 0 and job["error"] is None
+    assert job["attempts"] == {"video": 1, "blog_post": 1}  # no step was retried
     assert job["created_at"] and job["started_at"] and job["ended_at"]
     assert job["started_at"] <= job["ended_at"]
     assert job["result"]["video"] == {
@@ -176,6 +177,7 @@ def test_failure_has_error_summary_and_retries(world: World) -> None:
     assert job["status"] == "failure"
     assert job["run_id"] == world.runs["retry"]  # the newest attempt
     assert job["retries"] == 1
+    assert job["attempts"] == {"video": 1}
     assert "has no files to explain" in job["error"]
     assert "\n" not in job["error"]
     crash = get_job(world.instance, world.eventlog, "d-crash")
@@ -208,7 +210,7 @@ def test_the_run_and_the_stored_events_tell_one_failure_line(
 def test_recorded_but_not_run_is_accepted(world: World) -> None:
     waiting = get_job(world.instance, world.eventlog, "d-wait")
     assert waiting["status"] == "accepted" and waiting["run_id"] is None
-    assert waiting["repo"] == "octo__delta"
+    assert waiting["repo"] == "octo__delta" and waiting["attempts"] == {}
     mapped = get_job(world.instance, world.eventlog, "d-mapped")
     assert mapped["status"] == "accepted"
     assert get_job(world.instance, world.eventlog, "no-such-job") is None
@@ -261,6 +263,9 @@ def test_cli_output(world: World, capsys) -> None:
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].startswith("JOB") and len(lines) == 4
     assert all("failure" in line for line in lines[1:])
+    assert "attempts:" not in text  # shown only for steps that were retried
+    retried = format_job({"job_id": "j", "status": "success", "attempts": {"video": 2, "x": 1}})
+    assert "attempts: video 2" in retried and "x 1" not in retried
     assert print_jobs("nope", **kwargs) == 1
     with pytest.raises(UserError, match="unknown status"):
         print_jobs(status="done", **kwargs)

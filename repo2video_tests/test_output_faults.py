@@ -30,6 +30,7 @@ import pytest
 
 from repo2video_dagster.lib.core.manifest import MANIFEST_NAME
 from repo2video_dagster.lib.render.media import video_info
+from repo2video_dagster.receiver.jobs import step_attempts
 from repo2video_devtools.reliability import HEAVY_ENV, faults, repos
 from repo2video_devtools.reliability.render import RenderOutcome, render_in_process
 
@@ -73,7 +74,9 @@ def stage(tmp_path_factory) -> Iterator[Stage]:
         yield stage
 
 
-def assert_clean_failure(stage: Stage, outcome: RenderOutcome, *needles: str) -> None:
+def assert_clean_failure(
+    stage: Stage, outcome: RenderOutcome, *needles: str, attempts: int = 1
+) -> None:
     assert not outcome.ok
     assert outcome.user_error, outcome.error  # a UserError's line, not a traceback
     line = outcome.error or ""
@@ -86,6 +89,7 @@ def assert_clean_failure(stage: Stage, outcome: RenderOutcome, *needles: str) ->
 
     with DagsterInstance.from_config(str(outcome.home)) as instance:
         run_events = instance.all_logs(outcome.run_id)
+        assert step_attempts(instance, outcome.run_id)["video"] == attempts
         materialized = {
             e.dagster_event.asset_key
             for e in run_events
@@ -108,7 +112,8 @@ def test_full_disk_is_one_clear_failure_then_recovers(stage: Stage) -> None:
         outcome = stage.run(DOWNSTREAM)
     finally:
         faults.unfill(stage.data_dir)
-    assert_clean_failure(stage, outcome, "No space left on device")
+    # a full disk is transient: retried (space may be freed), then one clear failure
+    assert_clean_failure(stage, outcome, "No space left on device", attempts=3)
     again = stage.run(DOWNSTREAM)
     assert again.ok, again.error
     assert again.video_problems() == []

@@ -11,7 +11,9 @@ import sys
 
 from dagster import DagsterInstance, Definitions, asset, define_asset_job
 
+from repo2video_dagster.assets.common import TRANSIENT_RETRY, user_failure
 from repo2video_dagster.definitions import defs as code_location
+from repo2video_dagster.lib.core.errors import SourceUnavailableError
 
 
 @asset
@@ -56,3 +58,34 @@ def test_progress_lines_go_to_the_given_fd_not_to_redirected_stderr() -> None:
     assert "[1/8] repo_snapshot done in" in text, text
     assert "[8/8] blog_post done in" in text, text  # the last step of the run
     assert text.index("repo_snapshot …") < text.index("blog_post …")
+
+
+_ATTEMPTS: list[int] = []
+
+
+@asset(name="repo_snapshot", retry_policy=TRANSIENT_RETRY)
+def flaky_snapshot() -> int:
+    _ATTEMPTS.append(1)
+    if len(_ATTEMPTS) == 1:
+        raise user_failure(SourceUnavailableError("cannot reach github.com: no route"))
+    return 1
+
+
+def test_a_retried_stage_says_why() -> None:
+    read_end, write_end = os.pipe()
+    defs = Definitions(
+        assets=[flaky_snapshot],
+        jobs=[define_asset_job("flaky")],
+        loggers={"progress": code_location.loggers["progress"]},
+    )
+    try:
+        result = defs.resolve_job_def("flaky").execute_in_process(
+            run_config={"loggers": {"progress": {"config": {"fd": write_end}}}}
+        )
+    finally:
+        os.close(write_end)
+    with os.fdopen(read_end, encoding="utf-8") as lines:
+        text = lines.read()
+    assert result.success and len(_ATTEMPTS) == 2
+    assert "[1/8] repo_snapshot failed, retrying: cannot reach github.com: no route" in text, text
+    assert "[1/8] repo_snapshot done in" in text, text

@@ -4,97 +4,24 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 
-from repo2video_dagster.lib.core.errors import ScriptError
+from repo2video_dagster.lib.core.errors import ScriptError, ScriptServiceError, is_transient
 from repo2video_dagster.lib.script.llm import LlmWriter, extract_json_object
+from repo2video_devtools.reliability.fake_services import FakeLlm, Reply, serve_llm
 from repo2video_tests import profiles
 from repo2video_tests.profiles import llm_script
 
 API_KEY = "sk-test-SECRET-1234567890"
 
 
-@dataclass
-class Reply:
-    status: int = 200
-    content: str | None = None
-    """The assistant message; wrapped in a chat-completions envelope."""
-    raw: bytes | None = None
-    """Exact body instead of an envelope."""
-    delay_s: float = 0.0
-
-
-@dataclass
-class FakeLlm:
-    """Serves queued replies (the last one repeats) and records every request."""
-
-    replies: list[Reply] = field(default_factory=list)
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    url: str = ""
-
-    def next_reply(self) -> Reply:
-        return self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
-
-
-def _handler(fake: FakeLlm) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", 0))
-            body = json.loads(self.rfile.read(length))
-            fake.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
-            reply = fake.next_reply()
-            if reply.delay_s:
-                time.sleep(reply.delay_s)
-            if reply.raw is not None:
-                data = reply.raw
-            else:
-                data = json.dumps(
-                    {
-                        "id": "chatcmpl-1",
-                        "object": "chat.completion",
-                        "model": body.get("model"),
-                        "choices": [
-                            {
-                                "index": 0,
-                                "message": {"role": "assistant", "content": reply.content},
-                                "finish_reason": "stop",
-                            }
-                        ],
-                    }
-                ).encode()
-            try:
-                self.send_response(reply.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up (timeout test)
-
-    return Handler
-
-
 @pytest.fixture
 def fake_llm() -> Iterator[FakeLlm]:
-    fake = FakeLlm()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    yield fake
-    server.shutdown()
-    server.server_close()
+    with serve_llm() as fake:
+        yield fake
 
 
 def _valid_content() -> str:
@@ -149,6 +76,7 @@ def test_malformed_json_is_retried_once_then_reported(fake_llm: FakeLlm) -> None
     assert len(fake_llm.requests) == 2
     assert str(info.value).startswith("LLM script invalid: the answer is not valid JSON")
     assert API_KEY not in str(info.value)
+    assert not is_transient(info.value)  # a malformed answer is permanent for the step
 
 
 def test_retry_recovers_from_one_bad_answer(fake_llm: FakeLlm) -> None:
@@ -178,14 +106,16 @@ def test_http_500_reports_status_and_short_body(fake_llm: FakeLlm) -> None:
     assert API_KEY not in text
     assert len(text) < 400 and "\n" not in text
     assert len(fake_llm.requests) == 2  # 5xx is retried
+    assert isinstance(info.value, ScriptServiceError)  # and then the step retries it
 
 
 def test_http_401_is_not_retried(fake_llm: FakeLlm) -> None:
     fake_llm.replies = [Reply(status=401, raw=b'{"error": "bad key"}')]
     writer = LlmWriter(fake_llm.url, "m", api_key=API_KEY, timeout_s=5)
-    with pytest.raises(ScriptError, match="HTTP 401.*check the API key"):
+    with pytest.raises(ScriptError, match="HTTP 401.*check the API key") as info:
         writer.write(profiles.python_cli())
     assert len(fake_llm.requests) == 1
+    assert not is_transient(info.value)
 
 
 def test_slow_answer_times_out_with_advice(fake_llm: FakeLlm) -> None:
@@ -201,6 +131,7 @@ def test_slow_answer_times_out_with_advice(fake_llm: FakeLlm) -> None:
     )
     assert len(fake_llm.requests) == 2
     assert elapsed < 3.0
+    assert is_transient(info.value)
 
 
 def test_connection_refused() -> None:
@@ -212,6 +143,7 @@ def test_connection_refused() -> None:
         writer.write(profiles.python_cli())
     assert "refused the connection" in str(info.value)
     assert API_KEY not in str(info.value)
+    assert is_transient(info.value)  # a server restarting refuses connections for a moment
 
 
 def test_non_json_envelope(fake_llm: FakeLlm) -> None:

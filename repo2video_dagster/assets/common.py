@@ -1,4 +1,4 @@
-"""Small helpers shared by the asset modules: error mapping, metadata, retry policy."""
+"""Small helpers shared by the asset modules: error mapping, retry policy, metadata."""
 
 import base64
 import io
@@ -12,13 +12,29 @@ from typing import Any
 
 from dagster import Backoff, Failure, Jitter, MetadataValue, RetryPolicy
 
-from repo2video_dagster.lib.core.errors import UserError
+from repo2video_dagster.lib.core.errors import UserError, disk_full_error, is_transient
 from repo2video_dagster.lib.core.reuse import source_version
+from repo2video_dagster.lib.core.settings import env_number
 
-# Stages that touch the network or external processes retry transient failures
-# with exponential backoff and jitter. User errors never retry (see user_errors).
+MAX_RETRIES = 2
+
+
+def retry_delay_s() -> float:
+    """Base delay between attempts (``REPO2VIDEO_RETRY_DELAY_S``, default 2 s), read when
+    the code location loads; tests set it small so retried steps finish quickly."""
+    return max(0.0, env_number("RETRY_DELAY_S", 2.0))
+
+
+# Every stage can meet a transient failure (a network, an engine process, a full disk),
+# so every stage has this policy: 2 retries, exponential backoff with jitter (about
+# 2 s, then 6 s, by default). Permanent errors opt out with Failure(allow_retries=False)
+# (see user_errors); unexpected exceptions (bugs) are retried too, since nothing says
+# they will not pass, and keep their traceback in the event log.
 TRANSIENT_RETRY = RetryPolicy(
-    max_retries=2, delay=2.0, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS
+    max_retries=MAX_RETRIES,
+    delay=retry_delay_s(),
+    backoff=Backoff.EXPONENTIAL,
+    jitter=Jitter.PLUS_MINUS,
 )
 
 
@@ -33,19 +49,38 @@ def code_version(asset_module: str, *lib: ModuleType) -> str:
     return source_version(sys.modules[asset_module], *lib)
 
 
+def user_failure(err: UserError) -> Failure:
+    """The Dagster ``Failure`` for ``err``, with its one line as the description.
+
+    Permanent errors get ``allow_retries=False``: a bad URL or an empty repository will
+    not get better by retrying, so the run fails at once with the line the CLI also
+    prints. Transient ones may be retried by the step's ``RetryPolicy``; when the last
+    attempt fails too, the run fails with this line.
+    """
+    transient = is_transient(err)
+    return Failure(
+        description=str(err),
+        allow_retries=transient,
+        metadata={"error": str(err), "transient": transient},
+    )
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn a :class:`UserError` into a Dagster ``Failure`` with the same one-line message.
+    """Turn a :class:`UserError` (or a write that found the disk full) into a ``Failure``.
 
-    ``allow_retries=False``: a bad URL or an empty repository will not get better
-    by retrying, so the run fails at once with the message the CLI also prints.
+    The error is chained (``from err``), so the event log keeps where it was raised.
+    Other exceptions pass untouched: Dagster records them with their traceback.
     """
     try:
         yield
     except UserError as err:
-        raise Failure(
-            description=str(err), allow_retries=False, metadata={"error": str(err)}
-        ) from None
+        raise user_failure(err) from err
+    except OSError as err:
+        full = disk_full_error(err)
+        if full is None:
+            raise
+        raise user_failure(full) from err
 
 
 def markdown_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:

@@ -16,7 +16,13 @@ from dagster import (
 if TYPE_CHECKING:
     import pandas as pd
 
-from repo2video_dagster.assets.common import code_version, markdown_table, path_value, user_errors
+from repo2video_dagster.assets.common import (
+    TRANSIENT_RETRY,
+    code_version,
+    markdown_table,
+    path_value,
+    user_errors,
+)
 from repo2video_dagster.lib import publish as publish_lib
 from repo2video_dagster.lib.core import manifest
 from repo2video_dagster.lib.core.manifest import read_manifest, write_manifest
@@ -53,6 +59,7 @@ def _run_seconds(context: AssetExecutionContext) -> float | None:
     group_name="publish",
     kinds={"markdown", "html"},
     code_version=PUBLISH_CODE_VERSION,
+    retry_policy=TRANSIENT_RETRY,
     description=(
         "A markdown post (front matter, embedded video, chapters, transcript) and a static HTML "
         "page per repository, plus the site index listing every rendered repository: the default "
@@ -175,6 +182,7 @@ def catalog_frame(output_root) -> "pd.DataFrame":
     group_name="publish",
     kinds={"pandas", "parquet"},
     code_version=PUBLISH_CODE_VERSION,
+    retry_policy=TRANSIENT_RETRY,
     automation_condition=AutomationCondition.any_deps_updated()
     & ~AutomationCondition.in_progress(),
     description="One row per rendered repository (repo, commit, duration, languages, render time, paths), stored as parquet and CSV.",

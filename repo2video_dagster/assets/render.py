@@ -13,6 +13,7 @@ from dagster import (
 )
 
 from repo2video_dagster.assets.common import (
+    TRANSIENT_RETRY,
     code_version,
     human_bytes,
     image_preview,
@@ -57,6 +58,7 @@ def _save_png(image, path: Path) -> None:
     group_name="render",
     kinds={"python", "pillow"},
     code_version=VISUALS_CODE_VERSION,
+    retry_policy=TRANSIENT_RETRY,
     description=(
         "A slide per scene in both formats, drawn with Pillow from the repository itself: title "
         "card, highlighted real code, language chart, directory tree, install/usage card, activity "
@@ -157,6 +159,7 @@ def chapters_for(script: VideoScript, narration: Narration) -> list[Chapter]:
     group_name="render",
     kinds={"moviepy", "ffmpeg"},
     code_version=VIDEO_CODE_VERSION,
+    retry_policy=TRANSIENT_RETRY,
     description=(
         "The reel (1080x1920) and the landscape cut (1920x1080) from one timeline: 30 fps H.264 + "
         "AAC, karaoke captions with the spoken word highlighted, short crossfades between scenes. "

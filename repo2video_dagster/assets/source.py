@@ -19,8 +19,10 @@ from repo2video_dagster.assets.common import (
     markdown_table,
     path_value,
     user_errors,
+    user_failure,
 )
 from repo2video_dagster.lib import source as source_lib
+from repo2video_dagster.lib.core.errors import TransientError
 from repo2video_dagster.lib.core.records import RepoProfile, RepoSnapshot
 from repo2video_dagster.lib.core.registry import SourceRegistry
 from repo2video_dagster.lib.source.checkout import clone_snapshot
@@ -88,6 +90,7 @@ def repo_snapshot(
     group_name="source",
     kinds={"python", "pandas"},
     code_version=SOURCE_CODE_VERSION,
+    retry_policy=TRANSIENT_RETRY,
     description=(
         "Facts about the repository read offline from the checkout: description, languages by "
         "lines, key files, entry points, dependencies, license, tree and git history. Optionally "
@@ -103,14 +106,21 @@ def repo_profile(
     with user_errors():
         profile = build_profile(repo_snapshot, require_readme=source.require_readme)
     src = repo_snapshot.source
+    enrichment = "off"
     if github.active() and src.kind == "github" and src.owner:
         client = GitHubClient(
             base_url=github.base_url, token=github.token(), timeout_s=github.timeout_s
         )
         try:
             profile = enrich_profile(profile, client.repo_info(src.owner, src.name))
-        except GitHubApiError as err:  # enrichment is optional: say so and carry on
+            enrichment = "ok"
+        except GitHubApiError as err:
+            # Enrichment is optional: a transient failure gets the step's retries, and
+            # when the last attempt fails too, the render goes on without stars.
+            if err.transient and context.retry_number < TRANSIENT_RETRY.max_retries:
+                raise user_failure(TransientError(f"GitHub enrichment: {err}")) from err
             context.log.warning(f"GitHub enrichment skipped: {err}")
+            enrichment = f"skipped: {err}"
     frame = languages_frame(profile)
     return Output(
         profile,
@@ -127,5 +137,6 @@ def repo_profile(
             "contributors": profile.history.people,
             "tree": MetadataValue.md("```\n" + "\n".join(profile.tree) + "\n```"),
             "notes": MetadataValue.md("\n".join(f"- {n}" for n in profile.notes) or "_none_"),
+            "github_enrichment": enrichment,
         },
     )

@@ -104,6 +104,7 @@ def narration(
     group_name="speech",
     kinds={"python", "whisper"},
     code_version=CAPTIONS_CODE_VERSION,
+    retry_policy=TRANSIENT_RETRY,
     description=(
         "Word timings from Whisper (faster-whisper tiny.en by default, openai-whisper selectable) "
         "aligned back to the script's own words, so captions show exactly the script text. "

@@ -142,6 +142,21 @@ def _retries(instance: DagsterInstance, record: RunRecord) -> int:
     return 0
 
 
+def step_attempts(instance: DagsterInstance, run_id: str) -> dict[str, int]:
+    """How often each step of the run was attempted: its start plus one per retry
+    (``STEP_RESTARTED``). A step that met a transient failure and was retried shows 2
+    or 3; a permanent error shows 1."""
+    records = instance.get_records_for_run(
+        run_id, of_type={DagsterEventType.STEP_START, DagsterEventType.STEP_RESTARTED}
+    ).records
+    attempts: dict[str, int] = {}
+    for rec in records:
+        ev = rec.event_log_entry.dagster_event
+        if ev is not None and ev.step_key:
+            attempts[ev.step_key] = attempts.get(ev.step_key, 0) + 1
+    return attempts
+
+
 def run_summary(record: RunRecord) -> dict[str, Any]:
     """The fields of a job that come from the run record alone (cheap: used by listings)."""
     run = record.dagster_run
@@ -167,6 +182,7 @@ def run_details(instance: DagsterInstance, record: RunRecord) -> dict[str, Any]:
     job = run_summary(record)
     run_id = record.dagster_run.run_id
     job["retries"] = _retries(instance, record)
+    job["attempts"] = step_attempts(instance, run_id)
     status = record.dagster_run.status
     # The same line ``repo2video render`` prints for this failure.
     job["error"] = (
@@ -194,6 +210,7 @@ def _accepted_job(row: EventRow) -> dict[str, Any]:
         "started_at": None,
         "ended_at": None,
         "retries": 0,
+        "attempts": {},
         "error": None,
         "result": {},
         "outputs": {},
@@ -391,6 +408,8 @@ def format_job(job: dict[str, Any]) -> str:
         lines.append(f"ended:    {job['ended_at']}")
     if job.get("retries"):
         lines.append(f"retries:  {job['retries']}")
+    if retried := {k: n for k, n in (job.get("attempts") or {}).items() if n > 1}:
+        lines.append("attempts: " + ", ".join(f"{k} {n}" for k, n in retried.items()))
     if job.get("coalesced_into"):
         lines.append(f"shares the run of delivery {job['coalesced_into']}")
     if job.get("error"):

@@ -2,11 +2,12 @@
 
 Progress and one line per case go to stderr; the summary goes to stdout:
 
-    hostile inputs: N tried, N clear errors or correct videos, 0 crashes, 0 leaks; load: R req/s, p99 X ms, 0 lost; kill tests: K/K passed
+    hostile inputs: N tried, N clear errors or correct videos, 0 crashes, 0 leaks; load: R req/s, p99 X ms, 0 lost; kill tests: K/K passed; transient faults: T injected, T retried to success, 0 permanent errors retried
 
 The exit status is 0 only when every case passed (and the load had 0 errors).
-On 2 cores it takes about 8-10 minutes: two real renders, 60 s of load, and three
-renders through the daemon for the kill tests.
+On 2 cores it takes about 9-11 minutes: two real renders, 60 s of load, three
+renders through the daemon for the kill tests, and the injected transient faults
+(one of them a short render whose encoder is killed).
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ def _clean_environment() -> None:
     for name in [n for n in os.environ if n.startswith("REPO2VIDEO_") and n != HEAVY_ENV]:
         del os.environ[name]
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    # Retried steps wait this long (read when the product is imported, below): the checks
+    # need the retries to happen, not the production backoff of seconds.
+    os.environ["REPO2VIDEO_RETRY_DELAY_S"] = "0.05"
     logging.getLogger("dagster").setLevel(logging.WARNING)
 
 
@@ -50,11 +54,14 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only the attacks on the webhook receiver (about 1 minute); no load or kill tests",
     )
+    parser.add_argument(
+        "--no-transient", action="store_true", help="skip the injected transient faults"
+    )
     parser.add_argument("--json", type=Path, help="also write the full report as JSON")
     args = parser.parse_args(argv)
     _clean_environment()
 
-    from repo2video_devtools.reliability import hostile, receiver_attacks
+    from repo2video_devtools.reliability import hostile, receiver_attacks, transient
     from repo2video_devtools.reliability.loadtest import load_test, receiver_kill_test
     from repo2video_devtools.reliability.service import service_kill_tests
 
@@ -65,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     timings: dict[str, float] = {}
+    faults: list[transient.FaultCase] = []
 
     def section(name: str) -> float:
         _say(f"== {name}")
@@ -104,6 +112,13 @@ def main(argv: list[str] | None = None) -> int:
                     f"note: the killed encode left hidden temp files beside the output: {leftovers}"
                 )
         timings["kills"] = time.monotonic() - t
+
+        if not args.no_transient:
+            t = section("transient faults (retried) and permanent errors (not retried)")
+            for case in transient.TRANSIENT_CASES + transient.PERMANENT_CASES:
+                faults.append(case(work / "transient" / case.__name__))
+                _say(faults[-1].line())
+            timings["faults"] = time.monotonic() - t
     finally:
         if not args.keep and args.work is None:
             shutil.rmtree(work, ignore_errors=True)
@@ -124,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         f"hostile inputs: {tried} tried, {good} clear errors or correct videos, "
         f"{crashes} crashes, {leaks} leaks; "
         f"load: {load.rate:.0f} req/s, p99 {load.p99_ms:.0f} ms, {lost} lost; "
-        f"kill tests: {passed_kills}/{len(kills)} passed"
+        f"kill tests: {passed_kills}/{len(kills)} passed; {transient.summary(faults)}"
     )
     print(summary, flush=True)
     if args.json:
@@ -135,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
                     "hostile": [asdict(c) for c in cases],
                     "load": asdict(load),
                     "kills": [asdict(k) for k in kills],
+                    "transient": [asdict(f) for f in faults],
                     "service_leaks": service_leaks,
                     "leftovers": leftovers,
                     "timings_s": {k: round(v, 1) for k, v in timings.items()},
@@ -145,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
             encoding="utf-8",
         )
     ok = good == tried and not leaks and load.passed and passed_kills == len(kills)
+    ok = ok and all(f.passed for f in faults)
     return 0 if ok else 1
 
 

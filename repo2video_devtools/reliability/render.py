@@ -7,7 +7,7 @@ so a check can afterwards search every byte Dagster stored for leaked secrets.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,13 +51,23 @@ class RenderOutcome:
         return problems if self.videos else ["no video"]
 
 
-def resources_for(data_dir: Path, formats: Sequence[str], *, reuse: bool = True) -> dict[str, Any]:
+def resources_for(
+    data_dir: Path,
+    formats: Sequence[str],
+    *,
+    reuse: bool = True,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Default resources for a throwaway render; ``overrides`` maps a resource name to
+    field changes (``{"script_writer": {"writer": "llm", ...}}``)."""
     from repo2video_dagster.resources import default_resources, with_overrides
 
     resources = default_resources()
     resources["storage"] = with_overrides(resources["storage"], data_dir=str(data_dir), reuse=reuse)
     resources["source"] = with_overrides(resources["source"], allow_local=True)
     resources["render"] = with_overrides(resources["render"], formats=list(formats))
+    for name, changes in (overrides or {}).items():
+        resources[name] = with_overrides(resources[name], **changes)
     return resources
 
 
@@ -70,10 +80,14 @@ def render_in_process(
     home: Path | None = None,
     data_dir: Path | None = None,
     reuse: bool = True,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> RenderOutcome:
     """Run the render job (or only ``assets``) for ``target`` on an instance in ``work/home``.
 
     ``reuse=False`` recomputes every stage (like ``repo2video render --force``).
+    ``overrides`` change resource fields (see :func:`resources_for`); the target is
+    registered after an offline check with the source policy they give, as the
+    webhook receiver registers targets, and checked again in full by the run.
     """
     from dagster import DagsterInstance
 
@@ -86,7 +100,7 @@ def render_in_process(
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists():
         (home / "dagster.yaml").write_text(INSTANCE_YAML, encoding="utf-8")
-    resources = resources_for(data_dir, formats, reuse=reuse)
+    resources = resources_for(data_dir, formats, reuse=reuse, overrides=overrides)
     source = parse_target(target, resources["source"].policy())
     defs = build_definitions(resources=resources)
     started = time.monotonic()

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from repo2video_dagster.lib.core.errors import OutputError
+from repo2video_dagster.lib.core.errors import output_error
 from repo2video_dagster.lib.core.records import (
     BlogPost,
     Captions,
@@ -536,8 +536,9 @@ def write_blog(
         _atomic_write(page_dir / META_FILE, json.dumps(meta, ensure_ascii=False, indent=2) + "\n")
         index_path = write_site_index(site_dir)
     except OSError as err:
-        raise OutputError(
-            f"could not write the blog post for {profile.full_name}: {err.strerror or err}",
+        raise output_error(
+            f"could not write the blog post for {profile.full_name}",
+            err,
             hint=f"check free space and permissions of {site_dir} and {out_dir}",
         ) from err
     logger.info("blog post for %s: %s", profile.full_name, html_path)

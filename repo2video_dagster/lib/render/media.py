@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from repo2video_dagster.lib.core.errors import EngineError
+from repo2video_dagster.lib.core.errors import EngineCrashError, EngineError, process_killed
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +56,18 @@ def ffmpeg_path() -> str:
 
 
 def _run(cmd: list[str], timeout: float, what: str) -> subprocess.CompletedProcess[str]:
+    """Run a probe; a hang or a death by signal is an :class:`EngineCrashError` (transient)."""
     try:
         proc = subprocess.run(
             cmd, capture_output=True, text=True, timeout=timeout, check=False, errors="replace"
         )
-    except subprocess.TimeoutExpired:
-        raise EngineError(f"{what} took longer than {timeout:.0f} s") from None
+    except subprocess.TimeoutExpired as exc:
+        raise EngineCrashError(f"{what} took longer than {timeout:.0f} s") from exc
     except OSError as exc:
-        raise EngineError(f"{what} could not start: {exc}") from None
+        raise EngineError(f"{what} could not start: {exc}") from exc
+    killed = process_killed(what, proc.returncode)
+    if killed is not None:
+        raise killed
     return proc
 
 
@@ -163,7 +167,7 @@ def audio_duration(path: str | Path) -> float:
     except (wave.Error, EOFError):
         pass
     except OSError as exc:
-        raise EngineError(f"Cannot read audio {path}: {exc.strerror or exc}") from None
+        raise EngineError(f"Cannot read audio {path}: {exc.strerror or exc}") from exc
     data = probe(path)
     audio = next((s for s in data["streams"] if s.get("codec_type") == "audio"), None)
     if audio is None:
@@ -229,8 +233,11 @@ def extract_frame(path: str | Path, t_s: float) -> np.ndarray:
     ]
     try:
         proc = subprocess.run(cmd, capture_output=True, timeout=PROBE_TIMEOUT_S, check=False)
-    except subprocess.TimeoutExpired:
-        raise EngineError(f"frame extraction from {path} timed out") from None
+    except subprocess.TimeoutExpired as exc:
+        raise EngineCrashError(f"frame extraction from {path} timed out") from exc
+    killed = process_killed(f"frame extraction from {path}", proc.returncode)
+    if killed is not None:
+        raise killed
     expected = info.width * info.height * 3
     if proc.returncode != 0 or len(proc.stdout) < expected:
         err = proc.stderr.decode("utf-8", "replace")

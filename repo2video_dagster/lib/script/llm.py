@@ -20,7 +20,7 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from repo2video_dagster.lib.core.errors import ScriptError
+from repo2video_dagster.lib.core.errors import ScriptError, ScriptServiceError
 from repo2video_dagster.lib.core.records import RepoProfile, VideoScript
 from repo2video_dagster.lib.script.schema import (
     MAX_NARRATION_CHARS,
@@ -153,7 +153,12 @@ def extract_json_object(content: str) -> Any:
 
 
 class _Retryable(Exception):
-    """A failure worth one more try (timeout, malformed answer, server overload)."""
+    """A failure worth one more try here: a malformed answer (the model may do better), or
+    (``transient``) the endpoint failed: a timeout, a dropped connection, HTTP 429/5xx."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 class LlmWriter:
@@ -208,9 +213,15 @@ class LlmWriter:
         return text
 
     def write(self, profile: RepoProfile) -> VideoScript:
-        """Ask the endpoint for a script; retry once on a timeout or a malformed answer."""
+        """Ask the endpoint for a script; retry once on a timeout or a malformed answer.
+
+        When the last try failed because of the endpoint, the error is a
+        :class:`ScriptServiceError` (transient: the step tries again later); a malformed
+        answer is a plain :class:`ScriptError`.
+        """
         messages = build_messages(profile)
         last: str = ""
+        transient = False
         for attempt in range(1, self.max_attempts + 1):
             try:
                 script = self._attempt(messages, profile)
@@ -223,11 +234,11 @@ class LlmWriter:
                 )
                 return script
             except _Retryable as err:
-                last = str(err)
+                last, transient = str(err), err.transient
                 logger.warning("LLM attempt %d/%d failed: %s", attempt, self.max_attempts, last)
                 if attempt < self.max_attempts:
                     time.sleep(min(0.5 * attempt, 2.0))
-        raise ScriptError(self._redact(last))
+        raise (ScriptServiceError if transient else ScriptError)(self._redact(last))
 
     def _attempt(self, messages: list[dict[str, str]], profile: RepoProfile) -> VideoScript:
         answer = self._post(messages)
@@ -246,6 +257,11 @@ class LlmWriter:
         return script
 
     def _post(self, messages: list[dict[str, str]]) -> Any:
+        """POST the chat request; every failure becomes one redacted line.
+
+        The causes are dropped (``from None``) on purpose: urllib's and http.client's
+        messages can carry the base URL with its credentials, and the line says it all.
+        """
         payload = {
             "model": self.model,
             "messages": messages,
@@ -267,27 +283,28 @@ class LlmWriter:
             snippet = self._error_body(err)
             message = f"LLM endpoint {where} answered HTTP {err.code} {err.reason}{snippet}"
             if err.code == 429 or err.code >= 500:
-                raise _Retryable(message) from None
+                raise _Retryable(message, transient=True) from None
             hint = "check the API key" if err.code in (401, 403) else "check the URL and model"
             raise ScriptError(self._redact(message), hint=hint) from None
         except TimeoutError as err:
-            raise _Retryable(self._timeout_message()) from err
+            raise _Retryable(self._timeout_message(), transient=True) from err
         except urllib.error.URLError as err:
             reason = err.reason
             if isinstance(reason, TimeoutError | socket.timeout):
-                raise _Retryable(self._timeout_message()) from None
-            if isinstance(reason, ConnectionRefusedError):
-                raise ScriptError(
+                raise _Retryable(self._timeout_message(), transient=True) from None
+            if isinstance(reason, ConnectionRefusedError):  # a server restarting, or none
+                raise ScriptServiceError(
                     f"LLM endpoint {where} refused the connection",
                     hint="start the server or fix the base URL, or use the template writer",
                 ) from None
-            raise ScriptError(
+            raise ScriptServiceError(
                 self._redact(f"LLM endpoint {where} is unreachable ({reason})"),
                 hint="check the base URL, or use the template writer",
             ) from None
         except (ConnectionError, OSError, http.client.HTTPException) as err:
             raise _Retryable(
-                self._redact(f"LLM endpoint {where} dropped the connection ({err})")
+                self._redact(f"LLM endpoint {where} dropped the connection ({err})"),
+                transient=True,
             ) from None
         try:
             return json.loads(body)

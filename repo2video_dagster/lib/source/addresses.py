@@ -13,7 +13,7 @@ import ipaddress
 import socket
 from collections.abc import Callable, Iterable
 
-from repo2video_dagster.lib.core.errors import SourceError
+from repo2video_dagster.lib.core.errors import SourceError, SourceUnavailableError
 
 Resolver = Callable[[str], Iterable[str]]
 """Host name -> IP address strings; raises ``OSError`` when the name does not resolve."""
@@ -40,13 +40,17 @@ def check_host_addresses(
         resolve = resolver or system_resolver
         try:
             addresses = sorted(set(resolve(host)))
-        except (OSError, UnicodeError) as exc:
-            reason = getattr(exc, "strerror", None) or str(exc) or "name does not resolve"
+        except UnicodeError as exc:  # not a valid name at all (say, an empty label)
             raise SourceError(
+                f"cannot reach {host}: {exc}", hint="Check the URL or your network"
+            ) from exc
+        except OSError as exc:  # the resolver failed: a DNS outage as often as a typo
+            reason = exc.strerror or str(exc) or "name does not resolve"
+            raise SourceUnavailableError(
                 f"cannot reach {host}: {reason}", hint="Check the URL or your network"
-            ) from None
+            ) from exc
     if not addresses:
-        raise SourceError(
+        raise SourceUnavailableError(
             f"cannot reach {host}: no addresses", hint="Check the URL or your network"
         )
     networks = [ipaddress.ip_network(n, strict=False) for n in allowed_networks]

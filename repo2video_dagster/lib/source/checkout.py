@@ -22,7 +22,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from repo2video_dagster.lib.core.errors import RepositoryLimitError, SourceError
 from repo2video_dagster.lib.core.records import RepoSnapshot, RepoSource
 from repo2video_dagster.lib.source.addresses import Resolver
 from repo2video_dagster.lib.source.checkout_limits import (
@@ -39,9 +38,9 @@ from repo2video_dagster.lib.source.git import (
     empty_git_home,
     run_git,
 )
+from repo2video_dagster.lib.source.git_failures import clone_timeout, command_error, source_error
 from repo2video_dagster.lib.source.pinning import PinnedRemote, pin_remote
 from repo2video_dagster.lib.source.policy import SourcePolicy
-from repo2video_dagster.lib.source.redaction import redact_credentials
 from repo2video_dagster.lib.source.targets import NoCommitsError
 
 try:  # POSIX only; without it concurrent clones of one key are not serialised.
@@ -80,10 +79,10 @@ def _ls_remote(
             local=local,
             pins=remote.pins,
         )
-    except GitTimeoutError:
-        raise _clone_timeout(source, policy) from None
+    except GitTimeoutError as exc:
+        raise clone_timeout(source, policy) from exc
     except GitCommandError as exc:
-        raise _source_error(source, exc) from None
+        raise source_error(source, exc) from exc
     sha, branch = None, None
     for line in out.decode("utf-8", "replace").splitlines():
         value, _, ref = line.partition("\t")
@@ -98,42 +97,6 @@ def _ls_remote(
             f"{source.display_name} has no commits", hint="Push at least one commit, then try again"
         )
     return sha, branch
-
-
-def _source_error(source: RepoSource, exc: GitCommandError) -> SourceError:
-    reason = exc.reason
-    low = reason.lower()
-    shown = redact_credentials(source.target or source.url)
-    if any(
-        s in low
-        for s in (
-            "terminal prompts disabled",
-            "authentication failed",
-            "repository not found",
-            "not found",
-            "permission denied (publickey",
-        )
-    ):
-        return SourceError(
-            f"repository {shown} was not found or is private",
-            hint="Check the URL; only public repositories can be cloned over https",
-        )
-    if "could not resolve host" in low or "couldn't resolve host" in low:
-        return SourceError(
-            f"cannot reach {source.host or shown}: {reason}", hint="Check the URL or your network"
-        )
-    if "does not appear to be a git repository" in low or "not a git repository" in low:
-        return SourceError(f"{shown} is not a git repository", hint="Check the URL or path")
-    return SourceError(
-        f"git clone failed for {shown}: {reason}", hint="Check the URL and try again"
-    )
-
-
-def _clone_timeout(source: RepoSource, policy: SourcePolicy) -> RepositoryLimitError:
-    return RepositoryLimitError(
-        f"clone of {source.display_name} took longer than {policy.clone_timeout_s:g} s",
-        hint="Raise REPO2VIDEO_CLONE_TIMEOUT_S or pick a smaller repository",
-    )
 
 
 def clone_snapshot(
@@ -240,17 +203,14 @@ def clone_into(
         commit = git(["rev-parse", "--verify", "HEAD^{commit}"], offline=True).decode().strip()
         branch_out = git(["symbolic-ref", "-q", "--short", "HEAD"], offline=True, check=False)
         date = git(["log", "-1", "--format=%cI", "HEAD", "--"], offline=True).decode().strip()
-    except GitTimeoutError:
-        raise _clone_timeout(source, policy) from None
+    except GitTimeoutError as exc:
+        raise clone_timeout(source, policy) from exc
     except GitCommandError as exc:
         if exc.command == "clone":
-            raise _source_error(source, exc) from None
-        raise SourceError(
-            f"git {exc.command} failed for {redact_credentials(source.target)}: {exc.reason}",
-            hint="Check that the repository is intact and try again",
-        ) from None
+            raise source_error(source, exc) from exc
+        raise command_error(source, exc) from exc
     except LimitExceeded as exc:
-        raise limit_error(source, exc.what, exc.kind) from None
+        raise limit_error(source, exc.what, exc.kind) from exc
     skipped = []
     if gitlinks:
         shown = ", ".join(gitlinks[:5]) + (" …" if len(gitlinks) > 5 else "")

@@ -25,13 +25,18 @@ from repo2video_dagster.lib.source.redaction import redact_credentials
 
 
 class GitCommandError(Exception):
-    """A git command exited non-zero; ``reason`` is git's last stderr line, redacted."""
+    """A git command exited non-zero; ``reason`` is git's last stderr line, redacted.
 
-    def __init__(self, command: str, returncode: int, reason: str) -> None:
+    ``detail`` holds the last few stderr lines (redacted): the line that says why a
+    transfer failed ("RPC failed; HTTP 502") often comes before git's last one.
+    """
+
+    def __init__(self, command: str, returncode: int, reason: str, detail: str = "") -> None:
         super().__init__(f"git {command} exited with {returncode}: {reason}")
         self.command = command
         self.returncode = returncode
         self.reason = reason
+        self.detail = detail or reason
 
 
 class GitTimeoutError(Exception):
@@ -192,7 +197,9 @@ def run_git(
         _kill_group(proc)
         raise
     if check and proc.returncode != 0:
-        raise GitCommandError(args[0], proc.returncode, git_error_reason(err))
+        raise GitCommandError(
+            args[0], proc.returncode, git_error_reason(err), git_error_detail(err)
+        )
     return out
 
 
@@ -217,3 +224,10 @@ def git_error_reason(stderr: bytes) -> str:
     line = lines[-1] if lines else "no error output"
     line = re.sub(r"^(fatal|error):\s*", "", line)
     return redact_credentials(line)[:300]
+
+
+def git_error_detail(stderr: bytes, lines: int = 8) -> str:
+    """Git's last ``lines`` stderr lines, redacted, joined with `` | ``."""
+    text = stderr.decode("utf-8", "replace")
+    kept = [ln.strip() for ln in text.splitlines() if ln.strip()][-lines:]
+    return redact_credentials(" | ".join(kept))[:1000]

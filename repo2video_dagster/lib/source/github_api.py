@@ -10,6 +10,7 @@ another host) and never appears in messages.
 from __future__ import annotations
 
 import dataclasses
+import http.client
 import json
 import logging
 import os
@@ -31,11 +32,16 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 
 
 class GitHubApiError(Exception):
-    """The GitHub API could not answer; enrichment should be skipped."""
+    """The GitHub API could not answer; enrichment should be skipped.
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    ``transient`` says the failure may pass (a timeout, no connection, HTTP 429 or
+    5xx): the ``repo_profile`` step tries again before it gives enrichment up.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, transient: bool = False) -> None:
         super().__init__(message)
         self.status = status
+        self.transient = transient
 
 
 class _SameHostRedirect(urllib.request.HTTPRedirectHandler):
@@ -111,17 +117,22 @@ class GitHubClient:
             raise self._http_error(exc, path) from None
         except TimeoutError:
             raise GitHubApiError(
-                f"GitHub API did not answer within {self.timeout_s:g} s ({path})"
+                f"GitHub API did not answer within {self.timeout_s:g} s ({path})", transient=True
             ) from None
         except urllib.error.URLError as exc:
             reason = exc.reason
             if isinstance(reason, TimeoutError | socket.timeout):
                 raise GitHubApiError(
-                    f"GitHub API did not answer within {self.timeout_s:g} s ({path})"
+                    f"GitHub API did not answer within {self.timeout_s:g} s ({path})",
+                    transient=True,
                 ) from None
-            raise GitHubApiError(self._scrub(f"cannot reach the GitHub API: {reason}")) from None
-        except OSError as exc:
-            raise GitHubApiError(self._scrub(f"GitHub API request failed: {exc}")) from None
+            raise GitHubApiError(
+                self._scrub(f"cannot reach the GitHub API: {reason}"), transient=True
+            ) from None
+        except (OSError, http.client.HTTPException) as exc:  # reset, or cut off mid-answer
+            raise GitHubApiError(
+                self._scrub(f"GitHub API request failed: {exc}"), transient=True
+            ) from None
         if len(body) > _MAX_BODY:
             raise GitHubApiError(f"GitHub API answer for {path} is too large")
         try:
@@ -145,7 +156,12 @@ class GitHubClient:
             if reset and reset.isdigit():
                 when = " until " + datetime.fromtimestamp(int(reset), UTC).strftime("%H:%M UTC")
             hint = "" if self._token else "; set GITHUB_TOKEN for a higher limit"
-            return GitHubApiError(f"GitHub API rate limit exceeded{when}{hint}", status=status)
+            # 429 is a short "slow down"; 403 with no requests left lasts until the reset
+            return GitHubApiError(
+                f"GitHub API rate limit exceeded{when}{hint}",
+                status=status,
+                transient=status == 429,
+            )
         if status == 404:
             return GitHubApiError(
                 f"GitHub repository {path.removeprefix('/repos/')} not found (404)", status=status
@@ -155,7 +171,7 @@ class GitHubClient:
         message = f"GitHub API error {status} for {path}"
         if detail:
             message += f": {str(detail)[:200]}"
-        return GitHubApiError(self._scrub(message), status=status)
+        return GitHubApiError(self._scrub(message), status=status, transient=status >= 500)
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._token, "***") if self._token else text

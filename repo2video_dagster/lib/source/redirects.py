@@ -26,7 +26,7 @@ import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
-from repo2video_dagster.lib.core.errors import SourceError
+from repo2video_dagster.lib.core.errors import SourceError, SourceUnavailableError
 from repo2video_dagster.lib.source.addresses import Resolver, check_host_addresses
 from repo2video_dagster.lib.source.policy import SourcePolicy
 from repo2video_dagster.lib.source.redaction import redact_credentials
@@ -131,14 +131,23 @@ def _redirect_location(endpoint: Endpoint, timeout: float) -> str | None:
         response = conn.getresponse()
         location = response.getheader("Location")
         status = response.status
-    except (OSError, http.client.HTTPException) as exc:
+    except ssl.SSLCertVerificationError as exc:  # will not get better by retrying
         raise SourceError(
+            f"cannot reach {endpoint.host}: {_reason(exc)}", hint="Check the URL or your network"
+        ) from None
+    except (OSError, http.client.HTTPException) as exc:  # a network blip: retried
+        raise SourceUnavailableError(
             f"cannot reach {endpoint.host}: {_reason(exc)}", hint="Check the URL or your network"
         ) from None
     finally:
         conn.close()
     if status in _REDIRECTS and location:
         return location
+    if status == 429 or status >= 500:  # the server is busy or failing: retried
+        raise SourceUnavailableError(
+            f"{endpoint.host} answered the repository request with HTTP {status}",
+            hint="The host or the network failed; try again later",
+        )
     return None  # anything else (the advertisement, 401, 404 ...) is git's to report
 
 

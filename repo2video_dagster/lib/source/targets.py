@@ -17,7 +17,10 @@ import os
 import re
 from urllib.parse import unquote, urlsplit
 
-from repo2video_dagster.lib.core.errors import EmptyRepositoryError, SourceError
+from repo2video_dagster.lib.core.errors import (
+    EmptyRepositoryError,
+    SourceError,
+)
 from repo2video_dagster.lib.core.records import RepoSource
 from repo2video_dagster.lib.source.addresses import is_ip_literal
 from repo2video_dagster.lib.source.policy import GITHUB_HOST, SourcePolicy

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from repo2video_dagster.lib.core.errors import EngineError, OutputError
+from repo2video_dagster.lib.core.errors import EngineError, output_error
 from repo2video_dagster.lib.core.records import Narration, Scene, SceneAudio
 from repo2video_dagster.lib.core.reuse import source_version
 from repo2video_dagster.lib.speech import tts as tts_module
@@ -144,7 +144,7 @@ def narrate(
         track_path = write_wav(out_dir / "narration.wav", track, rate)
         scene_audio = _write_scene_slices(scenes, keys, starts, track, rate, out_dir / "scenes")
     except OSError as err:
-        raise OutputError(f"cannot write narration to {out_dir}: {err.strerror or err}") from err
+        raise output_error(f"cannot write narration to {out_dir}", err) from err
     return Narration(
         track_path=str(track_path),
         sample_rate=rate,

@@ -21,7 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from repo2video_dagster.lib.core.errors import EngineError
+from repo2video_dagster.lib.core.errors import EngineCrashError, EngineError, process_killed
 from repo2video_dagster.lib.speech.audio import resample, silence, wav_bytes_to_array
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,26 @@ def bundled_piper_voice() -> Path:
     )
 
 
+def piper_errors() -> tuple[type[BaseException], ...]:
+    """What a Piper voice raises when it cannot load or speak: OS and value errors, and
+    onnxruntime's own exception types (they derive from ``Exception`` directly). Other
+    exceptions are bugs and keep their traceback."""
+    found: list[type[BaseException]] = [OSError, ValueError, RuntimeError]
+    try:
+        from onnxruntime.capi import onnxruntime_pybind11_state as ort
+    except ImportError:
+        return tuple(found)
+    for name in dir(ort):
+        kind = getattr(ort, name)
+        if (
+            isinstance(kind, type)
+            and issubclass(kind, Exception)
+            and kind.__module__ == ort.__name__
+        ):
+            found.append(kind)
+    return tuple(found)
+
+
 _voices: dict[str, Any] = {}
 _voices_lock = threading.Lock()
 
@@ -78,7 +98,7 @@ def load_piper_voice(model_path: Path) -> Any:
             log.info("loading Piper voice %s", model_path.name)
             try:
                 _voices[key] = PiperVoice.load(str(model_path))
-            except Exception as err:  # onnxruntime raises plain RuntimeError/Fail
+            except piper_errors() as err:
                 raise EngineError(
                     f"cannot load Piper voice {model_path}: {err}".splitlines()[0],
                     hint="check that the .onnx file and its .onnx.json are intact",
@@ -129,7 +149,7 @@ class PiperTts:
             for chunk in voice.synthesize(text, syn_config=config):
                 audio = np.asarray(chunk.audio_float_array, dtype=np.float32)
                 sentences.append(resample(audio, chunk.sample_rate, self.sample_rate))
-        except Exception as err:
+        except piper_errors() as err:
             raise EngineError(f"Piper failed to synthesize {text[:40]!r}: {err}") from err
         pause = silence(self.sentence_pause_s, self.sample_rate)
         parts: list[np.ndarray] = []
@@ -177,7 +197,10 @@ class EspeakTts:
                 cmd, input=text.encode("utf-8"), capture_output=True, timeout=120, check=False
             )
         except subprocess.TimeoutExpired as err:
-            raise EngineError("espeak-ng timed out after 120 s") from err
+            raise EngineCrashError("espeak-ng timed out after 120 s") from err
+        killed = process_killed("espeak-ng", proc.returncode)
+        if killed is not None:
+            raise killed
         if proc.returncode != 0 or not proc.stdout:
             detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
             raise EngineError(

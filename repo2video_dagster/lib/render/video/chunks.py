@@ -18,15 +18,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from repo2video_dagster.lib.core.errors import EngineError
+from repo2video_dagster.lib.core.errors import EngineError, is_transient
 from repo2video_dagster.lib.core.records import VideoFile
 from repo2video_dagster.lib.core.reuse import fingerprint, source_version
 from repo2video_dagster.lib.render import caption_bands, fonts, media, theme
 from repo2video_dagster.lib.render.media import ffmpeg_path
 from repo2video_dagster.lib.render.video.encode import AAC_OPTIONS, encode_frames
 from repo2video_dagster.lib.render.video.outputs import (
-    encode_error,
     encode_errors,
+    ffmpeg_failed,
     place_video,
     prepare_output_dir,
     remove_files,
@@ -149,8 +149,8 @@ class _AudioTrack:
         if self._proc is not None:
             _, err = self._proc.communicate()
             if self._proc.returncode != 0:
-                text = err.decode("utf-8", "replace") or "ffmpeg failed"
-                raise encode_error(RuntimeError(text), out_path)
+                text = err.decode("utf-8", "replace")
+                raise ffmpeg_failed(self._proc.returncode, text, out_path)
             os.replace(self._tmp, self.path)
             self._proc = None
         return self.path
@@ -198,7 +198,7 @@ def _join_chunks(
             _concat_list(chunk_paths, listing)
             proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
             if proc.returncode != 0:
-                raise encode_error(RuntimeError(proc.stderr or "ffmpeg failed"), out_path)
+                raise ffmpeg_failed(proc.returncode, proc.stderr, out_path)
             return place_video(tmp, out_path, timeline, audio_s)
     finally:
         remove_files(tmp, listing)
@@ -251,10 +251,12 @@ def encode_in_chunks(
         _encode_chunks(frames_of, todo, timeline.total_frames, stats, threads, progress)
         try:
             result = _join_chunks(paths, audio.wait(out_path), timeline, out_path, audio_s)
-        except EngineError:
+        except EngineError as err:
             # A stored chunk or audio file that cannot be joined into a correct video
-            # (damaged on disk, say) must not fail every later render too.
-            remove_files(*paths, audio.path)
+            # (damaged on disk, say) must not fail every later render too. An encoder
+            # killed by a signal says nothing about them: the retry reuses them.
+            if not is_transient(err):
+                remove_files(*paths, audio.path)
             raise
     finally:
         audio.close()

@@ -31,8 +31,8 @@ from repo2video_dagster.lib.core.errors import EngineError
 from repo2video_dagster.lib.core.records import VideoFile
 from repo2video_dagster.lib.render.media import ffmpeg_path
 from repo2video_dagster.lib.render.video.outputs import (
-    encode_error,
     encode_errors,
+    ffmpeg_failed,
     place_video,
     prepare_output_dir,
     remove_files,
@@ -192,7 +192,7 @@ def encode_frames(
                 err.seek(0)
                 stderr = err.read().decode("utf-8", "replace").strip()
             if code != 0 or broken:
-                raise encode_error(RuntimeError(stderr or f"ffmpeg exited with {code}"), out_path)
+                raise ffmpeg_failed(code, stderr, out_path)
             if written != timeline.total_frames:
                 raise EngineError(
                     f"Video encoding of {out_path.name} got {written} of {timeline.total_frames} frames"

@@ -18,7 +18,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from repo2video_dagster.lib.core.errors import EngineError, OutputError
+from repo2video_dagster.lib.core.errors import (
+    DISK_FULL_ERRNOS,
+    DiskFullError,
+    EngineError,
+    OutputError,
+    UserError,
+    output_error,
+    process_killed,
+)
 from repo2video_dagster.lib.core.records import VideoFile
 from repo2video_dagster.lib.render.media import video_info
 from repo2video_dagster.lib.render.video.timeline import Timeline
@@ -42,10 +50,11 @@ def prepare_output_dir(out_path: Path) -> None:
     try:
         out_path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(
-            f"Cannot create the output directory {out_path.parent}: {exc.strerror or exc}",
+        raise output_error(
+            f"Cannot create the output directory {out_path.parent}",
+            exc,
             hint="Choose a writable data directory",
-        ) from None
+        ) from exc
     if not os.access(out_path.parent, os.W_OK):
         raise OutputError(
             f"Cannot write to {out_path.parent}: permission denied",
@@ -83,7 +92,8 @@ def remove_files(*paths: Path) -> None:
 
 
 _FFMPEG_PREFIX_RE = re.compile(r"^(\[[^\]]*\]\s*)+")
-_DISK_MESSAGES = ("No space left on device", "Permission denied", "Read-only file system")
+_DISK_FULL_MESSAGE = "No space left on device"
+_DISK_MESSAGES = (_DISK_FULL_MESSAGE, "Permission denied", "Read-only file system")
 
 
 def ffmpeg_reason(text: str) -> str:
@@ -99,23 +109,35 @@ def ffmpeg_reason(text: str) -> str:
 
 @contextlib.contextmanager
 def encode_errors(out_path: Path) -> Iterator[None]:
-    """Our own errors pass; anything else becomes one clear line about ``out_path``."""
+    """An ``OSError`` while encoding (the disk, a pipe, a missing binary) becomes one clear
+    line about ``out_path``; anything else is a bug and passes with its traceback."""
     try:
         yield
-    except (EngineError, OutputError):
-        raise
-    except Exception as exc:
+    except OSError as exc:
         raise encode_error(exc, out_path) from exc
 
 
-def encode_error(exc: BaseException, out_path: Path) -> Exception:
-    """``exc`` as one clear line: an :class:`OutputError` when the disk or its permissions
-    are to blame, else an :class:`EngineError` with ffmpeg's telling line."""
+def ffmpeg_failed(returncode: int, stderr: str, out_path: Path) -> UserError:
+    """The error for an ffmpeg that exited with ``returncode``: an :class:`EngineCrashError`
+    (transient) when a signal killed it, else what its stderr says (:func:`encode_error`)."""
+    killed = process_killed(f"ffmpeg encoding {out_path.name}", returncode)
+    if killed is not None:
+        return killed
+    return encode_error(RuntimeError(stderr or f"ffmpeg exited with {returncode}"), out_path)
+
+
+def encode_error(exc: BaseException, out_path: Path) -> UserError:
+    """``exc`` as one clear line: a :class:`DiskFullError` (transient) when the disk is
+    full, an :class:`OutputError` when permissions are to blame, else an
+    :class:`EngineError` with ffmpeg's telling line."""
     text = str(exc)
     disk = next((m for m in _DISK_MESSAGES if m in text), None)
     if (isinstance(exc, OSError) and exc.errno in _OUTPUT_ERRNOS) or disk:
         reason = disk or (exc.strerror if isinstance(exc, OSError) else None) or text
-        return OutputError(
+        full = (isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS) or (
+            disk == _DISK_FULL_MESSAGE
+        )
+        return (DiskFullError if full else OutputError)(
             f"Cannot write {out_path}: {reason}",
             hint="Free disk space or choose a writable data directory",
         )
@@ -152,9 +174,7 @@ def place_video(tmp: Path, out_path: Path, timeline: Timeline, audio_s: float | 
     try:
         os.replace(tmp, out_path)
     except OSError as exc:
-        raise OutputError(
-            f"Cannot move the video into place at {out_path}: {exc.strerror or exc}"
-        ) from None
+        raise output_error(f"Cannot move the video into place at {out_path}", exc) from exc
     return VideoFile(
         format=timeline.fmt,  # type: ignore[arg-type]
         path=str(out_path),

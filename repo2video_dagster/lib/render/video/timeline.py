@@ -99,7 +99,7 @@ def _load_backgrounds(fmt: str, scene_frames: Sequence[SceneFrames]) -> list[Ima
             with Image.open(path) as img:
                 rgb = img.convert("RGB")
         except OSError as exc:
-            raise EngineError(f"Cannot read slide {path}: {exc}") from None
+            raise EngineError(f"Cannot read slide {path}: {exc}") from exc
         if rgb.size != lay.size:
             raise EngineError(
                 f"Slide {path} is {rgb.size[0]}x{rgb.size[1]}, expected "
