@@ -1,7 +1,33 @@
-"""Settings for the whole test session, in place before any test module imports the product."""
+"""Shared fixtures, and settings for the whole test session that must be in place
+before any test module imports the product."""
+
+from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 
 # Retried steps wait REPO2VIDEO_RETRY_DELAY_S between attempts (read when the assets are
 # imported; 2 s by default): tests of transient faults need the retries, not the sleep.
 os.environ.setdefault("REPO2VIDEO_RETRY_DELAY_S", "0.05")
+
+
+@pytest.fixture
+def instance():
+    """A throw-away Dagster instance (SQLite storage in a temp dir), closed afterwards."""
+    from dagster import instance_for_test
+
+    with instance_for_test() as inst:
+        yield inst
+
+
+@pytest.fixture
+def eventlog(tmp_path: Path) -> Iterator:
+    """The receiver's event table in a fresh SQLite file, closed afterwards."""
+    from repo2video_dagster.receiver.eventlog import EventLog, sqlite_url
+
+    log = EventLog(sqlite_url(tmp_path / "events.db"))
+    yield log
+    log.close()

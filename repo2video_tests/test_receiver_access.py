@@ -18,7 +18,7 @@ from repo2video_dagster.receiver.access import (
     parse_public_url,
 )
 from repo2video_dagster.receiver.app import create_app
-from repo2video_dagster.receiver.eventlog import EventLog, sqlite_url
+from repo2video_dagster.receiver.eventlog import EventLog
 from repo2video_dagster.receiver.job_view import shown_output
 from repo2video_dagster.receiver.limits import ReceiverLimits
 from repo2video_dagster.receiver.serve import server_options
@@ -34,13 +34,6 @@ LOOPBACK_PROXY = parse_networks("127.0.0.1")
 def instance() -> Iterator[DagsterInstance]:
     with instance_for_test() as inst:
         yield inst
-
-
-@pytest.fixture
-def eventlog(tmp_path: Path) -> Iterator[EventLog]:
-    log = EventLog(sqlite_url(tmp_path / "events.db"))
-    yield log
-    log.close()
 
 
 def serve(eventlog: EventLog, instance: DagsterInstance, access: ApiAccess, **options):

@@ -79,13 +79,6 @@ def post(
 
 
 @pytest.fixture
-def eventlog(tmp_path: Path):
-    log = EventLog(sqlite_url(tmp_path / "events.db"))
-    yield log
-    log.close()
-
-
-@pytest.fixture
 def port(eventlog: EventLog) -> Iterator[int]:
     with running(create_app(eventlog=eventlog, secret=SECRET)) as p:
         yield p

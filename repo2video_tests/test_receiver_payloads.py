@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import pytest
 
 from repo2video_dagster.receiver.app import create_app
-from repo2video_dagster.receiver.eventlog import EventLog, sqlite_url
+from repo2video_dagster.receiver.eventlog import EventLog
 from repo2video_dagster.receiver.limits import ReceiverLimits
 from repo2video_dagster.receiver.serve import server_options
 from repo2video_dagster.receiver.webhooks import FORM_CONTENT_TYPE, PayloadError, classify_event
@@ -28,13 +28,6 @@ FIXTURES = Path(__file__).parent / "fixtures" / "github"
 
 def fixture(name: str) -> dict:
     return json.loads((FIXTURES / f"{name}.payload.json").read_text(encoding="utf-8"))
-
-
-@pytest.fixture
-def eventlog(tmp_path: Path) -> Iterator[EventLog]:
-    log = EventLog(sqlite_url(tmp_path / "events.db"))
-    yield log
-    log.close()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import sys
 import textwrap
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,19 +77,6 @@ def event(delivery: str, repo: str, *, commit: str | None = None, kind: str = "s
         commit_sha=commit,
         reason=kind,
     )
-
-
-@pytest.fixture
-def instance() -> Iterator[DagsterInstance]:
-    with instance_for_test() as inst:
-        yield inst
-
-
-@pytest.fixture
-def eventlog(tmp_path: Path) -> Iterator[EventLog]:
-    log = EventLog(sqlite_url(tmp_path / "events.db"))
-    yield log
-    log.close()
 
 
 @dataclass
