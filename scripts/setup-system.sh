@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system packages repo2video needs, only when something is missing:
 # ffmpeg/ffprobe (probing and the bare-ffmpeg benchmark), espeak-ng (second TTS
-# engine), DejaVu and Droid Fallback fonts (Latin/Cyrillic/Greek and CJK on slides).
+# engine), DejaVu and Droid Fallback fonts (Latin/Cyrillic/Greek and CJK on slides),
+# docker-compose (checks the deployment's compose file). PostgreSQL for the tests comes
+# from scripts/postgres.sh when the machine has no server.
 set -euo pipefail
 need=()
 command -v ffmpeg >/dev/null || need+=(ffmpeg)
@@ -10,6 +12,8 @@ command -v espeak-ng >/dev/null || need+=(espeak-ng)
 command -v git >/dev/null || need+=(git)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 [ -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || need+=(fonts-droid-fallback)
+# Validates deploy/compose.yaml in the tests (Debian's docker-compose; no Docker engine needed).
+command -v docker-compose >/dev/null || need+=(docker-compose)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
