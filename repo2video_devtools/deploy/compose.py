@@ -141,8 +141,6 @@ class Localizer:
         args = self.command(test[1:])
         for container_port, local_port in self.ports.items():
             args = [a.replace(f":{container_port}/", f":{local_port}/") for a in args]
-        if "grpc-health-check" in args and "-p" in args:
-            args += ["-h", "127.0.0.1"]  # the check's default host is localhost, maybe ::1 first
         return args
 
     def environment(self, env: Mapping[str, Any]) -> dict[str, str]:

@@ -19,7 +19,6 @@ import json
 import os
 import secrets
 import subprocess
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -240,13 +239,3 @@ class DeployStack:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def wait_seconds(predicate, timeout_s: float, interval_s: float = 0.5) -> bool:
-    """Poll ``predicate`` until true or ``timeout_s`` passes; whether it became true."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval_s)
-    return bool(predicate())
