@@ -57,6 +57,17 @@ bench-throughput: $(STAMP) ## 20 repositories queued at once through receiver + 
 check-reliability: $(STAMP) ## hostile inputs, 200 req/s webhook load, kill -9 of receiver/daemon/worker (~7-10 min)
 	@$(BIN)/python -m repo2video_devtools.reliability
 
+.PHONY: check-deploy bench-receiver bench-throughput-postgres
+
+check-deploy: $(STAMP) ## the Docker deployment (deploy/) as local processes on PostgreSQL: runs via DockerRunLauncher, kill -9, PostgreSQL restart under load (~10-15 min)
+	@REPO2VIDEO_DEPLOY_CHECKS=1 $(BIN)/python -m pytest $(PYTEST_ARGS) repo2video_tests/test_deploy_service.py repo2video_tests/test_deploy_postgres_restart.py
+
+bench-receiver: $(STAMP) ## webhook acknowledgement p50/p99 at 200 req/s, event table in SQLite, then in PostgreSQL (~2 min)
+	@$(BIN)/python -m repo2video_devtools.bench.receiver --storage sqlite postgres
+
+bench-throughput-postgres: $(STAMP) ## bench-throughput with Dagster storage and the event table in PostgreSQL
+	@$(BIN)/python -m repo2video_devtools.bench.throughput --postgres
+
 lock: ## regenerate requirements.lock from the current .venv
 	@{ head -3 requirements.lock; $(BIN)/pip freeze --exclude-editable | grep -viE '^(torch|triton|nvidia)'; } > requirements.lock.new && mv requirements.lock.new requirements.lock
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -22,32 +21,30 @@ from sqlalchemy import create_engine, text
 
 from repo2video_dagster.receiver.app import create_app
 from repo2video_dagster.receiver.eventlog import EventLog, NewEvent, RowRejected, sqlite_url
+from repo2video_devtools.deploy.postgres import PostgresServer, server_for_tests
 from repo2video_tests.loopback import github_headers, http_json, serve_app
 
 SECRET = "isolation-secret-a07d"
 FIXTURES = Path(__file__).parent / "fixtures" / "github"
-POSTGRES_URL = os.environ.get(
-    "REPO2VIDEO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+
+
+@pytest.fixture(scope="module")
+def postgres_server() -> Iterator[PostgresServer]:
+    """The configured or machine's PostgreSQL, else a throw-away cluster (never a skip)."""
+    with server_for_tests() as server:
+        yield server
 
 
 @pytest.fixture
-def postgres_url() -> Iterator[str]:
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
     """A SQLAlchemy URL whose tables land in a fresh schema, dropped afterwards."""
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
-        pytest.skip("no PostgreSQL driver (psycopg) installed")
     schema = f"r2v_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+    url = postgres_server.admin_url
+    admin = create_engine(url.replace("postgresql://", "postgresql+psycopg2://", 1))
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
     try:
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-    except Exception as exc:  # noqa: BLE001 - any failure to reach the server means skip
-        admin.dispose()
-        pytest.skip(f"no PostgreSQL server at {POSTGRES_URL} ({exc.__class__.__name__})")
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+        yield f"{url}?options=-csearch_path%3D{schema}"
     finally:
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))

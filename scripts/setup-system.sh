@@ -4,6 +4,8 @@
 # engine), Debian's chromium (the Dagster UI browser test; Playwright drives it, no
 # browser download), DejaVu and Droid Fallback fonts (Latin/Cyrillic/Greek and CJK on slides),
 # openssl (the tests make a throw-away CA for their loopback HTTPS git servers).
+# docker-compose (checks the deployment's compose file). PostgreSQL for the tests comes
+# from scripts/postgres.sh when the machine has no server.
 set -euo pipefail
 need=()
 command -v ffmpeg >/dev/null || need+=(ffmpeg)
@@ -14,6 +16,8 @@ command -v chromium >/dev/null || need+=(chromium chromium-driver)
 command -v openssl >/dev/null || need+=(openssl)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 [ -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || need+=(fonts-droid-fallback)
+# Validates deploy/compose.yaml in the tests (Debian's docker-compose; no Docker engine needed).
+command -v docker-compose >/dev/null || need+=(docker-compose)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

@@ -48,7 +48,7 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError, StatementError
 from sqlalchemy.sql import Select
 
@@ -241,6 +241,31 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+# The PostgreSQL driver in requirements.lock (dagster-postgres needs it too).
+POSTGRES_DRIVER = "psycopg2"
+CONNECT_TIMEOUT_S = 5
+
+
+def _server_engine(url: str) -> Engine:
+    """A database server (PostgreSQL in production): bounded connects, stale links replaced.
+
+    A bare ``postgresql://`` URL means psycopg2, the driver the lock installs
+    (SQLAlchemy 2.1 would pick psycopg 3). ``connect_timeout`` bounds a connect to
+    an unreachable host well inside the receiver's acknowledgement timeout, so the
+    answer is a prompt 503; ``pool_pre_ping`` replaces connections a server restart
+    broke, so the first requests after it come back succeed.
+    """
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername=f"postgresql+{POSTGRES_DRIVER}")
+    connect_args: dict[str, Any] = {}
+    if parsed.drivername == f"postgresql+{POSTGRES_DRIVER}":
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
+    return create_engine(
+        parsed, pool_pre_ping=True, hide_parameters=True, connect_args=connect_args
+    )
+
+
 _STOP = object()
 
 
@@ -329,7 +354,7 @@ class EventLog:
                 )
             _configure_sqlite(engine, sync)
             return engine
-        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+        return _server_engine(url)
 
     def _write_conn(self) -> Connection:
         return self.engine.connect().execution_options(sqlite_begin="IMMEDIATE")

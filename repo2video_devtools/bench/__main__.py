@@ -297,6 +297,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--seconds", type=float, default=15.0, help="receiver load duration (default 15 s)"
     )
+    parser.add_argument(
+        "--receiver-postgres",
+        action="store_true",
+        help="also measure the receiver with its event table in PostgreSQL (receiver_pg_*)",
+    )
     parser.add_argument("--json", metavar="FILE", help="also write all figures to FILE")
     parser.add_argument(
         "--profile",
@@ -353,6 +358,12 @@ def main(argv: list[str] | None = None) -> int:
             from repo2video_devtools.bench.receiver import measure_receiver
 
             fig.update(measure_receiver(root / "receiver", rate=args.rate, seconds=args.seconds))
+            if args.receiver_postgres:
+                from repo2video_devtools.bench.receiver import measure_postgres
+
+                fig.update(
+                    measure_postgres(root / "receiver-pg", rate=args.rate, seconds=args.seconds)
+                )
         print_report(results)
         if args.json:
             Path(args.json).write_text(json.dumps(fig, indent=2), encoding="utf-8")

@@ -1,12 +1,16 @@
 """Throughput through the real Dagster path: many repositories queued at once.
 
-``python -m repo2video_devtools.bench.throughput [--repos 20] [--concurrency 1 2]``
+``python -m repo2video_devtools.bench.throughput [--repos 20] [--concurrency 1 2] [--postgres]``
 
 For each concurrency setting: a fresh instance whose queued run coordinator
 allows that many runs, ``repo2video webhook serve`` and ``dagster-daemon run`` as
 real processes, then one signed star delivery per repository (all at once). The
 sensor turns them into runs; the figure is repositories per hour from the first
 delivery to the last run's end. Every run must succeed, once per repository.
+
+``--postgres`` (``make bench-throughput-postgres``): Dagster's storage and the event table
+in a throw-away PostgreSQL database instead of the instance's SQLite files, as in the
+Docker deployment (deploy/).
 """
 
 from __future__ import annotations
@@ -22,18 +26,30 @@ from typing import Any
 from repo2video_devtools.bench.sample import make_bench_repo
 
 
-def measure(work: Path, repos: list[Path], concurrency: int, formats: str) -> dict[str, Any]:
+def measure(
+    work: Path, repos: list[Path], concurrency: int, formats: str, postgres_url: str | None = None
+) -> dict[str, Any]:
     from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
     from repo2video_dagster.run_tags import TAG_TRIGGER
     from repo2video_devtools.reliability.procs import Service, free_port, instance_home, service_env
     from repo2video_devtools.reliability.service import SECRETS, deliver_star
 
-    home = instance_home(
-        work / "home", {"run_coordinator": {"config": {"max_concurrent_runs": concurrency}}}
-    )
+    overrides: dict[str, Any] = {
+        "run_coordinator": {"config": {"max_concurrent_runs": concurrency}}
+    }
+    storage_env: dict[str, str] = {}
+    if postgres_url:
+        overrides["storage"] = {"postgres": {"postgres_url": postgres_url}}
+        storage_env["REPO2VIDEO_EVENTS_URL"] = postgres_url
+    home = instance_home(work / "home", overrides)
     env = service_env(
-        home, work / "var", REPO2VIDEO_ALLOW_LOCAL="1", REPO2VIDEO_FORMATS=formats, **SECRETS
+        home,
+        work / "var",
+        REPO2VIDEO_ALLOW_LOCAL="1",
+        REPO2VIDEO_FORMATS=formats,
+        **SECRETS,
+        **storage_env,
     )
     service = Service(work / "logs")
     port = free_port()
@@ -67,6 +83,7 @@ def measure(work: Path, repos: list[Path], concurrency: int, formats: str) -> di
     finally:
         service.stop()
     return {
+        "storage": "postgres" if postgres_url else "sqlite",
         "concurrency": concurrency,
         "repos": len(repos),
         "deliveries": len(deliveries),
@@ -88,6 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repos", type=int, default=20)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--formats", default="reel", help="reel | landscape | both (default reel)")
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="Dagster storage and the event table in PostgreSQL (a throw-away database)",
+    )
     args = parser.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="repo2video-throughput-"))
     results = []
@@ -102,7 +124,13 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
             flush=True,
         )
-        result = measure(work, repos, concurrency, args.formats)
+        if args.postgres:
+            from repo2video_devtools.deploy.postgres import server_for_tests
+
+            with server_for_tests() as server, server.database("repo2video_bench") as db:
+                result = measure(work, repos, concurrency, args.formats, db.url)
+        else:
+            result = measure(work, repos, concurrency, args.formats)
         results.append(result)
         print(json.dumps(result), flush=True)
     for r in results:

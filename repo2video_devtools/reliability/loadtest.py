@@ -72,7 +72,9 @@ class KillResult:
         return f"{'ok  ' if self.passed else 'FAIL'} kill: {self.name:<30} {self.seconds:6.1f}s  {self.detail}"
 
 
-def sensor_sweep(home: Path, data_dir: Path, cursor: str | None = None) -> Sweep:
+def sensor_sweep(
+    home: Path, data_dir: Path, cursor: str | None = None, events_url: str | None = None
+) -> Sweep:
     """Evaluate the real sensor against the instance until it has read every row.
 
     Partition requests are applied as the daemon would; runs are not launched (this
@@ -82,9 +84,10 @@ def sensor_sweep(home: Path, data_dir: Path, cursor: str | None = None) -> Sweep
 
     from repo2video_dagster.receiver.eventlog import EventLog, default_events_url
     from repo2video_dagster.resources import StorageResource
-    from repo2video_dagster.sensors import github_events_sensor
+    from repo2video_dagster.sensors import build_github_events_sensor
 
     storage = StorageResource(data_dir=str(data_dir))
+    sensor = build_github_events_sensor(events_url=events_url)
     run_keys: list[str] = []
     ticks = 0
     with DagsterInstance.from_config(str(home)) as instance:
@@ -93,7 +96,7 @@ def sensor_sweep(home: Path, data_dir: Path, cursor: str | None = None) -> Sweep
             with build_sensor_context(
                 instance=instance, cursor=cursor, resources={"storage": storage}
             ) as context:
-                result = github_events_sensor(context)
+                result = sensor(context)
             for req in result.dynamic_partitions_requests or []:
                 instance.add_dynamic_partitions(req.partitions_def_name, list(req.partition_keys))
             run_keys += [r.run_key for r in result.run_requests or []]
@@ -103,7 +106,7 @@ def sensor_sweep(home: Path, data_dir: Path, cursor: str | None = None) -> Sweep
                 break
             if ticks > 10_000:
                 raise RuntimeError("the sensor never caught up")
-        log = EventLog(default_events_url(home), create=False)
+        log = EventLog(events_url or default_events_url(home), create=False)
         try:
             rows = log.read_since(0, 10**7)
         finally:
@@ -112,10 +115,10 @@ def sensor_sweep(home: Path, data_dir: Path, cursor: str | None = None) -> Sweep
     return Sweep(run_keys, unmapped, len(rows), ticks, cursor)
 
 
-def logged_ids(home: Path) -> set[str]:
+def logged_ids(home: Path, events_url: str | None = None) -> set[str]:
     from repo2video_dagster.receiver.eventlog import EventLog, default_events_url
 
-    log = EventLog(default_events_url(home), create=False)
+    log = EventLog(events_url or default_events_url(home), create=False)
     try:
         return {r.delivery_id for r in log.read_since(0, 10**7)}
     finally:
@@ -153,18 +156,31 @@ def _finish(proc: subprocess.Popen[bytes], timeout: float) -> dict[str, Any]:
     return json.loads(out.decode().strip().splitlines()[-1])
 
 
-def _setup(work: Path) -> tuple[Path, Path, dict[str, str]]:
+def _setup(work: Path, events_url: str | None = None) -> tuple[Path, Path, dict[str, str]]:
+    """A fresh instance; the event table in its SQLite file, or at ``events_url``."""
     home = instance_home(work / "home")
     data_dir = work / "var"
     env = service_env(home, data_dir, REPO2VIDEO_WEBHOOK_SECRET=SECRET)
     env.pop("REPO2VIDEO_EVENTS_URL", None)
+    if events_url:
+        env["REPO2VIDEO_EVENTS_URL"] = events_url
     return home, data_dir, env
 
 
-def load_test(work: Path, *, rate: float = 200, seconds: float = 60, seed: int = 7) -> LoadReport:
-    """``rate`` deliveries/s for ``seconds`` against a real receiver: 0 errors, 0 lost."""
+def load_test(
+    work: Path,
+    *,
+    rate: float = 200,
+    seconds: float = 60,
+    seed: int = 7,
+    events_url: str | None = None,
+) -> LoadReport:
+    """``rate`` deliveries/s for ``seconds`` against a real receiver: 0 errors, 0 lost.
+
+    ``events_url``: the event table elsewhere than the instance's SQLite file (PostgreSQL).
+    """
     work.mkdir(parents=True, exist_ok=True)
-    home, data_dir, env = _setup(work)
+    home, data_dir, env = _setup(work, events_url)
     service = Service(work / "logs")
     port = free_port()
     started = time.monotonic()
@@ -182,8 +198,8 @@ def load_test(work: Path, *, rate: float = 200, seconds: float = 60, seed: int =
         if r["status"] in (200, 202) and (r["status"] == 202) != (r["expect"] == "accept")
     ]
     accepted = {r["id"] for r in records if r["status"] == 202}
-    lost = accepted - logged_ids(home)
-    sweep = sensor_sweep(home, data_dir)
+    lost = accepted - logged_ids(home, events_url)
+    sweep = sensor_sweep(home, data_dir, events_url=events_url)
     duplicate_runs = len(sweep.run_keys) - len(set(sweep.run_keys))
     detail = (
         f"{summary['sent']} sent at {summary['rate']} req/s, {len(accepted)} accepted, "
