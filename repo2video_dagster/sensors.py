@@ -39,15 +39,13 @@ from dagster import (
 from repo2video_dagster.launch import record_targets
 from repo2video_dagster.lib.core.settings import env_number
 from repo2video_dagster.partitions import RENDER_JOB_NAME, repositories_partitions
-from repo2video_dagster.receiver.eventlog import (
+from repo2video_dagster.receiver.event_storage import (
     DEFAULT_DB_NAME,
     EVENTS_URL_ENV,
-    LOOKBACK_IDS,
-    EventLog,
-    EventRow,
     default_events_url,
     sqlite_url,
 )
+from repo2video_dagster.receiver.eventlog import LOOKBACK_IDS, EventLog, EventRow
 from repo2video_dagster.resources import StorageResource
 from repo2video_dagster.run_tags import (
     PARTITION_TAG,

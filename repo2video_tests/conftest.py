@@ -26,7 +26,8 @@ def instance():
 @pytest.fixture
 def eventlog(tmp_path: Path) -> Iterator:
     """The receiver's event table in a fresh SQLite file, closed afterwards."""
-    from repo2video_dagster.receiver.eventlog import EventLog, sqlite_url
+    from repo2video_dagster.receiver.event_storage import sqlite_url
+    from repo2video_dagster.receiver.eventlog import EventLog
 
     log = EventLog(sqlite_url(tmp_path / "events.db"))
     yield log

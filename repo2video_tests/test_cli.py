@@ -15,7 +15,8 @@ from dagster import DagsterInstance, RunsFilter
 
 from repo2video_dagster.lib.render.media import video_info
 from repo2video_dagster.receiver.app import create_app
-from repo2video_dagster.receiver.eventlog import EventLog, sqlite_url
+from repo2video_dagster.receiver.event_storage import sqlite_url
+from repo2video_dagster.receiver.eventlog import EventLog
 from repo2video_dagster.run_tags import TAG_TRIGGER
 from repo2video_devtools.reliability.repos import TINY_CODE, TINY_README
 from repo2video_tests.loopback import http_json, serve_app

@@ -18,13 +18,8 @@ from repo2video_dagster.launch import result_failure, run_render
 from repo2video_dagster.lib.core.registry import SourceRegistry, registered_target
 from repo2video_dagster.lib.source.policy import SourcePolicy
 from repo2video_dagster.lib.source.targets import parse_target
-from repo2video_dagster.receiver.eventlog import (
-    DEFAULT_DB_NAME,
-    EVENTS_URL_ENV,
-    EventLog,
-    NewEvent,
-    sqlite_url,
-)
+from repo2video_dagster.receiver.event_storage import DEFAULT_DB_NAME, EVENTS_URL_ENV, sqlite_url
+from repo2video_dagster.receiver.eventlog import EventLog, NewEvent
 from repo2video_dagster.receiver.jobs import get_job
 from repo2video_dagster.resources import default_resources, with_overrides
 from repo2video_devtools.reliability.repos import TINY_CODE, TINY_README

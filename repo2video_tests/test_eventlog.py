@@ -14,13 +14,8 @@ import pytest
 from sqlalchemy import text
 
 from repo2video_dagster.lib.core.errors import UserError
-from repo2video_dagster.receiver.eventlog import (
-    EVENTS_URL_ENV,
-    EventLog,
-    NewEvent,
-    default_events_url,
-    sqlite_url,
-)
+from repo2video_dagster.receiver.event_storage import EVENTS_URL_ENV, default_events_url, sqlite_url
+from repo2video_dagster.receiver.eventlog import EventLog, NewEvent
 
 
 def ev(delivery: str, key: str = "octo__repo", commit: str | None = None) -> NewEvent:

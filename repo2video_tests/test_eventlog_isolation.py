@@ -20,7 +20,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from repo2video_dagster.receiver.app import create_app
-from repo2video_dagster.receiver.eventlog import EventLog, NewEvent, RowRejected, sqlite_url
+from repo2video_dagster.receiver.event_storage import sqlite_url
+from repo2video_dagster.receiver.eventlog import EventLog, NewEvent, RowRejected
 from repo2video_devtools.deploy.postgres import PostgresServer, server_for_tests
 from repo2video_tests.loopback import github_headers, http_json, serve_app
 

@@ -29,7 +29,8 @@ from repo2video_dagster.partitions import (
     repositories_partitions,
 )
 from repo2video_dagster.receiver.app import create_app
-from repo2video_dagster.receiver.eventlog import EventLog, NewEvent, sqlite_url
+from repo2video_dagster.receiver.event_storage import sqlite_url
+from repo2video_dagster.receiver.eventlog import EventLog, NewEvent
 from repo2video_dagster.receiver.jobs import format_job, get_job, health, list_jobs, print_jobs
 from repo2video_dagster.run_tags import TAG_DELIVERY, TAG_EVENT, TAG_REPO, TAG_TRIGGER
 from repo2video_tests.loopback import http_json, serve_app

@@ -21,7 +21,8 @@ from urllib.parse import urlencode
 import pytest
 
 from repo2video_dagster.receiver.app import create_app
-from repo2video_dagster.receiver.eventlog import EventLog, sqlite_url
+from repo2video_dagster.receiver.event_storage import sqlite_url
+from repo2video_dagster.receiver.eventlog import EventLog
 from repo2video_dagster.receiver.serve import require_secret
 from repo2video_dagster.receiver.webhooks import compute_signature
 from repo2video_tests.loopback import serve_app

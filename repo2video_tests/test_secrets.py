@@ -178,7 +178,8 @@ def test_receiver_errors_never_echo_the_payload_and_logs_never_hold_the_secret(
     from starlette.testclient import TestClient
 
     from repo2video_dagster.receiver.app import create_app
-    from repo2video_dagster.receiver.eventlog import EventLog, sqlite_url
+    from repo2video_dagster.receiver.event_storage import sqlite_url
+    from repo2video_dagster.receiver.eventlog import EventLog
     from repo2video_dagster.receiver.webhooks import compute_signature
 
     handler = _Collect()

@@ -35,13 +35,8 @@ from repo2video_dagster.partitions import (
     repositories_partitions,
 )
 from repo2video_dagster.receiver.app import create_app
-from repo2video_dagster.receiver.eventlog import (
-    EVENTS_URL_ENV,
-    EventLog,
-    NewEvent,
-    events_table,
-    sqlite_url,
-)
+from repo2video_dagster.receiver.event_storage import EVENTS_URL_ENV, sqlite_url
+from repo2video_dagster.receiver.eventlog import EventLog, NewEvent, events_table
 from repo2video_dagster.resources import StorageResource
 from repo2video_dagster.run_tags import (
     TAG_COMMIT,

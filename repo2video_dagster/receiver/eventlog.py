@@ -23,248 +23,46 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import queue
 import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
-    Column,
-    Float,
-    ForeignKey,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    create_engine,
-    event,
     func,
     select,
 )
-from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError, StatementError
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Select
 
-from repo2video_dagster.lib.core.errors import UserError
 from repo2video_dagster.receiver import fields as F
+from repo2video_dagster.receiver.event_records import (
+    _STORED,
+    AppendResult,
+    EventRow,
+    NewEvent,
+    RowRejected,
+    WriterStats,
+    dispatch_table,
+    events_table,
+    metadata,
+)
+from repo2video_dagster.receiver.event_storage import (
+    _error_kind,
+    _error_line,
+    _storage_down,
+    make_engine,
+)
 
 log = logging.getLogger(__name__)
-
-EVENTS_URL_ENV = "REPO2VIDEO_EVENTS_URL"
-SQLITE_SYNC_ENV = "REPO2VIDEO_EVENTS_SYNC"
-DEFAULT_DB_NAME = "repo2video_events.db"
 
 # How far below the sensor cursor to look for rows that committed late (ids are
 # allocated before commit, so with several writers an older id can appear after a
 # newer one was read). Rows in that window without a dispatch record are picked up.
 LOOKBACK_IDS = 5000
-
-_ID = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrement needs INTEGER
-
-metadata = MetaData()
-
-events_table = Table(
-    "repo2video_events",
-    metadata,
-    Column("id", _ID, primary_key=True, autoincrement=True),
-    Column("delivery_id", String(F.DELIVERY_ID_MAX), nullable=False, unique=True),
-    Column("event", String(F.EVENT_MAX), nullable=False),
-    Column("action", String(F.ACTION_MAX)),
-    Column("repo_full_name", String(F.REPO_FULL_NAME_MAX)),
-    Column("repo_url", String(F.REPO_URL_MAX)),
-    Column("partition_key", String(F.PARTITION_KEY_MAX), index=True),
-    Column("commit_sha", String(F.COMMIT_SHA_MAX)),
-    Column("ref", String(F.REF_MAX)),
-    Column("reason", String(F.REASON_MAX)),
-    Column("summary", Text),
-    Column("received_at", Float, nullable=False),
-)
-
-dispatch_table = Table(
-    "repo2video_event_runs",
-    metadata,
-    Column("event_id", _ID, ForeignKey("repo2video_events.id"), primary_key=True),
-    Column("delivery_id", String(F.DELIVERY_ID_MAX), nullable=False, unique=True),
-    Column("run_key", String(F.DELIVERY_ID_MAX), nullable=False, index=True),
-    Column("dispatched_at", Float, nullable=False),
-)
-
-
-@dataclass(frozen=True)
-class NewEvent:
-    """An accepted delivery, as the receiver hands it to the writer."""
-
-    delivery_id: str
-    event: str
-    action: str | None
-    repo_full_name: str | None
-    repo_url: str | None
-    partition_key: str | None
-    commit_sha: str | None = None
-    ref: str | None = None
-    reason: str = ""
-    summary: dict[str, Any] = field(default_factory=dict)
-    received_at: float = field(default_factory=time.time)
-
-    def row(self) -> dict[str, Any]:
-        """The table row: every text valid UTF-8 without NUL and within its column's length.
-
-        The same on SQLite (which would store anything) and PostgreSQL (which refuses
-        a longer ``varchar`` or a NUL), so one odd delivery cannot fail the batch.
-        The delivery id is not clipped (two ids must never become one); the writer
-        refuses an invalid one instead.
-        """
-        cleaned = {F.clean_text(str(k), 64): F.clean_scalar(v) for k, v in self.summary.items()}
-        summary = {k: v for k, v in cleaned.items() if v is not None}
-        return {
-            "delivery_id": self.delivery_id,
-            "event": F.clean_text(self.event, F.EVENT_MAX),
-            "action": F.clean_optional(self.action, F.ACTION_MAX),
-            "repo_full_name": F.clean_optional(self.repo_full_name, F.REPO_FULL_NAME_MAX),
-            "repo_url": F.clean_optional(self.repo_url, F.REPO_URL_MAX),
-            "partition_key": F.clean_optional(self.partition_key, F.PARTITION_KEY_MAX),
-            "commit_sha": F.clean_optional(self.commit_sha, F.COMMIT_SHA_MAX),
-            "ref": F.clean_optional(self.ref, F.REF_MAX),
-            "reason": F.clean_text(self.reason or "", F.REASON_MAX),
-            "summary": json.dumps(summary, sort_keys=True),
-            "received_at": float(self.received_at),
-        }
-
-
-@dataclass(frozen=True)
-class EventRow:
-    """A stored event, with the run key the sensor mapped it to (None: not read yet)."""
-
-    id: int
-    delivery_id: str
-    event: str
-    action: str | None
-    repo_full_name: str | None
-    repo_url: str | None
-    partition_key: str | None
-    commit_sha: str | None
-    ref: str | None
-    reason: str | None
-    summary: dict[str, Any]
-    received_at: float
-    run_key: str | None = None
-
-
-@dataclass(frozen=True)
-class AppendResult:
-    """What the table holds for the delivery id: the new row, or the one stored before.
-
-    For a duplicate the fields are those of the stored delivery, so a replayed id
-    with another body is answered with what was recorded, not with the new body.
-    """
-
-    delivery_id: str
-    duplicate: bool
-    event: str | None = None
-    partition_key: str | None = None
-    reason: str | None = None
-
-
-class RowRejected(Exception):
-    """The database refused this one row (the others of its batch were written).
-
-    Answered 4xx: redelivering the same body would fail the same way.
-    """
-
-
-_STORED = ("delivery_id", "event", "partition_key", "reason")
-
-
-@dataclass
-class WriterStats:
-    """Counters of the writer thread, read by tests and /health."""
-
-    transactions: int = 0
-    rows_written: int = 0
-    duplicates: int = 0
-    largest_batch: int = 0
-    failures: int = 0
-
-
-def default_events_url(dagster_home: str | os.PathLike[str] | None = None) -> str:
-    """``REPO2VIDEO_EVENTS_URL``, else the SQLite file under DAGSTER_HOME."""
-    url = os.environ.get(EVENTS_URL_ENV, "").strip()
-    if url:
-        return url
-    home = dagster_home or os.environ.get("DAGSTER_HOME", "").strip()
-    if not home:
-        raise UserError(
-            "No event log location: DAGSTER_HOME is not set",
-            hint=f"Set DAGSTER_HOME (the instance directory) or {EVENTS_URL_ENV}",
-        )
-    return sqlite_url(Path(home) / DEFAULT_DB_NAME)
-
-
-def sqlite_url(path: str | os.PathLike[str]) -> str:
-    return f"sqlite:///{Path(path).resolve()}"
-
-
-def _configure_sqlite(engine: Engine, synchronous: str) -> None:
-    """WAL, busy timeout, and explicit BEGIN so writers can take the lock up front.
-
-    Durability: in WAL mode a commit has been written to the WAL file (not only
-    to process memory) when it returns, so a ``kill -9`` of the receiver loses
-    nothing it acknowledged, with synchronous=NORMAL as with FULL. NORMAL skips
-    the fsync per commit, so an OS crash or power cut can lose the last commits;
-    FULL (the default here) fsyncs the WAL on every commit, which group commit
-    makes affordable: one fsync per batch, not per request.
-    """
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _on_begin)
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute(f"PRAGMA synchronous={synchronous}")
-        cur.execute("PRAGMA busy_timeout=10000")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        # IMMEDIATE takes the write lock at BEGIN: a deferred transaction that reads
-        # and then writes fails with SQLITE_BUSY (no wait) if another writer got in
-        # between; IMMEDIATE waits on busy_timeout instead.
-        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
-
-
-# The PostgreSQL driver in requirements.lock (dagster-postgres needs it too).
-POSTGRES_DRIVER = "psycopg2"
-CONNECT_TIMEOUT_S = 5
-
-
-def _server_engine(url: str) -> Engine:
-    """A database server (PostgreSQL in production): bounded connects, stale links replaced.
-
-    A bare ``postgresql://`` URL means psycopg2, the driver the lock installs
-    (SQLAlchemy 2.1 would pick psycopg 3). ``connect_timeout`` bounds a connect to
-    an unreachable host well inside the receiver's acknowledgement timeout, so the
-    answer is a prompt 503; ``pool_pre_ping`` replaces connections a server restart
-    broke, so the first requests after it come back succeed.
-    """
-    parsed = make_url(url)
-    if parsed.drivername == "postgresql":
-        parsed = parsed.set(drivername=f"postgresql+{POSTGRES_DRIVER}")
-    connect_args: dict[str, Any] = {}
-    if parsed.drivername == f"postgresql+{POSTGRES_DRIVER}":
-        connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
-    return create_engine(
-        parsed, pool_pre_ping=True, hide_parameters=True, connect_args=connect_args
-    )
-
 
 _STOP = object()
 
@@ -280,37 +78,6 @@ def _check_delivery_id(delivery_id: str) -> None:
         raise RowRejected("the delivery id is empty or too long")
     if F.clean_text(delivery_id, F.DELIVERY_ID_MAX) != delivery_id:
         raise RowRejected("the delivery id is not valid text")
-
-
-def _storage_down(exc: BaseException) -> bool:
-    """True when the storage failed (not one row): connection, lock, schema or pool errors.
-
-    Other DBAPI errors (IntegrityError, DataError ...), StatementError (SQLAlchemy
-    could not bind a value) and plain Python errors a driver raised while encoding
-    one row's values (UnicodeEncodeError ...) belong to that row.
-    """
-    if isinstance(exc, DBAPIError):
-        return bool(exc.connection_invalidated) or exc.__class__.__name__ in _STORAGE_ERRORS
-    if isinstance(exc, StatementError):
-        return False
-    return isinstance(exc, SQLAlchemyError)
-
-
-_STORAGE_ERRORS = frozenset(
-    {"OperationalError", "InterfaceError", "InternalError", "ProgrammingError", "NotSupportedError"}
-)
-
-
-def _error_kind(exc: BaseException) -> str:
-    """The error's class, and the driver's class under it (never the SQL parameters)."""
-    orig = getattr(exc, "orig", None)
-    return f"{exc.__class__.__name__}/{orig.__class__.__name__}" if orig else exc.__class__.__name__
-
-
-def _error_line(exc: BaseException) -> str:
-    """One line naming the error; the message's first line (parameters are hidden)."""
-    first = (str(exc).strip().splitlines() or [""])[0]
-    return f"{_error_kind(exc)}: {first[:300]}"
 
 
 class EventLog:
@@ -332,29 +99,9 @@ class EventLog:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._closed = False
-        self.engine = self._make_engine(url)
+        self.engine = make_engine(url)
         if create:
             metadata.create_all(self.engine)
-
-    @staticmethod
-    def _make_engine(url: str) -> Engine:
-        if url.startswith("sqlite"):
-            path = url.split("///", 1)[1] if "///" in url else ""
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(
-                url,
-                connect_args={"timeout": 10, "check_same_thread": False},
-                hide_parameters=True,
-            )
-            sync = os.environ.get(SQLITE_SYNC_ENV, "FULL").strip().upper()
-            if sync not in ("FULL", "NORMAL", "EXTRA"):
-                raise UserError(
-                    f"{SQLITE_SYNC_ENV}={sync!r} is not valid", hint="Use FULL or NORMAL"
-                )
-            _configure_sqlite(engine, sync)
-            return engine
-        return _server_engine(url)
 
     def _write_conn(self) -> Connection:
         return self.engine.connect().execution_options(sqlite_begin="IMMEDIATE")

@@ -434,7 +434,7 @@ def print_jobs(
     Without ``instance``/``eventlog`` it opens the ones DAGSTER_HOME (and
     REPO2VIDEO_EVENTS_URL) name. Bad filters raise UserError.
     """
-    from repo2video_dagster.receiver.eventlog import default_events_url
+    from repo2video_dagster.receiver.event_storage import default_events_url
 
     own_instance = instance is None
     own_log = eventlog is None

@@ -114,7 +114,8 @@ def serve(host: str = "127.0.0.1", port: int = 8000, *, insecure: bool = False) 
     from dagster import DagsterInstance
 
     from repo2video_dagster.receiver.app import create_app
-    from repo2video_dagster.receiver.eventlog import EventLog, default_events_url
+    from repo2video_dagster.receiver.event_storage import default_events_url
+    from repo2video_dagster.receiver.eventlog import EventLog
 
     instance = DagsterInstance.get()
     eventlog = EventLog(default_events_url())

@@ -82,7 +82,8 @@ def sensor_sweep(
     """
     from dagster import DagsterInstance, build_sensor_context
 
-    from repo2video_dagster.receiver.eventlog import EventLog, default_events_url
+    from repo2video_dagster.receiver.event_storage import default_events_url
+    from repo2video_dagster.receiver.eventlog import EventLog
     from repo2video_dagster.resources import StorageResource
     from repo2video_dagster.sensors import build_github_events_sensor
 
@@ -116,7 +117,8 @@ def sensor_sweep(
 
 
 def logged_ids(home: Path, events_url: str | None = None) -> set[str]:
-    from repo2video_dagster.receiver.eventlog import EventLog, default_events_url
+    from repo2video_dagster.receiver.event_storage import default_events_url
+    from repo2video_dagster.receiver.eventlog import EventLog
 
     log = EventLog(events_url or default_events_url(home), create=False)
     try:

@@ -107,7 +107,8 @@ def _read_run(case: FaultCase, home: Path, run_id: str, work: Path) -> None:
     """Fill ``case`` from the run's event log and from the ``/jobs`` view of the run."""
     from dagster import DagsterEventType, DagsterInstance
 
-    from repo2video_dagster.receiver.eventlog import EventLog, sqlite_url
+    from repo2video_dagster.receiver.event_storage import sqlite_url
+    from repo2video_dagster.receiver.eventlog import EventLog
     from repo2video_dagster.receiver.jobs import get_job
 
     STEP_START, STEP_RESTARTED = DagsterEventType.STEP_START, DagsterEventType.STEP_RESTARTED
