@@ -54,7 +54,7 @@ def _handler(fake: FakeLlm) -> type[BaseHTTPRequestHandler]:
             fake.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
             reply = fake.next_reply()
             if reply.delay_s:
-                time.sleep(reply.delay_s)
+                time.sleep(reply.delay_s)  # the point: a slow LLM server (timeouts)
             if reply.raw is not None:
                 data = reply.raw
             else:

@@ -10,12 +10,18 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from repo2video_dagster.lib.core.errors import UserError
-from repo2video_dagster.lib.core.settings import env_bool
+from repo2video_dagster.lib.core.settings import ENV_PREFIX, env_bool, env_number
 
 log = logging.getLogger(__name__)
 
 SECRET_ENV = "REPO2VIDEO_WEBHOOK_SECRET"
 SECRET_FILE_ENV = "REPO2VIDEO_WEBHOOK_SECRET_FILE"
+HEARTBEAT_AGE_ENV = "HEARTBEAT_MAX_AGE_S"
+"""``REPO2VIDEO_HEARTBEAT_MAX_AGE_S``: how old a daemon's heartbeat may be before
+``/health`` calls it stale (default 120 s)."""
+HEARTBEAT_INTERVAL_S = 30.0
+"""How often each dagster-daemon thread records a heartbeat (fixed by Dagster): a
+staleness limit at or below it would call a live daemon stale between two beats."""
 
 _INSECURE_BANNER = (
     "WARNING: webhook signature checks are OFF (--insecure-dev). Anyone who can reach this port "
@@ -58,6 +64,17 @@ def require_secret(*, insecure: bool, env: Mapping[str, str] | None = None) -> b
     return secret
 
 
+def heartbeat_max_age(env: Mapping[str, str] | None = None) -> float:
+    """The staleness limit for daemon heartbeats; it must exceed their 30 s interval."""
+    limit = env_number(HEARTBEAT_AGE_ENV, 120.0, env)
+    if limit <= HEARTBEAT_INTERVAL_S:
+        raise UserError(
+            f"{ENV_PREFIX}{HEARTBEAT_AGE_ENV}={limit:g} would call live daemons stale",
+            hint=f"Daemons record a heartbeat every {HEARTBEAT_INTERVAL_S:.0f} s: use more than that",
+        )
+    return limit
+
+
 def serve(host: str = "127.0.0.1", port: int = 8000, *, insecure: bool = False) -> None:
     """Serve until interrupted. Raises UserError when the secret or instance is missing."""
     secret = require_secret(insecure=insecure)
@@ -65,6 +82,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, *, insecure: bool = False) 
         raise UserError(
             "DAGSTER_HOME is not set", hint="Point it at the Dagster instance directory"
         )
+    max_heartbeat_age_s = heartbeat_max_age()
 
     # Imported here so that refusing to start is instant.
     import uvicorn
@@ -80,6 +98,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, *, insecure: bool = False) 
         secret=secret,
         instance=instance,
         allow_private=env_bool("WEBHOOK_ALLOW_PRIVATE", False),
+        heartbeat_max_age_s=max_heartbeat_age_s,
         close_eventlog=True,
     )
     log.info("webhook receiver on http://%s:%d/webhook (events: %s)", host, port, eventlog.url)

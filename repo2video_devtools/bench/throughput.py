@@ -26,7 +26,7 @@ def measure(work: Path, repos: list[Path], concurrency: int, formats: str) -> di
     from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
     from repo2video_dagster.run_tags import TAG_TRIGGER
-    from repo2video_devtools.reliability.procs import Service, free_port, instance_home, service_env
+    from repo2video_devtools.reliability.procs import Service, instance_home, service_env
     from repo2video_devtools.reliability.service import SECRETS, deliver_star
 
     home = instance_home(
@@ -36,9 +36,8 @@ def measure(work: Path, repos: list[Path], concurrency: int, formats: str) -> di
         home, work / "var", REPO2VIDEO_ALLOW_LOCAL="1", REPO2VIDEO_FORMATS=formats, **SECRETS
     )
     service = Service(work / "logs")
-    port = free_port()
     try:
-        service.receiver(port, env)
+        _, port = service.receiver(env)
         service.daemon(env)
         started = time.monotonic()
         deliveries = [deliver_star(port, repo) for repo in repos]
@@ -58,7 +57,7 @@ def measure(work: Path, repos: list[Path], concurrency: int, formats: str) -> di
                         f"{len(finished)}/{len(repos)} runs finished after an hour\n"
                         + service.tails()
                     )
-                time.sleep(2)
+                time.sleep(2)  # polling interval
             elapsed = max(r.end_time for r in finished) - min(
                 r.create_timestamp.timestamp() for r in runs
             )
