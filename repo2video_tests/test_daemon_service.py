@@ -55,6 +55,7 @@ RELIED_ON_DAEMONS = {
 }
 KEY_TAG = "held/key"
 PARENT_RUN_TAG = "dagster/parent_run_id"
+WILL_RETRY_TAG = "dagster/will_retry"
 NO_RETRY = {"dagster/max_retries": "0"}
 BUSY = [
     DagsterRunStatus.QUEUED,
@@ -123,9 +124,9 @@ class Deployment:
             if not runs or not runs[-1].is_finished:
                 return None
             last = runs[-1]
-            if last.status == DagsterRunStatus.FAILURE and last.tags.get(
-                "dagster/will_retry", "pending"
-            ) not in ("false",):
+            # a failed run waits for the retry daemon's word (dagster/will_retry), and a
+            # "true" for the retry itself to finish
+            if last.status == DagsterRunStatus.FAILURE and last.tags.get(WILL_RETRY_TAG) != "false":
                 return None
             return runs
 
@@ -188,7 +189,11 @@ def deployment(tmp_path_factory) -> Iterator[Deployment]:
 
 
 def test_queue_runs_two_renders_at_once_and_one_per_repository(deployment: Deployment) -> None:
-    """Four renders queued in one tick: A1, A2 (same repository), B, C."""
+    """Four renders queued in one tick: A1, A2 (same repository), B, C.
+
+    Four, not three: with two repositories the two limits (2 at once, 1 per
+    repository) would hold back the same runs and could not be told apart.
+    """
     d = deployment
     d.quiet()
     d.request(("q-a1", "queue-a", {}), ("q-a2", "queue-a", {}), ("q-b", "queue-b", {}),
@@ -249,8 +254,10 @@ def test_run_over_its_max_runtime_is_stopped(deployment: Deployment) -> None:
     d.request(("overtime", "overtime", {MAX_RUNTIME_TAG: "3", **NO_RETRY}))
     worker = d.started("overtime")
     (run,) = d.settled("overtime", timeout=90)
-    assert run.status == DagsterRunStatus.FAILURE
-    assert "Exceeded maximum runtime of 3 seconds" in d.messages(run.run_id)
+    # Monitoring asks the worker to stop, then marks the run failed; the interrupted
+    # worker may record the cancellation first. Either way it ends, with the reason.
+    assert run.status in (DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED)
+    assert "exceeding maximum runtime of 3 seconds" in d.messages(run.run_id)
     record = d.instance.get_run_record_by_id(run.run_id)
     assert record and record.start_time and record.end_time
     assert record.end_time - record.start_time >= 3
@@ -313,6 +320,7 @@ def test_dead_worker_and_code_server_are_failed_by_run_monitoring(
     assert run.status == DagsterRunStatus.FAILURE
     text = d.messages(run.run_id)
     assert "maximum runtime of 3 seconds" in text
+    assert "Exception while attempting to terminate run" in text  # its code server is gone
     assert "terminated by signal" not in text  # no code server saw the worker die
     failure = d.instance.get_records_for_run(
         run.run_id, of_type=DagsterEventType.RUN_FAILURE

@@ -4,9 +4,11 @@
 hostile repositories and URLs (each must end in a verified video or one clear error,
 with nothing from outside the checkout in any output), a 200 req/s webhook load from a
 second process against ``repo2video webhook serve``, and ``kill -9`` of the receiver,
-the daemon and a run's worker. The pytest files ``repo2video_tests/test_hostile_repos.py``,
-``test_url_safety.py``, ``test_secrets.py`` and ``test_output_faults.py`` call the same
-functions for the fast cases; the heavy ones run here (or with ``REPO2VIDEO_HEAVY=1``).
+the daemon and a run's worker during real renders. The pytest files
+``repo2video_tests/test_hostile_repos.py``, ``test_url_safety.py``, ``test_secrets.py``
+and ``test_output_faults.py`` call the same functions for the fast cases;
+``test_daemon_service.py`` kills the daemon and run workers on cheap runs; the receiver
+under load runs here (or with ``REPO2VIDEO_HEAVY=1``).
 
 Nothing here is imported by the product itself.
 """
