@@ -17,7 +17,7 @@ import binascii
 import json
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -316,8 +316,9 @@ def health(
 
     Components: the receiver's delivery log, Dagster's run storage and its event log
     storage (one cheap query each), and every daemon this instance's dagster.yaml makes
-    required (with the project's: sensors, schedules, the run queue, run monitoring,
-    the event log consumer that launches run retries, backfills). A daemon is judged by
+    required (with the project's: sensors, schedules, the run queue, run monitoring, the
+    event log consumer that launches run retries, backfills, asset automation,
+    freshness). A daemon is judged by
     its last heartbeat: ``missing`` (never ran), ``stale`` (older than
     ``max_heartbeat_age_s``) or ``failing`` (it reported errors in the last minutes).
     ``problems`` names each component that is not ok, one line each. Every check is one
@@ -327,7 +328,7 @@ def health(
     checks: dict[str, Any] = {"receiver": {"status": OK}}
     depth: dict[str, int | None] = {"events_unread": None, "runs_queued": None}
 
-    def storage(name: str, probe: Any) -> None:
+    def storage(name: str, probe: Callable[[], object]) -> None:
         try:
             probe()
             checks[name] = {"status": OK}
@@ -368,7 +369,9 @@ def _daemon_checks(instance: DagsterInstance, now: float, max_age: float) -> dic
         required = list(instance.get_required_daemon_types())
         beats: Mapping[str, Any] = instance.get_daemon_heartbeats()
     except Exception as exc:  # noqa: BLE001 - the storage is down: every daemon is unknown
-        return {"storage": {"status": "failing", "detail": exc.__class__.__name__, "age_s": None}}
+        return {
+            "heartbeats": {"status": "failing", "detail": exc.__class__.__name__, "age_s": None}
+        }
     out: dict[str, Any] = {}
     for daemon in required:
         beat = beats.get(daemon)
