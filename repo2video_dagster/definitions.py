@@ -18,7 +18,7 @@ from repo2video_dagster.assets.render import video, visuals
 from repo2video_dagster.assets.script import video_script
 from repo2video_dagster.assets.source import repo_profile, repo_snapshot
 from repo2video_dagster.assets.speech import captions, narration
-from repo2video_dagster.partitions import RENDER_JOB_NAME, repositories_partitions
+from repo2video_dagster.partitions import RENDER_JOB_NAME
 from repo2video_dagster.progress import stage_progress_logger
 from repo2video_dagster.resources import default_resources
 from repo2video_dagster.run_tags import RENDER_JOB_TAGS
@@ -41,8 +41,7 @@ STAGES = [asset.key.to_user_string() for asset in PARTITIONED_ASSETS]
 
 render_repository_job = define_asset_job(
     RENDER_JOB_NAME,
-    selection=AssetSelection.assets(*PARTITIONED_ASSETS),
-    partitions_def=repositories_partitions,
+    selection=AssetSelection.assets(*PARTITIONED_ASSETS),  # partitioned by repository
     tags=RENDER_JOB_TAGS,
     # One process per run: a process per step re-imports the code location (~60 s of a
     # 112 s daemon run on 2 cores) for stages that are sequential anyway; parallelism

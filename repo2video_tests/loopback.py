@@ -39,7 +39,7 @@ def serve_app(app, *, lifespan: str = "auto", backlog: int = 256, **options: Any
     deadline = time.monotonic() + 20
     while not server.started:
         assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
+        time.sleep(0.01)  # polling interval
     try:
         yield sock.getsockname()[1]
     finally:

@@ -64,7 +64,7 @@ class Api(BaseHTTPRequestHandler):
             elif path == "/repos/octo/echo":  # a server that reflects the credentials back
                 self.send_json(500, {"message": f"bad auth {self.headers.get('Authorization')}"})
             elif path == "/repos/octo/slow":
-                time.sleep(2.0)
+                time.sleep(2.0)  # the point: a server slower than the client timeout
                 self.send_json(200, REPO)
             elif path == "/repos/octo/html":
                 data = b"<html>oops</html>"

@@ -20,6 +20,7 @@ from dagster import (
     instance_for_test,
 )
 from dagster._daemon.types import DaemonHeartbeat
+from dagster._utils.error import SerializableErrorInfo
 
 from repo2video_dagster.launch import result_failure, run_render, stored_failure
 from repo2video_dagster.lib.core.errors import UserError
@@ -272,22 +273,76 @@ def test_cli_output(world: World, capsys) -> None:
         print_jobs(status="done", **kwargs)
 
 
-def test_health_follows_the_sensor_daemon_heartbeat(tmp_path: Path) -> None:
+def _beat(instance: DagsterInstance, daemon: str, at: float, errors: list | None = None) -> None:
+    instance.add_daemon_heartbeat(DaemonHeartbeat(at, daemon, "test", errors or []))
+
+
+def test_health_reports_every_daemon_the_instance_requires(tmp_path: Path) -> None:
     log = EventLog(sqlite_url(tmp_path / "events.db"))
+    overrides = {"run_monitoring": {"enabled": True}, "run_retries": {"enabled": True}}
     try:
         log.append(_event("h1", "octo__alpha"))
-        with instance_for_test() as instance:
+        with instance_for_test(overrides=overrides) as instance:
+            required = set(instance.get_required_daemon_types())
+            assert required >= {"SENSOR", "SCHEDULER", "QUEUED_RUN_COORDINATOR", "MONITORING"}
+            assert "EVENT_LOG_CONSUMER" in required  # run retries
             report = health(instance, log)
             assert not report["healthy"]
-            assert "no heartbeat" in report["checks"]["sensor_daemon"]["status"]
-            assert report["queue_depth"]["events_unread"] == 1
-            assert report["checks"]["event_storage"] == "ok"
+            daemons = report["checks"]["daemons"]
+            assert {name: c["status"] for name, c in daemons.items()} == dict.fromkeys(
+                required, "missing"
+            )
+            assert len(report["problems"]) == len(required)
+            assert report["queue_depth"] == {"events_unread": 1, "runs_queued": 0}
+            for storage in ("receiver", "event_storage", "run_storage", "event_log_storage"):
+                assert report["checks"][storage] == {"status": "ok"}
+
             now = time.time()
-            instance.add_daemon_heartbeat(DaemonHeartbeat(now - 300, "SENSOR", "test", []))
+            for daemon in required:
+                _beat(instance, daemon, now)
+            fresh = health(instance, log, now=now + 1)
+            assert fresh["healthy"] and fresh["problems"] == []
+
+            _beat(instance, "MONITORING", now - 300)
             stale = health(instance, log, now=now)
-            assert not stale["healthy"] and "stale" in stale["checks"]["sensor_daemon"]["status"]
-            instance.add_daemon_heartbeat(DaemonHeartbeat(now, "SENSOR", "test", []))
-            assert health(instance, log, now=now + 1)["healthy"]
+            assert not stale["healthy"]
+            assert stale["problems"] == [
+                "daemon MONITORING: stale (last heartbeat 300 s ago, limit 120 s)"
+            ]
+            assert health(instance, log, now=now, max_heartbeat_age_s=400)["healthy"]
+
+            error = SerializableErrorInfo("sensor crashed\n  traceback", [], "ValueError")
+            _beat(instance, "MONITORING", now)
+            _beat(instance, "SENSOR", now, [error])
+            failing = health(instance, log, now=now)
+            assert failing["checks"]["daemons"]["SENSOR"] == {
+                "status": "failing",
+                "detail": "sensor crashed",
+                "age_s": 0.0,
+            }
+            assert failing["problems"] == ["daemon SENSOR: failing (sensor crashed)"]
+    finally:
+        log.close()
+
+
+def test_health_reports_a_failing_storage(tmp_path: Path) -> None:
+    log = EventLog(sqlite_url(tmp_path / "events.db"))
+    try:
+        with instance_for_test() as instance:
+            now = time.time()
+            for daemon in instance.get_required_daemon_types():
+                _beat(instance, daemon, now)
+            assert health(instance, log, now=now)["healthy"]
+            with log.engine.begin() as conn:
+                conn.exec_driver_sql("DROP TABLE repo2video_events")
+            report = health(instance, log, now=now)
+            assert not report["healthy"]
+            assert report["checks"]["event_storage"] == {
+                "status": "failing",
+                "error": "OperationalError",
+            }
+            assert report["problems"] == ["event_storage: failing (OperationalError)"]
+            assert report["checks"]["run_storage"] == {"status": "ok"}
     finally:
         log.close()
 
@@ -313,7 +368,8 @@ def test_http_endpoints(world: World) -> None:
         assert http_json(port, "GET", "/jobs?limit=x")[0] == 400
         status, report = http_json(port, "GET", "/health")
         assert status == 503 and report["healthy"] is False
-        world.instance.add_daemon_heartbeat(DaemonHeartbeat(time.time(), "SENSOR", "t", []))
+        for daemon in world.instance.get_required_daemon_types():
+            _beat(world.instance, daemon, time.time())
         status, report = http_json(port, "GET", "/health")
         assert status == 200 and report["healthy"] is True
         assert report["queue_depth"]["events_unread"] == 1

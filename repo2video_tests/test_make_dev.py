@@ -14,11 +14,24 @@ import pytest
 from repo2video_devtools.reliability.procs import (
     PROJECT,
     descendants,
-    free_port,
     kill9,
+    listening_ports,
+    running,
     service_env,
     wait_for,
 )
+
+
+def _responds(port: int, path: str) -> bool:
+    """Any HTTP answer (``/health`` is 503 until every daemon has sent a heartbeat)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", path)
+        return conn.getresponse().status in (200, 503)
+    except OSError:
+        return False
+    finally:
+        conn.close()
 
 
 def _answers(port: int, path: str) -> bool:
@@ -32,23 +45,24 @@ def _answers(port: int, path: str) -> bool:
         conn.close()
 
 
-def _running(pid: int) -> bool:
-    """Alive and not a zombie (an orphan's zombie may wait for a reaper that never comes)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
+def _port_of(root: int, program: str) -> int | None:
+    """The port the process below ``root`` whose command line names ``program`` listens on."""
+    for pid in descendants(root):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if program in cmdline and (ports := listening_ports(pid)):
+            return ports[0]
+    return None
 
 
 @pytest.mark.slow
 def test_dev_stops_everything_it_started_on_sigterm(tmp_path: Path) -> None:
-    ui_port, hook_port = free_port(), free_port()
+    # Port 0: the webserver takes 3000 when free, else any; the receiver any. The test
+    # reads the ports they bound instead of guessing free ones first.
     env = service_env(
-        tmp_path / "home",
-        tmp_path / "var",
-        REPO2VIDEO_UI_PORT=str(ui_port),
-        REPO2VIDEO_WEBHOOK_PORT=str(hook_port),
+        tmp_path / "home", tmp_path / "var", REPO2VIDEO_UI_PORT="0", REPO2VIDEO_WEBHOOK_PORT="0"
     )
     log = tmp_path / "dev.log"
     # As a script would start it: in the background of a non-interactive shell.
@@ -63,8 +77,18 @@ def test_dev_stops_everything_it_started_on_sigterm(tmp_path: Path) -> None:
     dev_pid = int(launcher.stdout.strip())
     started: list[int] = []
     try:
+        ui_port, hook_port = wait_for(
+            lambda: (
+                (ui := _port_of(dev_pid, "dagster-webserver"))
+                and (hook := _port_of(dev_pid, "webhook serve"))
+                and (ui, hook)
+            ),
+            180,
+            "the Dagster UI and the webhook receiver to listen",
+            tails=log.read_text,
+        )
         wait_for(
-            lambda: _answers(ui_port, "/server_info") and _answers(hook_port, "/health"),
+            lambda: _answers(ui_port, "/server_info") and _responds(hook_port, "/health"),
             180,
             "the Dagster UI and the webhook receiver",
             tails=log.read_text,
@@ -74,7 +98,7 @@ def test_dev_stops_everything_it_started_on_sigterm(tmp_path: Path) -> None:
         assert len(started) >= 4, started
         os.kill(dev_pid, signal.SIGTERM)
         wait_for(
-            lambda: not any(_running(pid) for pid in [dev_pid, *started]),
+            lambda: not any(running(pid) for pid in [dev_pid, *started]),
             45,
             "every process make dev started to stop",
             tails=log.read_text,

@@ -10,8 +10,10 @@ mp4, no manifest, no materialization.
 Already proven at the function level in test_compose.py: an unwritable location is an
 OutputError (test_unwritable_output_location_is_an_output_error) and a failure after
 encoding leaves no partial file (test_failure_after_encoding_leaves_no_partial_file).
-The daemon-level kill tests (receiver, daemon, run worker) run in the reliability
-runner, and here with REPO2VIDEO_HEAVY=1.
+A run worker or the daemon killed under a real ``dagster-daemon`` (run retries, run
+monitoring, the queue) is test_daemon_service.py; the reliability runner repeats those
+kills during real renders. The receiver killed under load runs in the runner, and here
+with REPO2VIDEO_HEAVY=1.
 """
 
 from __future__ import annotations
@@ -141,13 +143,12 @@ def test_worker_killed_mid_encode_leaves_the_previous_good_video(stage: Stage) -
         stderr=subprocess.DEVNULL,
     )
     try:
+        # well into the encode: an encoder is writing frames (scene chunks come and go)
         deadline = time.monotonic() + 180
-        while not faults.partial_files(stage.out):
-            assert proc.poll() is None, "the worker ended before it started encoding"
+        while not faults.partial_files(stage.out, faults.MID_ENCODE_BYTES):
+            assert proc.poll() is None, "the worker ended before it was writing frames"
             assert time.monotonic() < deadline, "the worker never started encoding"
-            time.sleep(0.1)
-        time.sleep(1.0)  # well into the encode (scene chunks come and go)
-        assert proc.poll() is None, "the worker finished before it could be killed"
+            time.sleep(0.05)  # polling interval
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(30)
     finally:
@@ -176,12 +177,3 @@ def test_kill_9_receiver_under_load_loses_nothing(tmp_path: Path) -> None:
 
     result = receiver_kill_test(tmp_path, rate=200, seconds=12, kill_after_s=5)
     assert result.passed, result.detail
-
-
-@heavy
-def test_kill_9_daemon_and_worker_during_renders(tmp_path: Path) -> None:
-    from repo2video_devtools.reliability.service import service_kill_tests
-
-    report = service_kill_tests(tmp_path)
-    assert all(r.passed for r in report.results), [r.line() for r in report.results]
-    assert report.leaks == []

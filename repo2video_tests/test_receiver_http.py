@@ -7,7 +7,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -25,6 +24,7 @@ from repo2video_dagster.receiver.event_storage import sqlite_url
 from repo2video_dagster.receiver.eventlog import EventLog
 from repo2video_dagster.receiver.serve import require_secret
 from repo2video_dagster.receiver.webhooks import compute_signature
+from repo2video_devtools.reliability.procs import bound_port
 from repo2video_tests.loopback import serve_app
 
 FIXTURES = Path(__file__).parent / "fixtures" / "github"
@@ -235,32 +235,21 @@ def test_secret_sources(tmp_path: Path, capsys) -> None:
     assert "signature checks are OFF" in capsys.readouterr().err
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_server_process_burst_latency_and_kill_9(tmp_path: Path) -> None:
     """200 req/s against the real `serve()` process; then kill -9 loses no acknowledged row."""
-    port = _free_port()
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "REPO2VIDEO_WEBHOOK_SECRET": SECRET}
     env.pop("REPO2VIDEO_EVENTS_URL", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "repo2video_dagster.receiver.serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    log = tmp_path / "receiver.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "repo2video_dagster.receiver.serve", "--port", "0"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=out,
+        )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, proc.stderr.read().decode()
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
-                break
-            assert time.monotonic() < deadline, "receiver did not start"
-            time.sleep(0.1)
+        port = bound_port(proc, 60, "the receiver", log.read_text)
         body = fixture_body("star.created")
         total, rate = 600, 200.0
         ids = [str(uuid.uuid4()) for _ in range(total)]
@@ -271,7 +260,7 @@ def test_server_process_burst_latency_and_kill_9(tmp_path: Path) -> None:
         def one(i: int) -> None:
             wait = start + i / rate - time.perf_counter()
             if wait > 0:
-                time.sleep(wait)
+                time.sleep(wait)  # the point: pacing the load at `rate` requests per second
             t0 = time.perf_counter()
             status, _ = post(port, body, delivery=ids[i])
             latencies.append(time.perf_counter() - t0)

@@ -49,6 +49,7 @@ from repo2video_dagster.sensors import (
     build_github_events_sensor,
     github_events_sensor,
 )
+from repo2video_devtools.reliability.procs import wait_for
 from repo2video_tests.loopback import github_headers, http_json, managed_process, serve_app
 
 
@@ -332,6 +333,17 @@ def deliver(port: int, event_name: str, fixture: str) -> tuple[int, dict]:
     return http_json(port, "POST", "/webhook", body, headers)
 
 
+def _ticks_since(instance: DagsterInstance, sensor: str, since: float) -> int:
+    """Finished ticks of ``sensor`` that began after ``since``."""
+    states = [s for s in instance.all_instigator_state() if s.name == sensor]
+    ticks = [
+        tick
+        for state in states
+        for tick in instance.get_ticks(state.instigator_origin_id, state.selector_id, after=since)
+    ]
+    return sum(1 for tick in ticks if tick.status.value in ("SKIPPED", "SUCCESS"))
+
+
 @pytest.mark.slow
 def test_webhook_to_queued_runs_through_the_real_daemon(tmp_path: Path) -> None:
     """Signed deliveries -> receiver -> event log -> dagster-daemon sensor -> runs -> /jobs."""
@@ -355,21 +367,32 @@ def test_webhook_to_queued_runs_through_the_real_daemon(tmp_path: Path) -> None:
             created = deliver(port, "repository", "repository.created")
             assert [a[0] for a in (star1, star2, push, created)] == [202] * 4
             with daemon(home, workspace, env):
-                deadline = time.monotonic() + 180
-                runs = []
-                while time.monotonic() < deadline:
-                    runs = instance.get_run_records(RunsFilter(tags={TAG_TRIGGER: "webhook"}))
-                    if len(runs) >= 3:
-                        break
-                    time.sleep(1)
-                assert len(runs) == 3, (home / "daemon.log").read_text()[-3000:]
+                tails = (home / "daemon.log").read_text
+                wait_for(
+                    lambda: (
+                        len(instance.get_run_records(RunsFilter(tags={TAG_TRIGGER: "webhook"})))
+                        >= 3
+                    ),
+                    180,
+                    "the sensor to request 3 runs",
+                    tails,
+                )
                 late = deliver(port, "watch", "watch.started")  # absorbed by the queued run
                 assert late[0] == 202
-                deadline = time.monotonic() + 60
-                while log.get(late[1]["delivery_id"]).run_key is None:
-                    assert time.monotonic() < deadline, "sensor did not read the late delivery"
-                    time.sleep(0.5)
-                time.sleep(3)  # further ticks must not add a run
+                wait_for(
+                    lambda: log.get(late[1]["delivery_id"]).run_key,
+                    60,
+                    "the sensor to read the late delivery",
+                    tails,
+                )
+                read_at = time.time()
+                # a further tick, after the one that read it, must not add a run
+                wait_for(
+                    lambda: _ticks_since(instance, "github_events_sensor", read_at),
+                    60,
+                    "another sensor tick",
+                    tails,
+                )
             runs = instance.get_run_records(RunsFilter(tags={TAG_TRIGGER: "webhook"}))
             assert sorted(r.dagster_run.tags[TAG_DELIVERY] for r in runs) == sorted(
                 [star1[1]["delivery_id"], push[1]["delivery_id"], created[1]["delivery_id"]]

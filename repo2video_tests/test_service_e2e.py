@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import sys
 import time
 import uuid
@@ -21,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from repo2video_dagster.lib.render.media import video_info
-from repo2video_devtools.reliability.procs import init_storage
+from repo2video_devtools.reliability.procs import bound_port, init_storage, wait_for
 from repo2video_devtools.reliability.repos import TINY_CODE, TINY_README
 from repo2video_tests.loopback import github_headers, http_json, managed_process
 from repo2video_tests.repo_factory import make_repo
@@ -34,23 +33,13 @@ SECRET = "service-e2e-secret"
 BIN = Path(sys.executable).parent
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def wait_until(predicate, timeout: float, what: str, logs: list[Path]):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.5)
-    tails = "\n".join(
-        f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in logs if p.exists()
-    )
-    raise AssertionError(f"timed out waiting for {what}\n{tails}")
+    def tails() -> str:
+        return "\n".join(
+            f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in logs if p.exists()
+        )
+
+    return wait_for(predicate, timeout, what, tails)
 
 
 def test_signed_star_event_ends_in_a_successful_render(tmp_path: Path) -> None:
@@ -71,7 +60,6 @@ def test_signed_star_event_ends_in_a_successful_render(tmp_path: Path) -> None:
         REPO2VIDEO_WEBHOOK_SECRET=SECRET,
         PYTHONUNBUFFERED="1",
     )
-    port = free_port()
     receiver_log, daemon_log = tmp_path / "receiver.log", tmp_path / "daemon.log"
     logs = [receiver_log, daemon_log]
 
@@ -83,11 +71,11 @@ def test_signed_star_event_ends_in_a_successful_render(tmp_path: Path) -> None:
 
     with (
         managed_process(
-            [str(BIN / "repo2video"), "webhook", "serve", "--port", str(port)],
+            [str(BIN / "repo2video"), "webhook", "serve", "--port", "0"],
             env,
             receiver_log,
             PROJECT,
-        ),
+        ) as receiver,
         managed_process(
             [str(BIN / "dagster-daemon"), "run", "-w", str(PROJECT / "workspace.yaml")],
             env,
@@ -95,7 +83,8 @@ def test_signed_star_event_ends_in_a_successful_render(tmp_path: Path) -> None:
             PROJECT,
         ),
     ):
-        wait_until(lambda: _health_answers(port), 60, "the receiver to listen", logs)
+        port = bound_port(receiver, 60, "the receiver", receiver_log.read_text)
+        wait_until(lambda: _health_answers(port), 60, "the receiver to answer", logs)
         sent = time.monotonic()
         status, answer = http_json(
             port,

@@ -48,7 +48,7 @@ PUBLISH_CODE_VERSION = code_version(__name__, publish_lib, manifest)
 
 
 def _run_seconds(context: AssetExecutionContext) -> float | None:
-    record = context.instance.get_run_record_by_id(context.run_id)
+    record = context.instance.get_run_record_by_id(context.run.run_id)
     if record is None or record.start_time is None:
         return None
     return round(time.time() - record.start_time, 2)

@@ -18,7 +18,7 @@ import json
 import re
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -337,6 +337,9 @@ def list_jobs(
     return {"jobs": jobs, "next_cursor": next_cursor}
 
 
+OK = "ok"
+
+
 def health(
     instance: DagsterInstance,
     eventlog: EventLog,
@@ -344,44 +347,93 @@ def health(
     max_heartbeat_age_s: float = 120.0,
     now: float | None = None,
 ) -> dict[str, Any]:
-    """Receiver/storage/daemon checks; ``healthy`` is False when any check fails."""
+    """Each component the service relies on, with its status; ``healthy`` only when all are ok.
+
+    Components: the receiver's delivery log, Dagster's run storage and its event log
+    storage (one cheap query each), and every daemon this instance's dagster.yaml makes
+    required (with the project's: sensors, schedules, the run queue, run monitoring, the
+    event log consumer that launches run retries, backfills, asset automation,
+    freshness). A daemon is judged by
+    its last heartbeat: ``missing`` (never ran), ``stale`` (older than
+    ``max_heartbeat_age_s``) or ``failing`` (it reported errors in the last minutes).
+    ``problems`` names each component that is not ok, one line each. Every check is one
+    indexed query or less, so the answer stays cheap enough for a liveness probe.
+    """
     now = time.time() if now is None else now
-    checks: dict[str, Any] = {"receiver": "ok"}
-    healthy = True
+    checks: dict[str, Any] = {"receiver": {"status": OK}}
     depth: dict[str, int | None] = {"events_unread": None, "runs_queued": None}
-    try:
+
+    def storage(name: str, probe: Callable[[], object]) -> None:
+        try:
+            probe()
+            checks[name] = {"status": OK}
+        except Exception as exc:  # noqa: BLE001 - reported, not raised
+            checks[name] = {"status": "failing", "error": exc.__class__.__name__}
+
+    def event_storage() -> None:
         eventlog.ping()
         depth["events_unread"] = eventlog.pending_count()
-        checks["event_storage"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - reported, not raised
-        healthy = False
-        checks["event_storage"] = f"error: {exc.__class__.__name__}"
-    try:
+
+    def run_storage() -> None:
         depth["runs_queued"] = instance.get_runs_count(
             RunsFilter(statuses=[DagsterRunStatus.QUEUED])
         )
-        checks["run_storage"] = "ok"
-    except Exception as exc:  # noqa: BLE001
-        healthy = False
-        checks["run_storage"] = f"error: {exc.__class__.__name__}"
-    checks["sensor_daemon"] = _daemon_check(instance, now, max_heartbeat_age_s)
-    if checks["sensor_daemon"]["status"] != "ok":
-        healthy = False
-    return {"healthy": healthy, "checks": checks, "queue_depth": depth}
+
+    storage("event_storage", event_storage)
+    storage("run_storage", run_storage)
+    storage("event_log_storage", instance.event_log_storage.get_maximum_record_id)
+    checks["daemons"] = _daemon_checks(instance, now, max_heartbeat_age_s)
+
+    problems = [
+        f"{name}: {check['status']}" + (f" ({check['error']})" if check.get("error") else "")
+        for name, check in checks.items()
+        if name != "daemons" and check["status"] != OK
+    ]
+    problems += [
+        f"daemon {name}: {check['status']}"
+        + (f" ({check['detail']})" if check.get("detail") else "")
+        for name, check in checks["daemons"].items()
+        if check["status"] != OK
+    ]
+    return {"healthy": not problems, "checks": checks, "problems": problems, "queue_depth": depth}
 
 
-def _daemon_check(instance: DagsterInstance, now: float, max_age: float) -> dict[str, Any]:
+def _daemon_checks(instance: DagsterInstance, now: float, max_age: float) -> dict[str, Any]:
+    """``{daemon type: {"status", "age_s", ...}}`` for every daemon the instance requires."""
     try:
+        required = list(instance.get_required_daemon_types())
         beats: Mapping[str, Any] = instance.get_daemon_heartbeats()
-    except Exception as exc:  # noqa: BLE001
-        return {"status": f"error: {exc.__class__.__name__}", "age_s": None}
-    beat = beats.get("SENSOR")
-    if beat is None:
-        return {"status": "no heartbeat (is dagster-daemon running?)", "age_s": None}
-    age = round(now - float(beat.timestamp), 1)
-    if age > max_age:
-        return {"status": f"stale heartbeat ({age:.0f} s old)", "age_s": age}
-    return {"status": "ok", "age_s": age}
+    except Exception as exc:  # noqa: BLE001 - the storage is down: every daemon is unknown
+        return {
+            "heartbeats": {"status": "failing", "detail": exc.__class__.__name__, "age_s": None}
+        }
+    out: dict[str, Any] = {}
+    for daemon in required:
+        beat = beats.get(daemon)
+        if beat is None:
+            out[daemon] = {
+                "status": "missing",
+                "detail": "no heartbeat (is dagster-daemon running?)",
+                "age_s": None,
+            }
+            continue
+        age = round(now - float(beat.timestamp), 1)
+        if age > max_age:
+            out[daemon] = {
+                "status": "stale",
+                "detail": f"last heartbeat {age:.0f} s ago, limit {max_age:.0f} s",
+                "age_s": age,
+            }
+        elif beat.errors:
+            message = (getattr(beat.errors[0], "message", "") or "error").strip().splitlines()
+            out[daemon] = {
+                "status": "failing",
+                "detail": (message[0] if message else "error")[:200],
+                "age_s": age,
+            }
+        else:
+            out[daemon] = {"status": OK, "age_s": age}
+    return out
 
 
 # ---- terminal output (``repo2video jobs``) -------------------------------------------

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from repo2video_dagster.lib.core.errors import UserError
-from repo2video_dagster.lib.core.settings import env_bool
+from repo2video_dagster.lib.core.settings import ENV_PREFIX, env_bool, env_number
 from repo2video_dagster.receiver.limits import ReceiverLimits
 
 log = logging.getLogger("repo2video_dagster.receiver.serve")  # also under `python -m`
@@ -20,6 +20,12 @@ SECRET_ENV = "REPO2VIDEO_WEBHOOK_SECRET"
 SECRET_FILE_ENV = "REPO2VIDEO_WEBHOOK_SECRET_FILE"
 ALLOW_PRIVATE_ENV = "REPO2VIDEO_WEBHOOK_ALLOW_PRIVATE"
 LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+HEARTBEAT_AGE_ENV = "HEARTBEAT_MAX_AGE_S"
+"""``REPO2VIDEO_HEARTBEAT_MAX_AGE_S``: how old a daemon's heartbeat may be before
+``/health`` calls it stale (default 120 s)."""
+HEARTBEAT_INTERVAL_S = 30.0
+"""How often each dagster-daemon thread records a heartbeat (fixed by Dagster): a
+staleness limit at or below it would call a live daemon stale between two beats."""
 
 _INSECURE_BANNER = (
     "WARNING: webhook signature checks are OFF (--insecure-dev). Anyone who can reach this port "
@@ -96,6 +102,17 @@ def server_options(limits: ReceiverLimits) -> dict[str, Any]:
     }
 
 
+def heartbeat_max_age(env: Mapping[str, str] | None = None) -> float:
+    """The staleness limit for daemon heartbeats; it must exceed their 30 s interval."""
+    limit = env_number(HEARTBEAT_AGE_ENV, 120.0, env)
+    if limit <= HEARTBEAT_INTERVAL_S:
+        raise UserError(
+            f"{ENV_PREFIX}{HEARTBEAT_AGE_ENV}={limit:g} would call live daemons stale",
+            hint=f"Daemons record a heartbeat every {HEARTBEAT_INTERVAL_S:.0f} s: use more than that",
+        )
+    return limit
+
+
 def serve(host: str = "127.0.0.1", port: int = 8000, *, insecure: bool = False) -> None:
     """Serve until interrupted. Raises UserError when the secret, a limit or the instance is wrong."""
     _log_receiver_info()
@@ -108,6 +125,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, *, insecure: bool = False) 
 
     limits = ReceiverLimits.from_env()
     access = ApiAccess.from_env()
+    max_heartbeat_age_s = heartbeat_max_age()
 
     # Imported here so that refusing to start is instant.
     import uvicorn
@@ -124,6 +142,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, *, insecure: bool = False) 
         secret=secret,
         instance=instance,
         allow_private=env_bool("WEBHOOK_ALLOW_PRIVATE", False),
+        heartbeat_max_age_s=max_heartbeat_age_s,
         close_eventlog=True,
         limits=limits,
         access=access,

@@ -32,7 +32,7 @@ def measure(
     from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
     from repo2video_dagster.run_tags import TAG_TRIGGER
-    from repo2video_devtools.reliability.procs import Service, free_port, instance_home, service_env
+    from repo2video_devtools.reliability.procs import Service, instance_home, service_env
     from repo2video_devtools.reliability.service import SECRETS, deliver_star
 
     overrides: dict[str, Any] = {
@@ -52,9 +52,8 @@ def measure(
         **storage_env,
     )
     service = Service(work / "logs")
-    port = free_port()
     try:
-        service.receiver(port, env)
+        _, port = service.receiver(env)
         service.daemon(env)
         started = time.monotonic()
         deliveries = [deliver_star(port, repo) for repo in repos]
@@ -74,7 +73,7 @@ def measure(
                         f"{len(finished)}/{len(repos)} runs finished after an hour\n"
                         + service.tails()
                     )
-                time.sleep(2)
+                time.sleep(2)  # polling interval
             elapsed = max(r.end_time for r in finished) - min(
                 r.create_timestamp.timestamp() for r in runs
             )

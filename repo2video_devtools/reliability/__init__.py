@@ -8,7 +8,8 @@ the daemon and a run's worker, and injected transient faults (each must be retri
 success) next to permanent errors (each must fail after one attempt). The pytest files
 ``repo2video_tests/test_hostile_repos.py``, ``test_url_safety.py``, ``test_secrets.py``,
 ``test_output_faults.py`` and ``test_transient_faults.py`` call the same functions for
-the fast cases; the heavy ones run here (or with ``REPO2VIDEO_HEAVY=1``).
+the fast cases; ``test_daemon_service.py`` kills the daemon and run workers on cheap runs; the
+receiver under load runs here (or with ``REPO2VIDEO_HEAVY=1``).
 
 Nothing here is imported by the product itself.
 """

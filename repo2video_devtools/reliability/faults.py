@@ -99,9 +99,24 @@ def unfill(path: Path) -> None:
     (path / FILLER).unlink(missing_ok=True)
 
 
-def partial_files(folder: Path) -> list[str]:
+def partial_files(folder: Path, min_bytes: int = 0) -> list[str]:
     """Temporary encoder outputs in ``folder`` and below (``.reel.<tag>.part.mp4``, scene
-    chunks being encoded under ``.chunks/``, and friends)."""
+    chunks being encoded under ``.chunks/``, and friends) holding at least ``min_bytes``.
+
+    With ``min_bytes`` set, a non-empty answer means an encoder is writing frames now,
+    not just opening its output.
+    """
     if not folder.exists():
         return []
-    return sorted(str(p.relative_to(folder)) for p in folder.rglob(".*part*") if p.is_file())
+    found = []
+    for path in folder.rglob(".*part*"):
+        try:
+            if path.is_file() and path.stat().st_size >= min_bytes:
+                found.append(str(path.relative_to(folder)))
+        except OSError:  # renamed into place (or removed) since the listing
+            continue
+    return sorted(found)
+
+
+MID_ENCODE_BYTES = 64 * 1024
+"""A partial output this large means the encoder is well into writing frames."""

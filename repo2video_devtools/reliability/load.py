@@ -172,7 +172,7 @@ def run_load(
             due = start + pos / rate
             wait = due - time.monotonic()
             if wait > 0:
-                time.sleep(wait)
+                time.sleep(wait)  # the point: open-loop pacing at `rate`
             lag = time.monotonic() - due
             record = send(port, deliveries[pos], secret, timeout)
             record["lag_ms"] = round(lag * 1000, 2)

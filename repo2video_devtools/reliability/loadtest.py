@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from repo2video_devtools.reliability import load
-from repo2video_devtools.reliability.procs import Service, free_port, instance_home, service_env
+from repo2video_devtools.reliability.procs import Service, instance_home, service_env
 
 SECRET = "r2v-load-secret-0b7e"
 
@@ -184,10 +184,9 @@ def load_test(
     work.mkdir(parents=True, exist_ok=True)
     home, data_dir, env = _setup(work, events_url)
     service = Service(work / "logs")
-    port = free_port()
     started = time.monotonic()
     try:
-        service.receiver(port, env)
+        _, port = service.receiver(env)
         gen = _generator(port, work / "load.jsonl", env, rate=rate, seconds=seconds, seed=seed)
         summary = _finish(gen, seconds * 3 + 120)
     finally:
@@ -238,17 +237,18 @@ def receiver_kill_test(
     work.mkdir(parents=True, exist_ok=True)
     home, data_dir, env = _setup(work)
     service = Service(work / "logs")
-    port = free_port()
     started = time.monotonic()
     problems: list[str] = []
     try:
-        receiver = service.receiver(port, env)
+        receiver, port = service.receiver(env)
         gen = _generator(port, work / "kill.jsonl", env, rate=rate, seconds=seconds, seed=seed)
-        time.sleep(kill_after_s)
+        time.sleep(kill_after_s)  # the point: the kill lands mid-load, kill_after_s into it
         os.kill(receiver.pid, signal.SIGKILL)
         receiver.wait(10)
         killed_at = time.time()
-        service.receiver(port, env)
+        # The same port: the load generator keeps sending there (a restarted service
+        # keeps its address).
+        service.receiver(env, port)
         restarted_at = time.time()
         _finish(gen, seconds * 3 + 120)
         records = load.read_records(work / "kill.jsonl")

@@ -24,24 +24,82 @@ T = TypeVar("T")
 
 
 def free_port() -> int:
+    """A port that was free a moment ago, for programs that must be told their port in
+    advance (several processes that find each other by it, as in the deployment's
+    compose file). Another process may take it first; prefer letting a server bind
+    port 0 and reading it back (:func:`bound_port`) wherever the program allows."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
+def listening_ports(pid: int) -> list[int]:
+    """The TCP ports process ``pid`` listens on, read from /proc.
+
+    For programs that take a port number: start them on port 0 (or let them choose)
+    and read the port they actually bound, instead of guessing a free one first (a
+    port found free can be taken by someone else before the program binds it).
+    """
+    inodes: set[str] = set()
+    with contextlib.suppress(OSError):
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(target[len("socket:[") : -1])
+    ports: set[int] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[3] == _TCP_LISTEN and fields[9] in inodes:
+                    ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return sorted(ports)
+
+
+_TCP_LISTEN = "0A"
+
+
+def bound_port(
+    proc: subprocess.Popen[bytes], timeout: float, what: str, tails: Callable[[], str] | None = None
+) -> int:
+    """The first port ``proc`` listens on, once it does (fails when it exits first)."""
+
+    def port() -> int | None:
+        if proc.poll() is not None:
+            raise RuntimeError(
+                f"{what} exited with {proc.returncode} before listening\n"
+                + (tails() if tails else "")
+            )
+        ports = listening_ports(proc.pid)
+        return ports[0] if ports else None
+
+    return wait_for(port, timeout, f"{what} to listen", tails, interval=0.1)
+
+
+def merge_config(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``overrides`` merged in, mapping into mapping, at every depth."""
+    merged = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_config(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
 def instance_home(home: Path, overrides: dict[str, Any] | None = None) -> Path:
-    """A DAGSTER_HOME with the project's dagster.yaml, plus ``overrides`` merged per section."""
+    """A DAGSTER_HOME with the project's dagster.yaml, plus ``overrides`` merged into it.
+
+    The merge goes to every depth, so ``{"run_coordinator": {"config": {"dequeue_interval_seconds": 1}}}``
+    keeps the project's concurrency limits and changes only the interval.
+    """
     import yaml
 
     home.mkdir(parents=True, exist_ok=True)
     source = PROJECT / "dagster.yaml"
     config = yaml.safe_load(source.read_text(encoding="utf-8")) if source.exists() else {}
-    config = config or {}
-    for section, values in (overrides or {}).items():
-        if isinstance(values, dict) and isinstance(config.get(section), dict):
-            config[section] = {**config[section], **values}
-        else:
-            config[section] = values
+    config = merge_config(config or {}, overrides or {})
     (home / "dagster.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
     init_storage(home)
     return home
@@ -94,15 +152,22 @@ class Service:
         self.procs.append(proc)
         return proc
 
-    def receiver(self, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    def receiver(self, env: dict[str, str], port: int = 0) -> tuple[subprocess.Popen[bytes], int]:
+        """``repo2video webhook serve`` on ``port`` (0: one the system picks); the process and its port.
+
+        Returns once ``/health`` answers (200 or 503).
+        """
         cli = shutil.which("repo2video", path=str(BIN)) or str(BIN / "repo2video")
         proc = self.start("receiver", [cli, "webhook", "serve", "--port", str(port)], env)
-        wait_for(lambda: _listening(port, proc), 90, "the receiver to listen", self.tails)
-        return proc
+        port = bound_port(proc, 90, "the receiver", self.tails)
+        wait_for(lambda: _answers(port, proc), 90, "the receiver to answer", self.tails)
+        return proc, port
 
-    def daemon(self, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    def daemon(
+        self, env: dict[str, str], workspace: Path = PROJECT / "workspace.yaml"
+    ) -> subprocess.Popen[bytes]:
         exe = str(BIN / "dagster-daemon")
-        return self.start("daemon", [exe, "run", "-w", str(PROJECT / "workspace.yaml")], env)
+        return self.start("daemon", [exe, "run", "-w", str(workspace)], env)
 
     def tails(self) -> str:
         return "\n".join(
@@ -126,9 +191,9 @@ class Service:
                 proc.wait(5)
 
 
-def _listening(port: int, proc: subprocess.Popen[bytes]) -> bool:
+def _answers(port: int, proc: subprocess.Popen[bytes]) -> bool:
     if proc.poll() is not None:
-        raise RuntimeError(f"the process exited with {proc.returncode} before listening")
+        raise RuntimeError(f"the process exited with {proc.returncode} before answering")
     try:
         status, _ = request(port, "GET", "/health", timeout=5)
     except OSError:
@@ -199,3 +264,12 @@ def kill9(pids: list[int]) -> None:
     for pid in pids:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's zombie may wait for a reaper that never comes)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

@@ -36,10 +36,10 @@ from repo2video_devtools.reliability.loadtest import KillResult
 from repo2video_devtools.reliability.procs import (
     Service,
     descendants,
-    free_port,
     instance_home,
     kill9,
     request,
+    running,
     service_env,
     wait_for,
 )
@@ -202,7 +202,14 @@ def _daemon_kill(service: Service, env: dict[str, str], runs: Runs, port: int, r
     kill9([state["daemon"].pid])
     state["daemon"].wait(10)
     steps = sorted(RENDER_STEPS & runs.steps_started(run.run_id))
-    time.sleep(2)
+    # The render goes on without the daemon: wait for it to log something new first.
+    logged = len(runs.instance.all_logs(run.run_id))
+    wait_for(
+        lambda: len(runs.instance.all_logs(run.run_id)) > logged or runs.settled(delivery),
+        120,
+        "the run to go on without the daemon",
+        service.tails,
+    )
     state["daemon"] = service.daemon(env)
     final = wait_for(lambda: runs.settled(delivery), 480, "the run to finish", service.tails)
     statuses = [f"{r.run_id[:8]}:{r.status.value}" for r in final]
@@ -240,16 +247,19 @@ def _worker_kill(service: Service, runs: Runs, port: int, repo: Path, state: dic
     )
     delivery = deliver_star(port, repo)
     wait_for(
-        lambda: faults.partial_files(reel.parent), 400, "the encode to start", service.tails, 0.1
+        lambda: faults.partial_files(reel.parent, faults.MID_ENCODE_BYTES),
+        400,
+        "the encoder to be writing frames",
+        service.tails,
+        0.1,
     )
     run = runs.original(delivery)
-    time.sleep(1.0)  # well into the encode
     pid = runs.worker_pid(run.run_id) if run else None
     if pid is None:
         return KillResult("run worker mid-encode", False, "no worker pid in the run's events", 0)
     tree = [pid, *descendants(pid)]
     kill9(tree)
-    time.sleep(0.5)
+    wait_for(lambda: not any(running(p) for p in tree), 30, "the killed processes to go")
     if _sha(reel) != before:
         problems.append("reel.mp4 changed when the worker died")
     if why := _valid_reel(reel):
@@ -292,11 +302,10 @@ def service_kill_tests(work: Path) -> ServiceReport:
     env.pop("REPO2VIDEO_EVENTS_URL", None)
     repo = repos.tiny_repo(work / "wordle-solver")
     service = Service(work / "logs")
-    port = free_port()
     results: list[KillResult] = []
     state: dict[str, Any] = {"data_dir": data_dir}
     try:
-        service.receiver(port, env)
+        _, port = service.receiver(env)
         state["daemon"] = service.daemon(env)
         with DagsterInstance.from_config(str(home)) as instance:
             runs = Runs(instance)
