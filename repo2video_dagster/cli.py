@@ -121,6 +121,7 @@ def _outputs_from_manifest(manifest: dict[str, Any], cached: bool) -> dict[str, 
         "blog_post": {"markdown": manifest.get("post_markdown"), "html": manifest.get("post_html")},
         "site_index": manifest.get("site_index"),
         "render_seconds": manifest.get("render_seconds"),
+        "checks_failed": manifest.get("checks_failed", []),
     }
 
 
@@ -141,6 +142,12 @@ def _print_outputs(out: dict[str, Any], as_json: bool) -> None:
     print(f"  blog post  {out['blog_post']['markdown']}")
     print(f"  web page   {out['blog_post']['html']}")
     print(f"  site index {out['site_index']}")
+    for check in out.get("checks_failed") or []:
+        what = f": {check['description']}" if check.get("description") else ""
+        print(
+            f"  check      {check['check']} ({check['asset']}) failed "
+            f"[{check['severity'].lower()}]{what}"
+        )
 
 
 def _copy_outputs(out: dict[str, Any], dest: Path) -> dict[str, Any]:
@@ -288,6 +295,21 @@ def cmd_webhook_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_retire(args: argparse.Namespace) -> int:
+    ensure_dagster_home()
+    from dagster import DagsterInstance
+
+    from repo2video_dagster.lib.core.settings import default_data_dir
+    from repo2video_dagster.retire import resolve_key, retire_repository
+
+    data_dir = default_data_dir()
+    with DagsterInstance.get() as instance:
+        key = resolve_key(instance, data_dir, args.target)
+        retired = retire_repository(instance, data_dir, key)
+    print(retired.line)
+    return 0
+
+
 def cmd_jobs(args: argparse.Namespace) -> int:
     ensure_dagster_home()
     from repo2video_dagster.receiver.jobs import print_jobs
@@ -346,6 +368,19 @@ def build_parser() -> argparse.ArgumentParser:
     key = sub.add_parser("key", help="print the partition key of a target")
     key.add_argument("target", metavar="TARGET")
     key.set_defaults(func=cmd_key)
+
+    retire = sub.add_parser(
+        "retire",
+        help="remove a repository: its partition, registry entry, outputs and site page",
+        description="Retire TARGET_OR_KEY: delete its Dagster partition, its registry entry, "
+        "its outputs and checkout, and its page on the site (run history stays).",
+    )
+    retire.add_argument(
+        "target",
+        metavar="TARGET_OR_KEY",
+        help="a partition key (owner__name), or the URL, owner/name or path it was added with",
+    )
+    retire.set_defaults(func=cmd_retire)
 
     doctor = sub.add_parser(
         "doctor", help="check that engines, models, fonts and ffmpeg are installed"

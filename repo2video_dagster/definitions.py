@@ -20,7 +20,9 @@ from repo2video_dagster.assets.source import repo_profile, repo_snapshot
 from repo2video_dagster.assets.speech import captions, narration
 from repo2video_dagster.partitions import RENDER_JOB_NAME
 from repo2video_dagster.progress import stage_progress_logger
+from repo2video_dagster.repository_jobs import add_repository_job, retire_repository_job
 from repo2video_dagster.resources import default_resources
+from repo2video_dagster.run_sensors import build_run_sensors
 from repo2video_dagster.run_tags import RENDER_JOB_TAGS
 from repo2video_dagster.schedules import refresh_schedule
 from repo2video_dagster.sensors import github_events_sensor
@@ -50,13 +52,33 @@ render_repository_job = define_asset_job(
     description="Render one repository (partition) end to end: checkout to blog post.",
 )
 
+CATALOG_JOB_NAME = "refresh_catalog"
+refresh_catalog_job = define_asset_job(
+    CATALOG_JOB_NAME,
+    selection=AssetSelection.assets(catalog),
+    executor_def=in_process_executor,
+    description="Rebuild the catalog of every rendered repository (after each render).",
+)
+
+run_sensors = build_run_sensors(
+    add_job=add_repository_job,
+    render_job=render_repository_job,
+    catalog_job=refresh_catalog_job,
+    failing_jobs=[render_repository_job, add_repository_job, retire_repository_job],
+)
+
 
 def build_definitions(resources: Mapping[str, Any] | None = None) -> Definitions:
     """The code location with ``resources`` (default: from the environment, now)."""
     return Definitions(
         assets=[*PARTITIONED_ASSETS, catalog],
-        jobs=[render_repository_job],
-        sensors=[github_events_sensor],
+        jobs=[
+            render_repository_job,
+            add_repository_job,
+            retire_repository_job,
+            refresh_catalog_job,
+        ],
+        sensors=[github_events_sensor, *run_sensors],
         schedules=[refresh_schedule],
         resources=dict(resources or default_resources()),
         loggers={"console": colored_console_logger, "progress": stage_progress_logger(STAGES)},

@@ -11,7 +11,9 @@ daemon applies before it launches the runs.
 How a failed run is told, one line and whether the user can fix it, is read here
 from the run's events, as an in-process run returns them (:func:`result_failure`)
 or as the instance stored them (:func:`stored_failure`, for ``/jobs``), so the
-terminal and the API say the same thing.
+terminal and the API say the same thing; :func:`tag_failure` puts that line on the
+run as a tag, where the Dagster UI shows it. Checks that failed in a successful run
+are read the same two ways (:func:`failed_checks`, :func:`stored_failed_checks`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from dagster import (
+    AssetCheckEvaluation,
     AssetKey,
     DagsterEvent,
     DagsterEventType,
@@ -30,11 +33,16 @@ from dagster import (
     ExecuteInProcessResult,
 )
 
+from repo2video_dagster.lib.core.errors import CLI, UI, Place
 from repo2video_dagster.lib.core.records import RepoSource
 from repo2video_dagster.lib.core.registry import SourceRegistry
 from repo2video_dagster.partitions import RENDER_JOB_NAME, REPOSITORIES_PARTITIONS_NAME
+from repo2video_dagster.run_tags import TAG_ERROR
 
 FAILURE_LINE_MAX = 500
+CLI_ERROR_KEY = "error_in_terminal"
+"""Failure metadata: the line for the terminal (variables and flags), where the
+description, shown by the UI, names launchpad keys (``assets/common.user_errors``)."""
 NO_DETAILS = "the run failed; open the Dagster UI (make dev) for details"
 
 
@@ -81,10 +89,10 @@ def run_render(
 
     ``assets`` limits the run to some stages; ``loggers`` is the run config of the
     loggers (for example the progress logger's terminal fd). A failed step does not
-    raise: read the result with :func:`result_failure`.
+    raise: read the result with :func:`result_failure` (a failed run is tagged with it).
     """
     job = defs.resolve_job_def(RENDER_JOB_NAME)
-    return job.execute_in_process(
+    result = job.execute_in_process(
         instance=instance,
         partition_key=key,
         asset_selection=[AssetKey(name) for name in assets] if assets else None,
@@ -92,6 +100,9 @@ def run_render(
         tags=dict(tags or {}),
         raise_on_error=False,
     )
+    if not result.success:
+        instance.add_run_tags(result.run_id, {TAG_ERROR: result_failure(result, UI).line})
+    return result
 
 
 # ---- how a render failed -------------------------------------------------------------
@@ -107,12 +118,16 @@ class RunFailure:
     empty repository), False for a crash, which is reported with the stage's name."""
 
 
-def failure_of(events: Iterable[DagsterEvent]) -> RunFailure:
-    """The first failed step's line; else the run's failure message; else where to look."""
+def failure_of(events: Iterable[DagsterEvent], place: Place = CLI) -> RunFailure:
+    """The first failed step's line; else the run's failure message; else where to look.
+
+    ``place`` is where the line shows: a fix the user can make names a variable or flag
+    for the terminal and ``/jobs`` (``CLI``), a launchpad key for the Dagster UI (``UI``).
+    """
     run_failure: DagsterEvent | None = None
     for event in events:
         if event.event_type == DagsterEventType.STEP_FAILURE:
-            return _step_failure(event)
+            return _step_failure(event, place)
         if event.event_type == DagsterEventType.RUN_FAILURE and run_failure is None:
             run_failure = event
     if run_failure is not None:
@@ -122,25 +137,92 @@ def failure_of(events: Iterable[DagsterEvent]) -> RunFailure:
     return RunFailure(NO_DETAILS, False)
 
 
-def result_failure(result: ExecuteInProcessResult) -> RunFailure:
+def result_failure(result: ExecuteInProcessResult, place: Place = CLI) -> RunFailure:
     """How an in-process run failed (what the CLI prints)."""
-    return failure_of(result.all_events)
+    return failure_of(result.all_events, place)
 
 
-def stored_failure(instance: DagsterInstance, run_id: str) -> RunFailure:
+def stored_failure(instance: DagsterInstance, run_id: str, place: Place = CLI) -> RunFailure:
     """How a stored run failed, read from its event log (what ``/jobs`` answers)."""
     records = instance.get_records_for_run(
         run_id, of_type={DagsterEventType.STEP_FAILURE, DagsterEventType.RUN_FAILURE}
     ).records
     events = (r.event_log_entry.dagster_event for r in records)
-    return failure_of(event for event in events if event is not None)
+    return failure_of((event for event in events if event is not None), place)
 
 
-def _step_failure(event: DagsterEvent) -> RunFailure:
+def tag_failure(instance: DagsterInstance, run_id: str) -> RunFailure:
+    """Put why run ``run_id`` failed on it as ``TAG_ERROR``: the run page and the runs
+    list of the Dagster UI show tags, so the reason is seen without opening the logs."""
+    failure = stored_failure(instance, run_id, UI)
+    instance.add_run_tags(run_id, {TAG_ERROR: failure.line})
+    return failure
+
+
+# ---- checks that failed --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckFailure:
+    """An asset check that did not pass, as the CLI summary and ``/jobs`` show it."""
+
+    asset: str
+    check: str
+    severity: str
+    """``ERROR`` or ``WARN``."""
+    description: str
+
+    @property
+    def line(self) -> str:
+        what = f": {self.description}" if self.description else ""
+        return f"{self.check} ({self.asset}) failed [{self.severity.lower()}]{what}"
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "asset": self.asset,
+            "check": self.check,
+            "severity": self.severity,
+            "description": self.description,
+        }
+
+
+def failed_checks(events: Iterable[DagsterEvent]) -> list[CheckFailure]:
+    """The checks evaluated in these events that failed, in the order they ran."""
+    out: list[CheckFailure] = []
+    for event in events:
+        if event.event_type != DagsterEventType.ASSET_CHECK_EVALUATION:
+            continue
+        data = event.event_specific_data
+        if isinstance(data, AssetCheckEvaluation) and not data.passed:
+            out.append(
+                CheckFailure(
+                    asset=data.asset_key.to_user_string(),
+                    check=data.check_name,
+                    severity=data.severity.value,
+                    description=_one_line(data.description or ""),
+                )
+            )
+    return out
+
+
+def stored_failed_checks(instance: DagsterInstance, run_id: str) -> list[CheckFailure]:
+    """The failed checks of a stored run (what ``/jobs`` answers)."""
+    records = instance.get_records_for_run(
+        run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION
+    ).records
+    events = (r.event_log_entry.dagster_event for r in records)
+    return failed_checks(event for event in events if event is not None)
+
+
+def _step_failure(event: DagsterEvent, place: Place) -> RunFailure:
     data = event.step_failure_data
     user = data.user_failure_data
     if user is not None and user.description:
-        return RunFailure(_one_line(user.description), True)
+        line = user.description
+        in_terminal = (user.metadata or {}).get(CLI_ERROR_KEY)
+        if place == CLI and in_terminal is not None:
+            line = str(getattr(in_terminal, "value", in_terminal))
+        return RunFailure(_one_line(line), True)
     what = _innermost_line(data.error) if data.error is not None else "failed"
     return RunFailure(_one_line(f"stage {event.step_key} failed: {what}"), False)
 

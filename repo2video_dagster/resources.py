@@ -35,6 +35,7 @@ from repo2video_dagster.lib.core.settings import (
     env_str,
     parse_formats,
 )
+from repo2video_dagster.lib.publish.links import DEFAULT_PUBLIC_URL, PublicLinks
 from repo2video_dagster.lib.source.policy import SourcePolicy
 
 T = TypeVar("T")
@@ -86,10 +87,16 @@ class StorageResource(ConfigurableResource):
     )
     reuse: bool = True
     """Reuse unchanged stage results (content-addressed). ``repo2video render --force`` turns it off."""
+    public_url: str = env_default("PUBLIC_URL", DEFAULT_PUBLIC_URL)
+    """Where the receiver serves the site and outputs: the base of the links on materializations."""
 
     @property
     def layout(self) -> DataLayout:
         return DataLayout(Path(self.data_dir).expanduser().resolve())
+
+    @property
+    def links(self) -> PublicLinks:
+        return PublicLinks(self.public_url, self.layout.root / "output")
 
 
 class SourceResource(ConfigurableResource):

@@ -1,7 +1,10 @@
-"""Tags on render runs: who started a run, for which repository and commit.
+"""Tags on render runs: who started a run, for which repository and commit, and why it failed.
 
-The CLI, the sensor and the schedule set them (:func:`render_tags`); ``/jobs`` and
-``repo2video jobs`` read them back, and the sensor finds queued runs by them.
+The CLI, the sensors and the schedule set them (:func:`render_tags`); ``repo_snapshot``
+adds the repository and commit to runs started without them (the UI's Materialize
+button, a backfill); ``/jobs`` and ``repo2video jobs`` read them back, and the sensor
+finds queued runs by them. A failed run gets its one-line reason as ``TAG_ERROR``,
+which the Dagster UI shows on the run page and in the runs list.
 """
 
 from __future__ import annotations
@@ -15,6 +18,10 @@ TAG_COMMIT = "repo2video/commit"
 TAG_TRIGGER = "repo2video/trigger"
 TAG_COALESCED = "repo2video/coalesced"
 """How many webhook deliveries a sensor run request stands for."""
+TAG_ERROR = "repo2video/error"
+"""On a failed run: why, in one line (``launch.tag_failure``)."""
+TAG_ADDED_BY = "repo2video/added_by"
+"""On the render a UI-added repository starts with: the ``add_repository`` run's id."""
 
 # Dagster's.
 PARTITION_TAG = "dagster/partition"
@@ -25,6 +32,7 @@ MAX_RUNTIME_TAG = "dagster/max_runtime"
 TRIGGER_CLI = "cli"
 TRIGGER_WEBHOOK = "webhook"
 TRIGGER_SCHEDULE = "schedule"
+TRIGGER_UI = "ui"
 
 RENDER_JOB_TAGS = {MAX_RUNTIME_TAG: "1800"}
 """On every render run: a 30-minute timeout (the system this replaces used 30

@@ -194,6 +194,16 @@ def test_word_error_rate() -> None:
     assert word_error_rate([], []) == 0.0 and word_error_rate([], ["x"]) == 1.0
 
 
+def test_word_error_rate_counts_hearing_not_spelling() -> None:
+    """Seen in renders: a right hearing written another way is no error."""
+    script = ["Meet repo2video. Install wc rs, see toc dot py and the devtools reel."]
+    heard = ["Meet repo to video. Install WCRS, see toc.py and the dev tools real."]
+    assert word_error_rate(script, heard) == 0.0
+    # A wrong word still counts, next to a right hearing written differently.
+    assert word_error_rate(["the devtools reel"], ["the dev tools meal"]) == 1 / 3
+    assert word_error_rate(["mdtoc reads headings"], ["md talk reads headings"]) == 2 / 3
+
+
 def test_real_narration_aligns_with_high_coverage(tmp_path: Path) -> None:
     scenes = [
         Scene("hook", "Hook", "Meet repo2video, a tool for Git repositories.", VisualSpec("title")),

@@ -10,12 +10,15 @@ from pathlib import Path
 
 import pytest
 from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
     DagsterInstance,
     Definitions,
     Failure,
     MaterializeResult,
     MetadataValue,
     asset,
+    asset_check,
     define_asset_job,
     instance_for_test,
 )
@@ -32,7 +35,14 @@ from repo2video_dagster.partitions import (
 from repo2video_dagster.receiver.app import create_app
 from repo2video_dagster.receiver.event_storage import sqlite_url
 from repo2video_dagster.receiver.eventlog import EventLog, NewEvent
-from repo2video_dagster.receiver.jobs import format_job, get_job, health, list_jobs, print_jobs
+from repo2video_dagster.receiver.jobs import (
+    AmbiguousJobId,
+    format_job,
+    get_job,
+    health,
+    list_jobs,
+    print_jobs,
+)
 from repo2video_dagster.run_tags import TAG_DELIVERY, TAG_EVENT, TAG_REPO, TAG_TRIGGER
 from repo2video_tests.loopback import http_json, serve_app
 
@@ -442,3 +452,71 @@ def test_http_outputs_are_relative_to_the_data_directory(world: World) -> None:
         assert job["outputs"]["post_html"] == post
         assert not any(v.startswith(("/", "file:")) for v in job["outputs"].values())
     assert get_job(world.instance, world.eventlog, "d-ok")["outputs"]["reel_path"].startswith("/")
+
+
+# ---- short run ids, links to the UI, failed checks ---------------------------------
+
+
+def test_a_short_run_id_finds_its_run_and_links_to_the_ui(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REPO2VIDEO_UI_URL", "http://ui.example:3000/")
+    run_id = world.runs["cli"]
+    job = get_job(world.instance, world.eventlog, run_id[:8])
+    assert job is not None and job["run_id"] == run_id
+    assert job["run_url"] == f"http://ui.example:3000/runs/{run_id}"
+    assert get_job(world.instance, world.eventlog, run_id[:12].upper())["run_id"] == run_id
+    assert get_job(world.instance, world.eventlog, run_id[:7]) is None  # too short to be sure
+    with serve_app(
+        create_app(eventlog=world.eventlog, secret="s", instance=world.instance)
+    ) as port:
+        status, body = http_json(port, "GET", f"/jobs/{run_id[:8]}")
+    assert status == 200 and body["run_id"] == run_id
+
+
+@asset_check(asset=video, description="a check that fails with a warning")
+def too_quiet() -> AssetCheckResult:
+    return AssetCheckResult(
+        passed=False, severity=AssetCheckSeverity.WARN, description="-20.1 LUFS, target -14"
+    )
+
+
+def test_an_ambiguous_prefix_is_refused_and_failed_checks_are_told(tmp_path: Path, capsys) -> None:
+    defs = Definitions(
+        assets=[video, blog_post],
+        asset_checks=[too_quiet],
+        jobs=[define_asset_job(RENDER_JOB_NAME, selection=[video, blog_post])],
+    )
+    job = defs.resolve_job_def(RENDER_JOB_NAME)
+    eventlog = EventLog(sqlite_url(tmp_path / "events.db"))
+    with instance_for_test() as instance:
+        instance.add_dynamic_partitions(REPOSITORIES_PARTITIONS_NAME, ["octo__alpha"])
+        for run_id in (
+            "abcdef12-0000-4000-8000-000000000001",
+            "abcdef12-0000-4000-8000-000000000002",
+        ):
+            result = job.execute_in_process(
+                instance=instance, partition_key="octo__alpha", run_id=run_id
+            )
+            assert result.success
+        with pytest.raises(AmbiguousJobId, match="give more of the run id"):
+            get_job(instance, eventlog, "abcdef12")
+        checked = get_job(instance, eventlog, "abcdef12-0000-4000-8000-000000000002")
+        assert checked["status"] == "success"
+        assert checked["checks_failed"] == [
+            {
+                "asset": "video",
+                "check": "too_quiet",
+                "severity": "WARN",
+                "description": "-20.1 LUFS, target -14",
+            }
+        ]
+        assert print_jobs(checked["run_id"], instance=instance, eventlog=eventlog) == 0
+        text = capsys.readouterr().out
+        assert "check:    too_quiet (video) failed [warn]: -20.1 LUFS, target -14" in text
+        with pytest.raises(UserError, match="give more of the run id"):
+            print_jobs("abcdef12", instance=instance, eventlog=eventlog)
+        with serve_app(create_app(eventlog=eventlog, secret="s", instance=instance)) as port:
+            status, body = http_json(port, "GET", "/jobs/abcdef12")
+        assert status == 400 and "give more of the run id" in body["error"]
+    eventlog.close()

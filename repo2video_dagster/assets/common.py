@@ -1,7 +1,5 @@
 """Small helpers shared by the asset modules: error mapping, retry policy, metadata."""
 
-import base64
-import io
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -12,9 +10,11 @@ from typing import Any
 
 from dagster import Backoff, Failure, Jitter, MetadataValue, RetryPolicy
 
-from repo2video_dagster.lib.core.errors import UserError, disk_full_error, is_transient
+from repo2video_dagster.launch import CLI_ERROR_KEY
+from repo2video_dagster.lib.core.errors import CLI, UI, UserError, disk_full_error, is_transient
 from repo2video_dagster.lib.core.reuse import source_version
 from repo2video_dagster.lib.core.settings import env_number
+from repo2video_dagster.lib.publish.links import image_markdown
 
 MAX_RETRIES = 2
 
@@ -58,10 +58,11 @@ def user_failure(err: UserError) -> Failure:
     attempt fails too, the run fails with this line.
     """
     transient = is_transient(err)
+    line = err.line_for(UI)
     return Failure(
-        description=str(err),
+        description=line,
         allow_retries=transient,
-        metadata={"error": str(err), "transient": transient},
+        metadata={"error": line, CLI_ERROR_KEY: err.line_for(CLI), "transient": transient},
     )
 
 
@@ -69,8 +70,11 @@ def user_failure(err: UserError) -> Failure:
 def user_errors() -> Iterator[None]:
     """Turn a :class:`UserError` (or a write that found the disk full) into a ``Failure``.
 
-    The error is chained (``from err``), so the event log keeps where it was raised.
-    Other exceptions pass untouched: Dagster records them with their traceback.
+    The description (what the UI shows) names the launchpad key that fixes it; the
+    terminal's line, naming the variable or flag, rides along as metadata for
+    ``repo2video render`` and ``/jobs`` (``launch.failure_of``). The error is chained
+    (``from err``), so the event log keeps where it was raised. Other exceptions pass
+    untouched: Dagster records them with their traceback.
     """
     try:
         yield
@@ -98,17 +102,15 @@ def markdown_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None
     return "\n".join(lines)
 
 
-def image_preview(path: str | os.PathLike[str], width: int = 360) -> MetadataValue:
-    """An inline image for the asset's materialization page (a small JPEG as a data URI)."""
-    from PIL import Image
+def image_link(
+    image_url: str, link_url: str | None = None, alt: str = "thumbnail"
+) -> MetadataValue:
+    """An image the asset page shows inline, served by the receiver (a link when ``link_url``).
 
-    with Image.open(path) as img:
-        img = img.convert("RGB")
-        img.thumbnail((width, width * 2))
-        buf = io.BytesIO()
-        img.save(buf, format="JPEG", quality=80)
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return MetadataValue.md(f"![preview](data:image/jpeg;base64,{data})")
+    The UI renders markdown metadata under 1,000 characters in place and longer
+    markdown only behind "[Show Markdown]", so the image is an address, not data.
+    """
+    return MetadataValue.md(image_markdown(image_url, link_url, alt))
 
 
 def path_value(path: str | os.PathLike[str]) -> MetadataValue:

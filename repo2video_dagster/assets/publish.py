@@ -2,11 +2,11 @@
 
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dagster import (
     AssetExecutionContext,
-    AutomationCondition,
     MaterializeResult,
     MetadataValue,
     Output,
@@ -19,10 +19,12 @@ if TYPE_CHECKING:
 from repo2video_dagster.assets.common import (
     TRANSIENT_RETRY,
     code_version,
+    image_link,
     markdown_table,
     path_value,
     user_errors,
 )
+from repo2video_dagster.launch import stored_failed_checks
 from repo2video_dagster.lib import publish as publish_lib
 from repo2video_dagster.lib.core import manifest
 from repo2video_dagster.lib.core.manifest import read_manifest, write_manifest
@@ -122,18 +124,35 @@ def blog_post(
             "chapters": [{"start_s": c.start_s, "title": c.title} for c in video.chapters],
             "wer": round(captions.wer, 4),
             "caption_coverage": round(captions.coverage, 4),
+            # What the CLI tells even when it answers "cached" later.
+            "checks_failed": [
+                c.as_dict() for c in stored_failed_checks(context.instance, context.run_id)
+            ],
             "settings": {"code": source_version(), **output_settings(script_writer, speech)},
         },
     )
-    return Output(
-        post,
-        metadata={
-            "post_markdown": path_value(post.markdown_path),
-            "post_html": path_value(post.html_path),
-            "site_index": path_value(post.index_path),
-            "url": MetadataValue.url(post.url),
-        },
-    )
+    return Output(post, metadata=_links_metadata(storage, post, video, captions))
+
+
+def _links_metadata(
+    storage: StorageResource, post: BlogPost, video: RenderedVideo, captions: Captions
+) -> dict[str, MetadataValue]:
+    """The page, the videos and the subtitles as links the UI opens, the thumbnail inline."""
+    links = storage.links
+    page = links.site_page(Path(post.html_path).parent.name)
+    metadata = {
+        "preview": image_link(links.output_file(video.thumbnail_path, version=True), page),
+        "page_url": MetadataValue.url(page),
+        "site_url": MetadataValue.url(links.site_index()),
+    }
+    for v in video.videos:
+        metadata[f"{v.format}_url"] = MetadataValue.url(links.output_file(v.path))
+    metadata["vtt_url"] = MetadataValue.url(links.output_file(captions.vtt_path))
+    metadata["srt_url"] = MetadataValue.url(links.output_file(captions.srt_path))
+    metadata["post_markdown"] = path_value(post.markdown_path)
+    metadata["post_html"] = path_value(post.html_path)
+    metadata["site_index"] = path_value(post.index_path)
+    return metadata
 
 
 CATALOG_COLUMNS = [
@@ -183,9 +202,12 @@ def catalog_frame(output_root) -> "pd.DataFrame":
     kinds={"pandas", "parquet"},
     code_version=PUBLISH_CODE_VERSION,
     retry_policy=TRANSIENT_RETRY,
-    automation_condition=AutomationCondition.any_deps_updated()
-    & ~AutomationCondition.in_progress(),
-    description="One row per rendered repository (repo, commit, duration, languages, render time, paths), stored as parquet and CSV.",
+    description=(
+        "One row per rendered repository (repo, commit, duration, languages, render time, "
+        "paths), stored as parquet and CSV. Refreshed after every successful render: by "
+        "`repo2video render` itself, and by the refresh_catalog_after_render sensor for runs "
+        "from the UI, backfills, webhooks and the schedule."
+    ),
 )
 def catalog(context: AssetExecutionContext, storage: StorageResource) -> MaterializeResult:
     layout = storage.layout

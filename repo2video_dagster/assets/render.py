@@ -5,6 +5,7 @@ from pathlib import Path
 
 from dagster import (
     AssetCheckResult,
+    AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
     MetadataValue,
@@ -16,7 +17,7 @@ from repo2video_dagster.assets.common import (
     TRANSIENT_RETRY,
     code_version,
     human_bytes,
-    image_preview,
+    image_link,
     markdown_table,
     path_value,
     user_errors,
@@ -121,14 +122,17 @@ def visuals(
             thumb,
         )
     context.log.info(f"{rendered} slides drawn, {2 * count - rendered} reused")
+    links = storage.links
     return Output(
         Visuals(scenes=frames, thumbnail_path=str(thumb)),
         metadata={
             "slides": 2 * count,
             "drawn": rendered,
             "thumbnail": path_value(thumb),
-            "preview": image_preview(thumb),
-            "first_reel_slide": image_preview(frames[0].reel_path, width=200),
+            "preview": image_link(links.output_file(thumb, version=True)),
+            "first_reel_slide": image_link(
+                links.output_file(frames[0].reel_path, version=True), alt="first reel slide"
+            ),
         },
     )
 
@@ -166,15 +170,20 @@ def chapters_for(script: VideoScript, narration: Narration) -> list[Chapter]:
         "Each file is written to a temp name, probed, then renamed into place."
     ),
     check_specs=[
+        # Blocking: a video with the wrong streams, size or length is broken, and the blog
+        # post must not publish it (the run fails with the problems).
         AssetCheckSpec(
             "video_streams",
             asset="video",
-            description="H.264 + AAC, exact resolution, 30 fps, duration matches the narration",
+            blocking=True,
+            description="H.264 + AAC, exact resolution, 30 fps, duration matches the narration "
+            "(blocking: a failure stops the blog post)",
         ),
         AssetCheckSpec(
             "loudness",
             asset="video",
-            description=f"integrated loudness {LOUDNESS_TARGET} ±{LOUDNESS_TOLERANCE} LUFS",
+            description=f"integrated loudness {LOUDNESS_TARGET} ±{LOUDNESS_TOLERANCE} LUFS "
+            "(warning: the video plays, louder or quieter than the target)",
         ),
     ],
 )
@@ -188,6 +197,7 @@ def video(
     storage: StorageResource,
 ) -> Iterator[Output[RenderedVideo] | AssetCheckResult]:
     out_dir = storage.layout.output(context.partition_key)
+    links = storage.links
     spans = scene_spans(narration)
     cues = group_cues(captions.words, track_end=narration.duration_s)
     videos = []
@@ -252,12 +262,16 @@ def video(
         chapters=chapters_for(video_script, narration),
         duration_s=narration.duration_s,
     )
+    first_video = links.output_file(videos[0].path) if videos else None
     metadata = {
         "duration_s": round(rendered.duration_s, 2),
         "reused": MetadataValue.json(reused_formats),
         "scene_chunks": MetadataValue.json(chunk_counts),
         "thumbnail_path": path_value(rendered.thumbnail_path),
-        "preview": image_preview(rendered.thumbnail_path),
+        # The thumbnail, inline on the asset page; a click plays the first video.
+        "preview": image_link(
+            links.output_file(rendered.thumbnail_path, version=True), link_url=first_video
+        ),
         "chapters": MetadataValue.md(
             markdown_table(
                 [
@@ -268,6 +282,7 @@ def video(
         ),
     }
     for v in videos:
+        metadata[f"{v.format}_url"] = MetadataValue.url(links.output_file(v.path))
         metadata[f"{v.format}_path"] = path_value(v.path)
         metadata[f"{v.format}_size"] = human_bytes(v.size_bytes)
     yield Output(rendered, metadata=metadata)
@@ -286,15 +301,23 @@ def video(
             problems.append(
                 f"{v.format}: {info.duration_s:.2f} s vs narration {narration.duration_s:.2f} s"
             )
+    if not videos:
+        problems.append("no video was made")
     yield AssetCheckResult(
         check_name="video_streams",
-        passed=not problems and bool(videos),
+        passed=not problems,
+        description="; ".join(problems) or None,
         metadata={"problems": MetadataValue.md("\n".join(f"- {p}" for p in problems) or "none")},
     )
     lufs = integrated_loudness(Path(videos[0].path)) if videos else float("nan")
+    loud_ok = abs(lufs - LOUDNESS_TARGET) <= LOUDNESS_TOLERANCE
     yield AssetCheckResult(
         check_name="loudness",
-        passed=abs(lufs - LOUDNESS_TARGET) <= LOUDNESS_TOLERANCE,
+        passed=loud_ok,
+        severity=AssetCheckSeverity.WARN,
+        description=None
+        if loud_ok
+        else f"{lufs:.1f} LUFS, target {LOUDNESS_TARGET:g} ±{LOUDNESS_TOLERANCE:g}",
         metadata={
             "integrated_lufs": round(lufs, 2),
             "target": LOUDNESS_TARGET,

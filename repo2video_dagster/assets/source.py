@@ -1,6 +1,7 @@
 """Stages that read the repository: checkout and profile."""
 
 import warnings
+from dataclasses import replace
 
 from dagster import (
     AssetExecutionContext,
@@ -22,15 +23,17 @@ from repo2video_dagster.assets.common import (
     user_failure,
 )
 from repo2video_dagster.lib import source as source_lib
-from repo2video_dagster.lib.core.errors import TransientError
+from repo2video_dagster.lib.core.errors import UI, TransientError, UserError
 from repo2video_dagster.lib.core.records import RepoProfile, RepoSnapshot
-from repo2video_dagster.lib.core.registry import SourceRegistry
+from repo2video_dagster.lib.core.registry import SourceRegistry, valid_key
 from repo2video_dagster.lib.source.checkout import clone_snapshot
 from repo2video_dagster.lib.source.github_api import GitHubApiError, GitHubClient, enrich_profile
+from repo2video_dagster.lib.source.policy import SourcePolicy
 from repo2video_dagster.lib.source.profile import build_profile, languages_frame
-from repo2video_dagster.lib.source.targets import parse_target
+from repo2video_dagster.lib.source.targets import parse_target, with_github_shorthand
 from repo2video_dagster.partitions import repositories_partitions
 from repo2video_dagster.resources import GitHubApiResource, SourceResource, StorageResource
+from repo2video_dagster.run_tags import TAG_COMMIT, TAG_REPO, TAG_TARGET
 
 SOURCE_CODE_VERSION = code_version(__name__, source_lib)
 
@@ -50,14 +53,10 @@ def repo_snapshot(
     context: AssetExecutionContext, storage: StorageResource, source: SourceResource
 ) -> Output[RepoSnapshot]:
     key = context.partition_key
+    policy = source.policy()
     target = SourceRegistry(storage.layout.root).target_for(key)
     if not target:
-        raise Failure(
-            description=f"no repository is registered for partition {key!r}; "
-            "add it with `repo2video render <url-or-path>` or a webhook",
-            allow_retries=False,
-        )
-    policy = source.policy()
+        raise Failure(description=unregistered_partition(key, policy), allow_retries=False)
     with user_errors():
         src = parse_target(target, policy)
         if src.key != key:
@@ -67,6 +66,12 @@ def repo_snapshot(
             )
         context.log.info(f"fetching {src.display_name} from {src.url}")
         snap = clone_snapshot(src, storage.layout.workspace, policy)
+    # Runs started from the UI or a backfill carry no repository tags: record what was
+    # rendered, so /jobs and the runs list show the repository and its commit.
+    tags = {TAG_REPO: key, TAG_TARGET: target, TAG_COMMIT: snap.commit}
+    missing = {k: v for k, v in tags.items() if k not in context.run.tags}
+    if missing:
+        context.instance.add_run_tags(context.run_id, missing)
     with warnings.catch_warnings():  # data_version is a beta parameter; we rely on it knowingly
         warnings.simplefilter("ignore", BetaWarning)
         return Output(
@@ -83,6 +88,27 @@ def repo_snapshot(
                 "skipped": MetadataValue.md("\n".join(f"- {s}" for s in snap.skipped) or "_none_"),
             },
         )
+
+
+def unregistered_partition(key: str, policy: SourcePolicy) -> str:
+    """Why partition ``key`` has nothing to render, and the form that works, in one line.
+
+    Dagster's "Add partition" takes any text: a pasted URL becomes a partition whose key
+    is the URL itself, which is not the key the repository renders under.
+    """
+    add = "add it with the add_repository job (a GitHub URL, owner/name or a local path)"
+    retire = "remove this partition with the retire_repository job"
+    try:
+        src = parse_target(with_github_shorthand(key), policy)
+    except UserError as err:
+        if valid_key(key):
+            return f"no repository is registered for partition {key!r}: {add}"
+        return f"partition {key!r} is not a repository key ({err.line_for(UI)}); {retire}"
+    return (
+        f"partition {key!r} is a URL or path, not a repository key (its key is {src.key}): "
+        f"add the repository with the add_repository job (target: {key}), "
+        f"then {retire}"
+    )
 
 
 @asset(

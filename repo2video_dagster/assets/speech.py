@@ -198,6 +198,7 @@ def captions(
         )
     if reused:
         context.log.info("captions unchanged (same narration and settings): reused")
+    links = storage.links
     yield Output(
         result,
         metadata={
@@ -207,20 +208,30 @@ def captions(
             "engine": f"{result.engine} {result.model} ({result.device})",
             "srt": path_value(result.srt_path),
             "vtt": path_value(result.vtt_path),
+            "srt_url": MetadataValue.url(links.output_file(result.srt_path)),
+            "vtt_url": MetadataValue.url(links.output_file(result.vtt_path)),
             "words_json": path_value(result.words_json_path),
             "reused": reused,
             "recognized_scenes": MetadataValue.json(recognized_scenes),
         },
     )
+    aligned = result.coverage >= MIN_CAPTION_COVERAGE
     yield AssetCheckResult(
         check_name="caption_alignment",
-        passed=result.coverage >= MIN_CAPTION_COVERAGE,
+        passed=aligned,
+        description=None
+        if aligned
+        else f"{result.coverage:.1%} of words timed from speech, want ≥ {MIN_CAPTION_COVERAGE:.0%}",
         metadata={"coverage": round(result.coverage, 4), "threshold": MIN_CAPTION_COVERAGE},
     )
+    recognised = result.wer <= MAX_RECOGNITION_WER
     yield AssetCheckResult(
         check_name="recognition_wer",
-        passed=result.wer <= MAX_RECOGNITION_WER,
+        passed=recognised,
         severity=AssetCheckSeverity.WARN,
+        description=None
+        if recognised
+        else f"WER {result.wer:.1%} > {MAX_RECOGNITION_WER:.0%} ({result.model})",
         metadata={
             "wer": round(result.wer, 4),
             "threshold": MAX_RECOGNITION_WER,

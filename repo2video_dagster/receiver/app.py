@@ -46,6 +46,7 @@ from repo2video_dagster.receiver.eventlog import AppendResult, EventLog, NewEven
 from repo2video_dagster.receiver.guard import RequestGuard
 from repo2video_dagster.receiver.job_view import public_job
 from repo2video_dagster.receiver.limits import ReceiverLimits
+from repo2video_dagster.receiver.site import site_routes
 from repo2video_dagster.receiver.webhooks import (
     DELIVERY_HEADER,
     EVENT_HEADER,
@@ -235,7 +236,10 @@ def create_app(
         job_id = request.path_params["job_id"]
         if not valid_delivery_id(job_id):
             return _error(400, "malformed job id")
-        job = await run_in_threadpool(jobs_api.get_job, instance, eventlog, job_id)
+        try:
+            job = await run_in_threadpool(jobs_api.get_job, instance, eventlog, job_id)
+        except jobs_api.AmbiguousJobId as exc:
+            return _error(400, str(exc))
         if job is None:
             return _error(404, f"no job with id {job_id!r}")
         return JSONResponse(_shown(request, job))
@@ -293,6 +297,7 @@ def create_app(
             Route("/jobs", list_jobs, methods=["GET"]),
             Route("/jobs/{job_id}", get_job, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
+            *site_routes(),
         ],
         middleware=[Middleware(RequestGuard, limits=limits, access=access)],
         lifespan=lifespan,

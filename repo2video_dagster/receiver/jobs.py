@@ -1,7 +1,8 @@
 """Job views: one webhook delivery (or run) as the user sees it, read from Dagster run storage.
 
 A "job" is identified by a delivery id (what the receiver answered with) or a
-run id. A delivery goes through: recorded by the receiver ("accepted"), read by
+run id, whole or a unique prefix of at least 8 characters (the UI shows the first 8).
+A delivery goes through: recorded by the receiver ("accepted"), read by
 the sensor (mapped to a run key in the event log), then a Dagster run exists
 (tagged with the run key as ``TAG_DELIVERY``). Several deliveries may map to
 one run when the sensor coalesced them; every one of them finds that run.
@@ -30,8 +31,9 @@ from dagster import (
     RunsFilter,
 )
 
-from repo2video_dagster.launch import stored_failure
+from repo2video_dagster.launch import stored_failed_checks, stored_failure
 from repo2video_dagster.lib.core.errors import UserError
+from repo2video_dagster.lib.core.settings import ui_url
 from repo2video_dagster.partitions import RENDER_JOB_NAME
 from repo2video_dagster.receiver.eventlog import EventLog, EventRow
 from repo2video_dagster.receiver.webhooks import github_partition_key, repo_source
@@ -61,6 +63,13 @@ STATUS_MAP: dict[DagsterRunStatus, str] = {
     DagsterRunStatus.CANCELED: "canceled",
 }
 JOB_STATUSES = (ACCEPTED, "queued", "started", "success", "failure", "canceled")
+MIN_RUN_ID_PREFIX = 8
+_RUN_ID_CHARS = frozenset("0123456789abcdef-")
+
+
+class AmbiguousJobId(ValueError):
+    """A short run id that more than one run starts with (answered with 400)."""
+
 
 # Metadata keys whose text values are outputs even without a path/url type.
 _OUTPUT_SUFFIXES = ("_path", "_url", "_html", "_file", "_dir", "_uri")
@@ -174,6 +183,7 @@ def run_summary(record: RunRecord) -> dict[str, Any]:
         "created_at": _iso(record.create_timestamp),
         "started_at": _iso(record.start_time),
         "ended_at": _iso(record.end_time),
+        "run_url": f"{ui_url()}/runs/{run.run_id}",
     }
 
 
@@ -188,6 +198,7 @@ def run_details(instance: DagsterInstance, record: RunRecord) -> dict[str, Any]:
     job["error"] = (
         stored_failure(instance, run_id).line if status == DagsterRunStatus.FAILURE else None
     )
+    job["checks_failed"] = [c.as_dict() for c in stored_failed_checks(instance, run_id)]
     assets = _results(instance, run_id)
     job["result"] = assets
     job["outputs"] = {k: v for values in assets.values() for k, v in values.items()}
@@ -212,6 +223,7 @@ def _accepted_job(row: EventRow) -> dict[str, Any]:
         "retries": 0,
         "attempts": {},
         "error": None,
+        "checks_failed": [],
         "result": {},
         "outputs": {},
     }
@@ -240,13 +252,37 @@ def get_job(instance: DagsterInstance, eventlog: EventLog, job_id: str) -> dict[
         return job
     record = instance.get_run_record_by_id(job_id)
     if record is None:
-        record = _latest_run_for_key(instance, job_id)
+        record = _latest_run_for_key(instance, job_id) or _run_by_prefix(instance, job_id)
         if record is None:
             return None
     job = run_details(instance, record)
     key = record.dagster_run.tags.get(TAG_DELIVERY)
     job["deliveries"] = eventlog.deliveries_for_run_key(key) if key else []
     return job
+
+
+def _run_by_prefix(instance: DagsterInstance, prefix: str) -> RunRecord | None:
+    """The one run whose id starts with ``prefix`` (≥ 8 characters, as the UI shows ids).
+
+    Raises :class:`AmbiguousJobId` when several do. Run storage has no prefix query, so
+    this pages through the run ids, newest first (ids only: cheap).
+    """
+    prefix = prefix.lower()
+    if not MIN_RUN_ID_PREFIX <= len(prefix) < 36 or not set(prefix) <= _RUN_ID_CHARS:
+        return None
+    found: list[str] = []
+    cursor = None
+    while True:
+        page = instance.get_run_ids(cursor=cursor, limit=1000)
+        found += [run_id for run_id in page if run_id.startswith(prefix)]
+        if len(found) > 1:
+            raise AmbiguousJobId(
+                f"{len(found)} or more runs start with {prefix!r}; give more of the run id"
+            )
+        if len(page) < 1000:
+            break
+        cursor = page[-1]
+    return instance.get_run_record_by_id(found[0]) if found else None
 
 
 # ---- listing -----------------------------------------------------------------------
@@ -466,6 +502,14 @@ def format_job(job: dict[str, Any]) -> str:
         lines.append(f"shares the run of delivery {job['coalesced_into']}")
     if job.get("error"):
         lines.append(f"error:    {job['error']}")
+    for check in job.get("checks_failed") or []:
+        what = f": {check['description']}" if check.get("description") else ""
+        lines.append(
+            f"check:    {check['check']} ({check['asset']}) failed "
+            f"[{check['severity'].lower()}]{what}"
+        )
+    if job.get("run_url"):
+        lines.append(f"ui:       {job['run_url']}")
     for key, value in (job.get("outputs") or {}).items():
         lines.append(f"{key + ':':<10}{value}")
     return "\n".join(lines)
@@ -494,7 +538,10 @@ def print_jobs(
     eventlog = eventlog or EventLog(default_events_url())
     try:
         if job_id:
-            job = get_job(instance, eventlog, job_id)
+            try:
+                job = get_job(instance, eventlog, job_id)
+            except AmbiguousJobId as exc:
+                raise UserError(str(exc)) from None
             if job is None:
                 print(f"no job with id {job_id}", file=sys.stderr)
                 return 1

@@ -20,15 +20,28 @@ The kind decides what happens next:
 Each transient class also derives from its permanent family (a
 :class:`SourceUnavailableError` is a :class:`SourceError`), so code that catches
 a family still catches both kinds.
+
+What to do depends on where the line shows: the terminal names a variable or a flag
+(``REPO2VIDEO_ALLOW_LOCAL=1``, ``--allow-local``), the Dagster UI names the launchpad
+key (``resources.source.config.allow_local: true``), because a variable there needs a
+restart and a flag does not exist. Such an error carries both hints and each place
+asks for its own (:meth:`UserError.line_for`).
 """
 
 from __future__ import annotations
 
 import errno
 import signal
+from typing import Literal
 
 DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 """``OSError`` numbers that mean "no room to write": transient, space may be freed."""
+
+Place = Literal["cli", "ui"]
+CLI: Place = "cli"
+"""The terminal and the environment of a deployment: variables and flags (``str(err)``)."""
+UI: Place = "ui"
+"""The Dagster UI: launchpad keys."""
 
 
 def _one_line(text: str) -> str:
@@ -37,13 +50,22 @@ def _one_line(text: str) -> str:
 
 
 class UserError(Exception):
-    """An expected failure; ``str(err)`` is the one line shown to the user."""
+    """An expected failure; ``str(err)`` is the one line shown in the terminal.
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
-        line = _one_line(message).rstrip(".")
-        if hint:
-            line = f"{line}. {_one_line(hint)}"
-        super().__init__(line)
+    ``ui_hint`` replaces ``hint`` where the line shows in the Dagster UI.
+    """
+
+    def __init__(
+        self, message: str, *, hint: str | None = None, ui_hint: str | None = None
+    ) -> None:
+        self.problem = _one_line(message).rstrip(".")
+        self.hints: dict[Place, str | None] = {CLI: hint, UI: ui_hint or hint}
+        super().__init__(self.line_for(CLI))
+
+    def line_for(self, place: Place) -> str:
+        """The line for ``place``: the problem, then what to do there."""
+        hint = self.hints.get(place)
+        return f"{self.problem}. {_one_line(hint)}" if hint else self.problem
 
     @property
     def message(self) -> str:

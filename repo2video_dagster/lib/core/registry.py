@@ -17,6 +17,14 @@ from pathlib import Path
 from repo2video_dagster.lib.core.records import RepoSource
 
 
+def valid_key(key: str) -> bool:
+    """Whether ``key`` can be a partition key here (a file name: no ``/``, no leading dot).
+
+    Dagster's "Add partition" accepts any text, so a pasted URL can be a partition key.
+    """
+    return bool(key) and "/" not in key and "\\" not in key and not key.startswith(".")
+
+
 def registered_target(source: RepoSource) -> str:
     """What the registry keeps for a source: a target that parses back to the same key
     from any directory. A local repository by its absolute path (what was typed may be
@@ -29,7 +37,7 @@ class SourceRegistry:
         self.root = Path(data_dir) / "sources"
 
     def _path(self, key: str) -> Path:
-        if "/" in key or key.startswith("."):
+        if not valid_key(key):
             raise ValueError(f"invalid partition key {key!r}")
         return self.root / f"{key}.json"
 
@@ -47,7 +55,19 @@ class SourceRegistry:
         """Record ``source`` under its key, by the one rule (:func:`registered_target`)."""
         self.put(source.key, registered_target(source))
 
+    def remove(self, key: str) -> bool:
+        """Forget ``key``; False when it was not registered."""
+        if not valid_key(key):
+            return False
+        try:
+            self._path(key).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
     def get(self, key: str) -> str | None:
+        if not valid_key(key):
+            return None
         try:
             return json.loads(self._path(key).read_text(encoding="utf-8"))["target"]
         except (FileNotFoundError, KeyError, json.JSONDecodeError):

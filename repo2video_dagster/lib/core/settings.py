@@ -69,6 +69,14 @@ def env_list(name: str, default: list[str], env: Mapping[str, str] | None = None
     return [part.strip().lower() for part in raw.split(",") if part.strip()]
 
 
+DEFAULT_UI_URL = "http://127.0.0.1:3000"
+
+
+def ui_url(env: Mapping[str, str] | None = None) -> str:
+    """Where people open the Dagster UI (``REPO2VIDEO_UI_URL``), for links to runs."""
+    return env_str("UI_URL", DEFAULT_UI_URL, env).rstrip("/")
+
+
 def default_data_dir() -> Path:
     """``$REPO2VIDEO_DATA_DIR``, else ``var/`` in the current directory (absolute)."""
     return Path(env_str("DATA_DIR", "var")).expanduser().resolve()

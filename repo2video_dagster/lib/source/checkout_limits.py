@@ -15,6 +15,7 @@ from pathlib import Path
 
 from repo2video_dagster.lib.core.errors import RepositoryLimitError
 from repo2video_dagster.lib.core.records import RepoSource
+from repo2video_dagster.lib.source.policy import launchpad_key
 
 _LFS_PREFIX = b"version https://git-lfs.github.com/spec/"
 
@@ -32,9 +33,14 @@ def limit_error(source: RepoSource, what: str, kind: str) -> RepositoryLimitErro
     """The user-facing error for a passed limit, naming the setting that raises it."""
     if kind == "bytes":
         hint = "Raise REPO2VIDEO_MAX_REPO_MB or pick a smaller repository"
+        field = "max_repo_bytes"
     else:
         hint = "Raise REPO2VIDEO_MAX_FILES or pick a smaller repository"
-    return RepositoryLimitError(f"{source.display_name} is too large: {what}", hint=hint)
+        field = "max_files"
+    ui_hint = f"Raise {launchpad_key(field)} or pick a smaller repository"
+    return RepositoryLimitError(
+        f"{source.display_name} is too large: {what}", hint=hint, ui_hint=ui_hint
+    )
 
 
 def download_guard(tmp: Path, max_bytes: int) -> Callable[[], None]:

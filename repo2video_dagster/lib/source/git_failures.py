@@ -19,7 +19,7 @@ from repo2video_dagster.lib.core.errors import (
 )
 from repo2video_dagster.lib.core.records import RepoSource
 from repo2video_dagster.lib.source.git import GitCommandError
-from repo2video_dagster.lib.source.policy import SourcePolicy
+from repo2video_dagster.lib.source.policy import SourcePolicy, launchpad_key
 from repo2video_dagster.lib.source.redaction import redact_credentials
 
 _NOT_FOUND = (
@@ -114,6 +114,7 @@ def clone_timeout(source: RepoSource, policy: SourcePolicy) -> CloneTimeoutError
     return CloneTimeoutError(
         f"clone of {source.display_name} took longer than {policy.clone_timeout_s:g} s",
         hint="Raise REPO2VIDEO_CLONE_TIMEOUT_S or pick a smaller repository",
+        ui_hint=f"Raise {launchpad_key('clone_timeout_s')} or pick a smaller repository",
     )
 
 

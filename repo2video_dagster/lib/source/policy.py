@@ -10,6 +10,14 @@ from repo2video_dagster.lib.core.errors import UserError
 from repo2video_dagster.lib.core.settings import env_bool, env_list, env_number
 
 GITHUB_HOST = "github.com"
+LAUNCHPAD_SECTION = "resources.source.config"
+"""Where the Dagster launchpad sets these fields for one run (``SourceResource``)."""
+
+
+def launchpad_key(field: str, value: str | None = None) -> str:
+    """How to set ``field`` for one run in the Dagster launchpad, for an error's UI hint."""
+    setting = f"{LAUNCHPAD_SECTION}.{field}" + (f": {value}" if value is not None else "")
+    return f"{setting} in the launchpad"
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from repo2video_dagster.lib.core.errors import (
 )
 from repo2video_dagster.lib.core.records import RepoSource
 from repo2video_dagster.lib.source.addresses import is_ip_literal
-from repo2video_dagster.lib.source.policy import GITHUB_HOST, SourcePolicy
+from repo2video_dagster.lib.source.policy import GITHUB_HOST, SourcePolicy, launchpad_key
 from repo2video_dagster.lib.source.redaction import redact_credentials
 
 _MAX_KEY_LEN = 100
@@ -82,6 +82,7 @@ def parse_target(target: str, policy: SourcePolicy) -> RepoSource:
         raise SourceError(
             f"the {scheme}:// scheme is not allowed ({shown})",
             hint="Use an https:// URL (or ssh with REPO2VIDEO_ALLOW_SSH=1)",
+            ui_hint=f"Use an https:// URL (or ssh with {launchpad_key('allow_ssh', 'true')})",
         )
     if scp := _SCP_RE.match(text):
         user = f"{scp.group('user')}@" if scp.group("user") else ""
@@ -98,6 +99,21 @@ def parse_target(target: str, policy: SourcePolicy) -> RepoSource:
     return _parse_local(text, text, policy)
 
 
+_SHORTHAND_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}")
+
+
+def with_github_shorthand(text: str) -> str:
+    """``owner/name`` as its GitHub URL; anything else as it is.
+
+    For forms where a relative local path makes no sense (the Dagster launchpad runs in
+    the daemon's folder), so ``pallets/click`` always means the GitHub repository.
+    """
+    text = (text or "").strip()
+    if _SHORTHAND_RE.fullmatch(text):
+        return f"https://{GITHUB_HOST}/{text}"
+    return text
+
+
 def key_for(target: str, policy: SourcePolicy) -> str:
     """Partition key of a target, validated (cheap and offline, like all parsing)."""
     return parse_target(target, policy).key
@@ -111,6 +127,7 @@ def _parse_url(url: str, policy: SourcePolicy, *, ssh: bool, shown: str = "") ->
         raise SourceError(
             f"ssh URLs are disabled ({shown})",
             hint="Use the https:// URL, or set REPO2VIDEO_ALLOW_SSH=1",
+            ui_hint=f"Use the https:// URL, or set {launchpad_key('allow_ssh', 'true')}",
         )
     try:
         parts = urlsplit(url)
@@ -139,6 +156,8 @@ def _parse_url(url: str, policy: SourcePolicy, *, ssh: bool, shown: str = "") ->
         raise SourceError(
             f"host {host_port} is not allowed (allowed: {allowed})",
             hint="Use a repository on an allowed host, or add the host to REPO2VIDEO_ALLOWED_HOSTS",
+            ui_hint="Use a repository on an allowed host, or add the host to "
+            + launchpad_key("allowed_hosts", f"[{host_port}]"),
         )
     path_parts = [p for p in parts.path.split("/") if p]
     if not path_parts:
@@ -212,13 +231,12 @@ def _parse_file_url(url: str, policy: SourcePolicy) -> RepoSource:
 def _parse_local(raw: str, shown: str, policy: SourcePolicy) -> RepoSource:
     if not policy.allow_local:
         hint = "Set REPO2VIDEO_ALLOW_LOCAL=1 or pass --allow-local, or give an https:// URL"
+        ui_hint = f"Set {launchpad_key('allow_local', 'true')}, or give an https:// URL"
         if re.fullmatch(r"[A-Za-z0-9-]+/[A-Za-z0-9._-]+", raw) and not os.path.exists(raw):
-            hint = (
-                f"Did you mean https://github.com/{raw}? For a local path, "
-                + hint[0].lower()
-                + hint[1:]
-            )
-        raise SourceError(f"local paths are disabled ({shown})", hint=hint)
+            guess = f"Did you mean https://github.com/{raw}? For a local path, "
+            hint = guess + hint[0].lower() + hint[1:]
+            ui_hint = guess + ui_hint[0].lower() + ui_hint[1:]
+        raise SourceError(f"local paths are disabled ({shown})", hint=hint, ui_hint=ui_hint)
     path = os.path.realpath(os.path.abspath(os.path.expanduser(raw)))
     if not os.path.exists(path):
         raise SourceError(f"no such directory: {shown}", hint="Check the path")

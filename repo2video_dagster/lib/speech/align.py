@@ -315,20 +315,64 @@ def _monotonic(times: list[tuple[float, float]], track_end: float) -> list[tuple
     return list(zip(starts, ends, strict=True))
 
 
+SAME_SOUND = {
+    "too": "to",
+    "two": "to",
+    "four": "for",
+    "reel": "real",
+    "bites": "bytes",
+    "write": "right",
+    "know": "no",
+    "there": "their",
+}
+"""Words that sound the same: the narration said them right whichever one the recogniser
+wrote (``repo2video`` is spoken "repo two video" and heard "repo to video")."""
+SPOKEN_SEPARATORS = frozenset({"dot"})
+"""Said for a ``.`` in a name ("toc dot py"); recognisers write ``toc.py``, whose ``.``
+normalises away."""
+
+
 def word_error_rate(reference: list[str], hypothesis: list[str]) -> float:
     """Levenshtein distance between the normalised token sequences, over the reference length.
 
     Items may be single words or whole texts; both sides are normalised the same
-    way, so "12,000" and "twelve thousand" are no error.
+    way, so "12,000" and "twelve thousand" are no error, and neither are the ways a
+    correct hearing can be written differently: words that sound the same
+    (:data:`SAME_SOUND`), a spoken ``dot`` in a file name, and one word written as
+    two or two as one ("dev tools" for "devtools", "wcrs" for "wc rs").
     """
-    ref = [t for item in reference for t in normalize_text(item)]
-    hyp = [t for item in hypothesis for t in normalize_text(item)]
+    ref = _scored([t for item in reference for t in normalize_text(item)])
+    hyp = _scored([t for item in hypothesis for t in normalize_text(item)])
     if not ref:
         return 0.0 if not hyp else 1.0
+    length = len(ref)
+    ref, hyp = _joined(ref, set(hyp)), _joined(hyp, set(ref))
     previous = list(range(len(hyp) + 1))
     for i, r in enumerate(ref, start=1):
         current = [i] + [0] * len(hyp)
         for j, h in enumerate(hyp, start=1):
             current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h))
         previous = current
-    return previous[-1] / len(ref)
+    return previous[-1] / length
+
+
+def _scored(tokens: list[str]) -> list[str]:
+    return [SAME_SOUND.get(t, t) for t in tokens if t not in SPOKEN_SEPARATORS]
+
+
+def _joined(tokens: list[str], other: set[str], longest: int = 4) -> list[str]:
+    """Runs of 2..``longest`` tokens whose concatenation is a word of the other side, as
+    that one word."""
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        for n in range(min(longest, len(tokens) - i), 1, -1):
+            joined = "".join(tokens[i : i + n])
+            if joined in other:
+                out.append(joined)
+                i += n
+                break
+        else:
+            out.append(tokens[i])
+            i += 1
+    return out

@@ -250,7 +250,9 @@ class FasterWhisperAsr:
                 raise EngineError(
                     f"cannot load faster-whisper {self.model} on {self.device}: "
                     f"{str(err).splitlines()[0] if str(err) else type(err).__name__}",
-                    hint="try --asr-device cpu or another model",
+                    hint="set REPO2VIDEO_ASR_DEVICE=cpu or another REPO2VIDEO_ASR_MODEL",
+                    ui_hint="set resources.speech.config.asr_device: cpu (or another asr_model) "
+                    "in the launchpad",
                 ) from err
 
         return _cached_model(key, load)

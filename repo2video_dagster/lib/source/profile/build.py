@@ -6,6 +6,7 @@ import os
 
 from repo2video_dagster.lib.core.errors import EmptyRepositoryError
 from repo2video_dagster.lib.core.records import RepoProfile, RepoSnapshot
+from repo2video_dagster.lib.source.policy import launchpad_key
 from repo2video_dagster.lib.source.profile.code_sample import code_sample
 from repo2video_dagster.lib.source.profile.files import CheckoutScan, dedupe, display_name
 from repo2video_dagster.lib.source.profile.history import read_history
@@ -46,6 +47,8 @@ def build_profile(
             f"{snapshot.source.display_name} has no README to describe it",
             hint="Add a README.md that says what the project does "
             "(or set REPO2VIDEO_REQUIRE_README=0)",
+            ui_hint="Add a README.md that says what the project does "
+            f"(or set {launchpad_key('require_readme', 'false')})",
         )
     scan_contents(scan, max_file_bytes)
     meaningful = [
