@@ -65,6 +65,7 @@ run_sensors = build_run_sensors(
     render_job=render_repository_job,
     catalog_job=refresh_catalog_job,
     failing_jobs=[render_repository_job, add_repository_job, retire_repository_job],
+    assets=STAGES,
 )
 
 

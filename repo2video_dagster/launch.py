@@ -11,14 +11,14 @@ daemon applies before it launches the runs.
 How a failed run is told, one line and whether the user can fix it, is read here
 from the run's events, as an in-process run returns them (:func:`result_failure`)
 or as the instance stored them (:func:`stored_failure`, for ``/jobs``), so the
-terminal and the API say the same thing; :func:`tag_failure` puts that line on the
-run as a tag, where the Dagster UI shows it. Checks that failed in a successful run
+terminal and the API say the same thing; :func:`record_failure` puts that line where
+the Dagster UI shows it (a run tag, and an observation of the asset partition). Checks that failed in a successful run
 are read the same two ways (:func:`failed_checks`, :func:`stored_failed_checks`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,18 +26,20 @@ from typing import Any
 from dagster import (
     AssetCheckEvaluation,
     AssetKey,
+    AssetObservation,
     DagsterEvent,
     DagsterEventType,
     DagsterInstance,
     Definitions,
     ExecuteInProcessResult,
+    MetadataValue,
 )
 
 from repo2video_dagster.lib.core.errors import CLI, UI, Place
 from repo2video_dagster.lib.core.records import RepoSource
 from repo2video_dagster.lib.core.registry import SourceRegistry
 from repo2video_dagster.partitions import RENDER_JOB_NAME, REPOSITORIES_PARTITIONS_NAME
-from repo2video_dagster.run_tags import TAG_ERROR
+from repo2video_dagster.run_tags import PARTITION_TAG, TAG_ERROR
 
 FAILURE_LINE_MAX = 500
 CLI_ERROR_KEY = "error_in_terminal"
@@ -101,7 +103,8 @@ def run_render(
         raise_on_error=False,
     )
     if not result.success:
-        instance.add_run_tags(result.run_id, {TAG_ERROR: result_failure(result, UI).line})
+        assets = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
+        record_failure(instance, result.run_id, assets)
     return result
 
 
@@ -116,6 +119,8 @@ class RunFailure:
     users_to_fix: bool
     """True when a stage raised ``Failure`` (a ``UserError``'s message: a bad target, an
     empty repository), False for a crash, which is reported with the stage's name."""
+    step: str | None = None
+    """The step that failed (an asset's name in the render job); None for a run failure."""
 
 
 def failure_of(events: Iterable[DagsterEvent], place: Place = CLI) -> RunFailure:
@@ -125,9 +130,13 @@ def failure_of(events: Iterable[DagsterEvent], place: Place = CLI) -> RunFailure
     for the terminal and ``/jobs`` (``CLI``), a launchpad key for the Dagster UI (``UI``).
     """
     run_failure: DagsterEvent | None = None
+    checks: list[DagsterEvent] = []
     for event in events:
+        if event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+            checks.append(event)
         if event.event_type == DagsterEventType.STEP_FAILURE:
-            return _step_failure(event, place)
+            blocked = _blocking_check_failure(event, checks)
+            return blocked or _step_failure(event, place)
         if event.event_type == DagsterEventType.RUN_FAILURE and run_failure is None:
             run_failure = event
     if run_failure is not None:
@@ -144,18 +153,39 @@ def result_failure(result: ExecuteInProcessResult, place: Place = CLI) -> RunFai
 
 def stored_failure(instance: DagsterInstance, run_id: str, place: Place = CLI) -> RunFailure:
     """How a stored run failed, read from its event log (what ``/jobs`` answers)."""
-    records = instance.get_records_for_run(
-        run_id, of_type={DagsterEventType.STEP_FAILURE, DagsterEventType.RUN_FAILURE}
-    ).records
+    kinds = {
+        DagsterEventType.STEP_FAILURE,
+        DagsterEventType.RUN_FAILURE,
+        DagsterEventType.ASSET_CHECK_EVALUATION,
+    }
+    records = instance.get_records_for_run(run_id, of_type=kinds).records
     events = (r.event_log_entry.dagster_event for r in records)
     return failure_of((event for event in events if event is not None), place)
 
 
-def tag_failure(instance: DagsterInstance, run_id: str) -> RunFailure:
-    """Put why run ``run_id`` failed on it as ``TAG_ERROR``: the run page and the runs
-    list of the Dagster UI show tags, so the reason is seen without opening the logs."""
+def record_failure(
+    instance: DagsterInstance, run_id: str, assets: Collection[str] = ()
+) -> RunFailure:
+    """Put why run ``run_id`` failed where the Dagster UI shows it, in the UI's words.
+
+    As the run's ``TAG_ERROR`` (the runs list shows tags), and, when the stage of a
+    partition that failed is one of ``assets``, as an observation of that asset
+    partition with the line as its ``error`` metadata: the partition page lists the
+    observations newer than the partition's last materialization (its failure banner
+    names only the run), and a later successful materialization hides it again.
+    """
     failure = stored_failure(instance, run_id, UI)
     instance.add_run_tags(run_id, {TAG_ERROR: failure.line})
+    run = instance.get_run_by_id(run_id)
+    partition = run.tags.get(PARTITION_TAG) if run is not None else None
+    if partition and failure.step in assets:
+        instance.report_runless_asset_event(
+            AssetObservation(
+                asset_key=failure.step,
+                partition=partition,
+                metadata={"error": failure.line, "failed_run": MetadataValue.dagster_run(run_id)},
+            )
+        )
     return failure
 
 
@@ -214,6 +244,23 @@ def stored_failed_checks(instance: DagsterInstance, run_id: str) -> list[CheckFa
     return failed_checks(event for event in events if event is not None)
 
 
+def _blocking_check_failure(step: DagsterEvent, checks: list[DagsterEvent]) -> RunFailure | None:
+    """A step stopped by a blocking check: the check and what it found, not Dagster's
+    "1 blocking asset check failed" (the broken output is not the user's to fix)."""
+    error = step.step_failure_data.error
+    names = set()
+    while error is not None:
+        names.add(error.cls_name)
+        error = error.cause
+    if "DagsterAssetCheckFailedError" not in names:
+        return None
+    failed = [c for c in failed_checks(checks) if c.severity == "ERROR"]
+    if not failed:
+        return None
+    line = "; ".join(f"check {c.check} of {c.asset} failed: {c.description}" for c in failed)
+    return RunFailure(_one_line(line), False, step.step_key)
+
+
 def _step_failure(event: DagsterEvent, place: Place) -> RunFailure:
     data = event.step_failure_data
     user = data.user_failure_data
@@ -222,9 +269,9 @@ def _step_failure(event: DagsterEvent, place: Place) -> RunFailure:
         in_terminal = (user.metadata or {}).get(CLI_ERROR_KEY)
         if place == CLI and in_terminal is not None:
             line = str(getattr(in_terminal, "value", in_terminal))
-        return RunFailure(_one_line(line), True)
+        return RunFailure(_one_line(line), True, event.step_key)
     what = _innermost_line(data.error) if data.error is not None else "failed"
-    return RunFailure(_one_line(f"stage {event.step_key} failed: {what}"), False)
+    return RunFailure(_one_line(f"stage {event.step_key} failed: {what}"), False, event.step_key)
 
 
 def _innermost_line(error: Any) -> str:

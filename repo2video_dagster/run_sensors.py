@@ -7,7 +7,8 @@
   refresh waiting in the queue serves every render that ends before it starts. (The
   CLI refreshes the catalog in its own process, so its runs are skipped here.)
 - ``tag_failed_runs``: put a failed run's one-line reason on it as the
-  ``repo2video/error`` tag, which the UI shows on the run page and in the runs list.
+  ``repo2video/error`` tag, which the UI shows in the runs list, and on the failed
+  asset partition's page (``launch.record_failure``).
 
 The jobs are arguments (``build_run_sensors``) because they are defined next to the
 code location, which imports this module.
@@ -15,6 +16,7 @@ code location, which imports this module.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from dagster import (
@@ -30,7 +32,7 @@ from dagster import (
     run_status_sensor,
 )
 
-from repo2video_dagster.launch import tag_failure
+from repo2video_dagster.launch import record_failure
 from repo2video_dagster.run_tags import (
     TAG_ADDED_BY,
     TAG_COMMIT,
@@ -62,8 +64,15 @@ def render_request(run_id: str, tags: dict[str, str], run_config: dict[str, Any]
 
 
 def build_run_sensors(
-    *, add_job: Any, render_job: Any, catalog_job: Any, failing_jobs: list[Any]
+    *,
+    add_job: Any,
+    render_job: Any,
+    catalog_job: Any,
+    failing_jobs: list[Any],
+    assets: Collection[str],
 ) -> list[SensorDefinition]:
+    """The three sensors; ``assets`` are the names of the stages a failure is noted on."""
+
     @run_status_sensor(
         name="render_added_repository",
         run_status=DagsterRunStatus.SUCCESS,
@@ -109,6 +118,6 @@ def build_run_sensors(
     )
     def tag_failed_runs(context: RunFailureSensorContext) -> None:
         if TAG_ERROR not in context.dagster_run.tags:
-            tag_failure(context.instance, context.dagster_run.run_id)
+            record_failure(context.instance, context.dagster_run.run_id, assets)
 
     return [render_added_repository, refresh_catalog_after_render, tag_failed_runs]

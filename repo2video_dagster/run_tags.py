@@ -19,7 +19,7 @@ TAG_TRIGGER = "repo2video/trigger"
 TAG_COALESCED = "repo2video/coalesced"
 """How many webhook deliveries a sensor run request stands for."""
 TAG_ERROR = "repo2video/error"
-"""On a failed run: why, in one line (``launch.tag_failure``)."""
+"""On a failed run: why, in one line (``launch.record_failure``)."""
 TAG_ADDED_BY = "repo2video/added_by"
 """On the render a UI-added repository starts with: the ``add_repository`` run's id."""
 

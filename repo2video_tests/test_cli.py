@@ -209,3 +209,32 @@ def test_key_command() -> None:
     )
     assert proc.returncode == 0
     assert proc.stdout.strip() == "pallets__click"
+
+
+def test_the_summary_tells_failed_checks(capsys) -> None:
+    from repo2video_dagster.cli import _print_outputs
+
+    summary = {
+        "repo": "octo/tool",
+        "commit": "0123456789abcdef",
+        "cached": False,
+        "duration_s": 61.5,
+        "videos": {"reel": "/v/reel.mp4"},
+        "thumbnail": "/v/t.png",
+        "captions": {"srt": "/v/c.srt", "vtt": "/v/c.vtt"},
+        "blog_post": {"markdown": "/v/post.md", "html": "/v/index.html"},
+        "site_index": "/v/site.html",
+        "checks_failed": [
+            {
+                "asset": "captions",
+                "check": "recognition_wer",
+                "severity": "WARN",
+                "description": "WER 17.4% > 15% (tiny.en)",
+            }
+        ],
+    }
+    _print_outputs(summary, as_json=False)
+    text = capsys.readouterr().out
+    assert "check      recognition_wer (captions) failed [warn]: WER 17.4% > 15% (tiny.en)" in text
+    _print_outputs({**summary, "checks_failed": []}, as_json=False)
+    assert "check " not in capsys.readouterr().out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from dagster import AssetKey, Definitions, DynamicPartitionsDefinition
+from dagster import AssetKey, DefaultSensorStatus, Definitions, DynamicPartitionsDefinition
 
 from repo2video_dagster.definitions import PARTITIONED_ASSETS, defs
 from repo2video_dagster.partitions import RENDER_JOB_NAME, REPOSITORIES_PARTITIONS_NAME
@@ -40,11 +40,31 @@ def test_asset_checks_exist() -> None:
     assert names >= {"video_streams", "loudness", "caption_alignment", "recognition_wer"}
 
 
+def test_a_broken_video_blocks_the_blog_post_and_the_rest_warn() -> None:
+    graph = defs.resolve_asset_graph()
+    blocking = {key.name for key in graph.asset_check_keys if graph.get_check_spec(key).blocking}
+    assert blocking == {"video_streams"}
+
+
 def test_job_sensor_and_schedule() -> None:
     job = defs.resolve_job_def(RENDER_JOB_NAME)
     assert job.tags.get("dagster/max_runtime") == "1800"
     assert defs.resolve_sensor_def("github_events_sensor").job_name == RENDER_JOB_NAME
     assert defs.resolve_schedule_def("refresh_schedule").job_name == RENDER_JOB_NAME
+
+
+def test_the_ui_can_add_and_retire_repositories_and_runs_are_followed() -> None:
+    for name in ("add_repository", "retire_repository", "refresh_catalog"):
+        assert not defs.resolve_job_def(name).partitions_def, name
+    running = DefaultSensorStatus.RUNNING
+    for name in ("render_added_repository", "refresh_catalog_after_render", "tag_failed_runs"):
+        assert defs.resolve_sensor_def(name).default_status == running, name
+    # The catalog follows renders through a sensor, not the (stopped) automation sensor.
+    assert graph_node("catalog").automation_condition is None
+
+
+def graph_node(name: str):
+    return defs.resolve_asset_graph().get(AssetKey(name))
 
 
 def test_workspace_yaml_loads_the_code_location(tmp_path) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from dagster import AssetKey, DagsterInstance, instance_for_test
+from PIL import Image
 
 from repo2video_dagster.definitions import STAGES, build_definitions
 from repo2video_dagster.launch import register_repository, run_render
@@ -216,3 +217,32 @@ def test_a_new_commit_redoes_only_the_scenes_it_changes(rendered: Rendered) -> N
         assert total == scenes
         assert encoded == 2, fmt  # the activity scene and the crossfade into the outro
     assert meta["visuals"]["drawn"].value == 2  # its slide, reel and landscape
+
+
+def test_materializations_link_to_the_results(rendered: Rendered) -> None:
+    """The UI opens results from these links (served by the receiver's /site and /output
+    routes); the thumbnail is markdown short enough for the UI to show it in place."""
+    base = rendered.resources["storage"].public_url.rstrip("/")
+    out = f"{base}/output/{rendered.key}"
+
+    def metadata(asset: str) -> dict:
+        record = rendered.instance.get_latest_materialization_event(AssetKey(asset))
+        return record.asset_materialization.metadata
+
+    video, captions, post = metadata("video"), metadata("captions"), metadata("blog_post")
+    assert video["reel_url"].value == f"{out}/reel.mp4"
+    assert video["landscape_url"].value == f"{out}/landscape.mp4"
+    assert captions["vtt_url"].value == f"{out}/captions/captions.vtt"
+    assert post["page_url"].value == f"{base}/site/{rendered.key}/index.html"
+    assert post["srt_url"].value == f"{out}/captions/captions.srt"
+    for entry in (video["preview"], post["preview"]):
+        markdown = entry.value
+        assert len(markdown) < 1000 and markdown.startswith("[![thumbnail](")
+        image = re.search(r"\]\((\S+?)\?v=\d+\)", markdown).group(1)
+        small = rendered.data_dir / "output" / image.removeprefix(f"{base}/output/")
+        assert small.is_file()
+        with Image.open(small) as img:
+            assert img.width == 360
+    assert f"]({out}/reel.mp4)" in video["preview"].value  # a click plays the reel
+    # The manifest keeps the failed checks for `repo2video render` to tell (none here).
+    assert read_manifest(rendered.data_dir / "output" / rendered.key)["checks_failed"] == []

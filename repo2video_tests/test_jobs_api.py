@@ -12,11 +12,13 @@ import pytest
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
+    AssetCheckSpec,
     DagsterInstance,
     Definitions,
     Failure,
     MaterializeResult,
     MetadataValue,
+    Output,
     asset,
     asset_check,
     define_asset_job,
@@ -519,4 +521,33 @@ def test_an_ambiguous_prefix_is_refused_and_failed_checks_are_told(tmp_path: Pat
         with serve_app(create_app(eventlog=eventlog, secret="s", instance=instance)) as port:
             status, body = http_json(port, "GET", "/jobs/abcdef12")
         assert status == 400 and "give more of the run id" in body["error"]
+    eventlog.close()
+
+
+@asset(
+    name="video",
+    partitions_def=repositories_partitions,
+    check_specs=[AssetCheckSpec("video_streams", asset="video", blocking=True)],
+)
+def broken_video():
+    yield Output(None)
+    yield AssetCheckResult(
+        check_name="video_streams", passed=False, description="reel: 1080x1080, expected 1080x1920"
+    )
+
+
+def test_a_blocking_check_stops_the_run_with_what_it_found(tmp_path: Path) -> None:
+    defs = Definitions(
+        assets=[broken_video, blog_post],
+        jobs=[define_asset_job(RENDER_JOB_NAME, selection=[broken_video, blog_post])],
+    )
+    eventlog = EventLog(sqlite_url(tmp_path / "events.db"))
+    with instance_for_test() as instance:
+        instance.add_dynamic_partitions(REPOSITORIES_PARTITIONS_NAME, ["octo__alpha"])
+        result = run_render(defs, instance, "octo__alpha")
+        assert not result.success
+        assert not result.asset_materializations_for_node("blog_post")
+        line = "check video_streams of video failed: reel: 1080x1080, expected 1080x1920"
+        assert result_failure(result).line == line
+        assert get_job(instance, eventlog, result.run_id)["error"] == line
     eventlog.close()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from dagster import (
+    AssetKey,
     DagsterEventType,
     DagsterInstance,
     DagsterRunStatus,
@@ -161,6 +162,10 @@ def test_a_key_typed_into_add_partition_fails_once_with_the_right_form(
     assert kinds.count(DagsterEventType.STEP_FAILURE) == 1
     assert DagsterEventType.STEP_UP_FOR_RETRY not in kinds
     assert world.instance.get_run_by_id(result.run_id).tags[TAG_ERROR] == failure.line
+    # The partition's page lists observations newer than its last materialization.
+    [noted] = world.instance.fetch_observations(AssetKey("repo_snapshot"), limit=5).records
+    assert noted.partition_key == typed
+    assert noted.asset_observation.metadata["error"].value == failure.line
 
 
 def _fake_outputs(data_dir: Path, key: str) -> list[Path]:

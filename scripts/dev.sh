@@ -20,6 +20,9 @@ HOOK_PORT=${REPO2VIDEO_WEBHOOK_PORT:-8787}
 GRACE=${REPO2VIDEO_DEV_GRACE_S:-20}
 export DAGSTER_HOME=${DAGSTER_HOME:-$PROJECT/.dagster_home}
 export REPO2VIDEO_DATA_DIR=${REPO2VIDEO_DATA_DIR:-$PROJECT/var}
+# Links on materializations open results from the receiver; /jobs links runs to the UI.
+export REPO2VIDEO_PUBLIC_URL=${REPO2VIDEO_PUBLIC_URL:-http://$HOST:$HOOK_PORT}
+export REPO2VIDEO_UI_URL=${REPO2VIDEO_UI_URL:-http://$HOST:$UI_PORT}
 mkdir -p "$DAGSTER_HOME"
 [ -e "$DAGSTER_HOME/dagster.yaml" ] || ln -sf "$PROJECT/dagster.yaml" "$DAGSTER_HOME/dagster.yaml"
 # The components run from $DAGSTER_HOME: Dagster warns when the current folder holds a

@@ -14,7 +14,7 @@ from repo2video_dagster.launch import CLI_ERROR_KEY
 from repo2video_dagster.lib.core.errors import CLI, UI, UserError, disk_full_error, is_transient
 from repo2video_dagster.lib.core.reuse import source_version
 from repo2video_dagster.lib.core.settings import env_number
-from repo2video_dagster.lib.publish.links import image_markdown
+from repo2video_dagster.lib.publish.links import PublicLinks, image_markdown
 
 MAX_RETRIES = 2
 
@@ -103,14 +103,35 @@ def markdown_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None
 
 
 def image_link(
-    image_url: str, link_url: str | None = None, alt: str = "thumbnail"
+    links: PublicLinks,
+    image: str | os.PathLike[str],
+    *,
+    width: int = 360,
+    link_url: str | None = None,
+    alt: str = "thumbnail",
 ) -> MetadataValue:
-    """An image the asset page shows inline, served by the receiver (a link when ``link_url``).
+    """``image`` shown inline on the asset page, ``width`` pixels wide (a link when ``link_url``).
 
     The UI renders markdown metadata under 1,000 characters in place and longer
-    markdown only behind "[Show Markdown]", so the image is an address, not data.
+    markdown only behind "[Show Markdown]", and it shows an image at its own size: so
+    the markdown holds the address of a small copy, which the receiver serves.
     """
-    return MetadataValue.md(image_markdown(image_url, link_url, alt))
+    small = small_copy(Path(image), width)
+    return MetadataValue.md(image_markdown(links.output_file(small, version=True), link_url, alt))
+
+
+def small_copy(image: Path, width: int) -> Path:
+    """A JPEG of ``image`` scaled to ``width`` pixels wide, next to it (written atomically)."""
+    from PIL import Image
+
+    small = image.with_name(f"{image.stem}.w{width}.jpg")
+    with Image.open(image) as img:
+        img = img.convert("RGB")
+        img.thumbnail((width, width * 4))
+        tmp = small.with_name(f"{small.stem}.tmp.jpg")
+        img.save(tmp, format="JPEG", quality=85)
+    tmp.replace(small)
+    return small
 
 
 def path_value(path: str | os.PathLike[str]) -> MetadataValue:

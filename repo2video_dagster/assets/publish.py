@@ -141,7 +141,7 @@ def _links_metadata(
     links = storage.links
     page = links.site_page(Path(post.html_path).parent.name)
     metadata = {
-        "preview": image_link(links.output_file(video.thumbnail_path, version=True), page),
+        "preview": image_link(links, video.thumbnail_path, link_url=page),
         "page_url": MetadataValue.url(page),
         "site_url": MetadataValue.url(links.site_index()),
     }

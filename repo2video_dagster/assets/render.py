@@ -129,9 +129,9 @@ def visuals(
             "slides": 2 * count,
             "drawn": rendered,
             "thumbnail": path_value(thumb),
-            "preview": image_link(links.output_file(thumb, version=True)),
+            "preview": image_link(links, thumb),
             "first_reel_slide": image_link(
-                links.output_file(frames[0].reel_path, version=True), alt="first reel slide"
+                links, frames[0].reel_path, width=160, alt="first reel slide"
             ),
         },
     )
@@ -263,15 +263,17 @@ def video(
         duration_s=narration.duration_s,
     )
     first_video = links.output_file(videos[0].path) if videos else None
-    metadata = {
+    # First what people open: the thumbnail (a click plays the first video), the videos.
+    metadata: dict[str, object] = {
+        "preview": image_link(links, rendered.thumbnail_path, link_url=first_video),
+    }
+    for v in videos:
+        metadata[f"{v.format}_url"] = MetadataValue.url(links.output_file(v.path))
+    metadata |= {
         "duration_s": round(rendered.duration_s, 2),
         "reused": MetadataValue.json(reused_formats),
         "scene_chunks": MetadataValue.json(chunk_counts),
         "thumbnail_path": path_value(rendered.thumbnail_path),
-        # The thumbnail, inline on the asset page; a click plays the first video.
-        "preview": image_link(
-            links.output_file(rendered.thumbnail_path, version=True), link_url=first_video
-        ),
         "chapters": MetadataValue.md(
             markdown_table(
                 [
@@ -282,7 +284,6 @@ def video(
         ),
     }
     for v in videos:
-        metadata[f"{v.format}_url"] = MetadataValue.url(links.output_file(v.path))
         metadata[f"{v.format}_path"] = path_value(v.path)
         metadata[f"{v.format}_size"] = human_bytes(v.size_bytes)
     yield Output(rendered, metadata=metadata)

@@ -32,7 +32,7 @@ from dagster import (
 )
 
 from repo2video_dagster.launch import stored_failed_checks, stored_failure
-from repo2video_dagster.lib.core.errors import UserError
+from repo2video_dagster.lib.core.errors import CLI, UI, UserError
 from repo2video_dagster.lib.core.settings import ui_url
 from repo2video_dagster.partitions import RENDER_JOB_NAME
 from repo2video_dagster.receiver.eventlog import EventLog, EventRow
@@ -46,6 +46,7 @@ from repo2video_dagster.run_tags import (
     TAG_EVENT,
     TAG_REPO,
     TAG_TRIGGER,
+    TRIGGER_UI,
     TRIGGER_WEBHOOK,
 )
 
@@ -194,9 +195,13 @@ def run_details(instance: DagsterInstance, record: RunRecord) -> dict[str, Any]:
     job["retries"] = _retries(instance, record)
     job["attempts"] = step_attempts(instance, run_id)
     status = record.dagster_run.status
-    # The same line ``repo2video render`` prints for this failure.
+    # The line for where the run was started: the one ``repo2video render`` printed (its
+    # fix a variable or flag), the webhook's or schedule's (a variable), or, for runs
+    # started in the Dagster UI, the launchpad key to set there.
+    trigger = record.dagster_run.tags.get(TAG_TRIGGER)
+    place = UI if trigger in (None, TRIGGER_UI) else CLI
     job["error"] = (
-        stored_failure(instance, run_id).line if status == DagsterRunStatus.FAILURE else None
+        stored_failure(instance, run_id, place).line if status == DagsterRunStatus.FAILURE else None
     )
     job["checks_failed"] = [c.as_dict() for c in stored_failed_checks(instance, run_id)]
     assets = _results(instance, run_id)
