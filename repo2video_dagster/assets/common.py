@@ -14,7 +14,6 @@ from repo2video_dagster.launch import CLI_ERROR_KEY
 from repo2video_dagster.lib.core.errors import CLI, UI, UserError, disk_full_error, is_transient
 from repo2video_dagster.lib.core.reuse import source_version
 from repo2video_dagster.lib.core.settings import env_number
-from repo2video_dagster.lib.publish.links import PublicLinks, image_markdown
 
 MAX_RETRIES = 2
 
@@ -100,38 +99,6 @@ def markdown_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     lines += ["| " + " | ".join(cell(r.get(c)) for c in cols) + " |" for r in rows]
     return "\n".join(lines)
-
-
-def image_link(
-    links: PublicLinks,
-    image: str | os.PathLike[str],
-    *,
-    width: int = 360,
-    link_url: str | None = None,
-    alt: str = "thumbnail",
-) -> MetadataValue:
-    """``image`` shown inline on the asset page, ``width`` pixels wide (a link when ``link_url``).
-
-    The UI renders markdown metadata under 1,000 characters in place and longer
-    markdown only behind "[Show Markdown]", and it shows an image at its own size: so
-    the markdown holds the address of a small copy, which the receiver serves.
-    """
-    small = small_copy(Path(image), width)
-    return MetadataValue.md(image_markdown(links.output_file(small, version=True), link_url, alt))
-
-
-def small_copy(image: Path, width: int) -> Path:
-    """A JPEG of ``image`` scaled to ``width`` pixels wide, next to it (written atomically)."""
-    from PIL import Image
-
-    small = image.with_name(f"{image.stem}.w{width}.jpg")
-    with Image.open(image) as img:
-        img = img.convert("RGB")
-        img.thumbnail((width, width * 4))
-        tmp = small.with_name(f"{small.stem}.tmp.jpg")
-        img.save(tmp, format="JPEG", quality=85)
-    tmp.replace(small)
-    return small
 
 
 def path_value(path: str | os.PathLike[str]) -> MetadataValue:

@@ -19,11 +19,11 @@ if TYPE_CHECKING:
 from repo2video_dagster.assets.common import (
     TRANSIENT_RETRY,
     code_version,
-    image_link,
     markdown_table,
     path_value,
     user_errors,
 )
+from repo2video_dagster.assets.previews import image_link
 from repo2video_dagster.launch import stored_failed_checks
 from repo2video_dagster.lib import publish as publish_lib
 from repo2video_dagster.lib.core import manifest

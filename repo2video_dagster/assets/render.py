@@ -17,11 +17,11 @@ from repo2video_dagster.assets.common import (
     TRANSIENT_RETRY,
     code_version,
     human_bytes,
-    image_link,
     markdown_table,
     path_value,
     user_errors,
 )
+from repo2video_dagster.assets.previews import image_link
 from repo2video_dagster.lib.core.records import (
     Captions,
     Chapter,
