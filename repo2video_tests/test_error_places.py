@@ -37,16 +37,16 @@ def _refusal(target: str, policy: SourcePolicy) -> UserError:
 @pytest.mark.parametrize(
     ("target", "policy", "variable", "field"),
     [
-        ("LOCAL", SourcePolicy(resolve_dns=False), "REPO2VIDEO_ALLOW_LOCAL=1", "allow_local"),
+        ("LOCAL", SourcePolicy(), "REPO2VIDEO_ALLOW_LOCAL=1", "allow_local"),
         (
             "ssh://git@github.com/o/n",
-            SourcePolicy(resolve_dns=False),
+            SourcePolicy(),
             "REPO2VIDEO_ALLOW_SSH=1",
             "allow_ssh",
         ),
         (
             "https://gitlab.com/o/n",
-            SourcePolicy(resolve_dns=False),
+            SourcePolicy(),
             "REPO2VIDEO_ALLOWED_HOSTS",
             "allowed_hosts",
         ),
@@ -68,7 +68,7 @@ def test_source_refusals_name_the_variable_or_the_launchpad_key(
 
 
 def test_a_guessed_github_name_keeps_its_guess_in_both_places() -> None:
-    err = _refusal("pallets/click", SourcePolicy(resolve_dns=False))
+    err = _refusal("pallets/click", SourcePolicy())
     for place in (CLI, UI):
         assert "Did you mean https://github.com/pallets/click?" in err.line_for(place)
     assert "allow_local: true in the launchpad" in err.line_for(UI)

@@ -11,7 +11,8 @@ from starlette.applications import Starlette
 
 from repo2video_dagster.lib.publish.links import PublicLinks
 from repo2video_dagster.receiver.app import create_app
-from repo2video_dagster.receiver.eventlog import EventLog, sqlite_url
+from repo2video_dagster.receiver.event_storage import sqlite_url
+from repo2video_dagster.receiver.eventlog import EventLog
 from repo2video_dagster.receiver.site import site_routes
 from repo2video_tests.loopback import serve_app
 

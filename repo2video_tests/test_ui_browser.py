@@ -165,7 +165,7 @@ def test_add_render_open_and_explain_from_the_ui(dev: dict[str, str], tmp_path: 
         tmp_path / "wordle-solver",
         {"README.md": TINY_README, "wordle_solver/__init__.py": TINY_CODE},
     )
-    key = parse_target(str(repo), SourcePolicy(allow_local=True, resolve_dns=False)).key
+    key = parse_target(str(repo), SourcePolicy(allow_local=True)).key
     ui, home = dev["ui"], dev["home"]
 
     with browser_page() as page:

@@ -1,7 +1,6 @@
 """Stages that read the repository: checkout and profile."""
 
 import warnings
-from dataclasses import replace
 
 from dagster import (
     AssetExecutionContext,
