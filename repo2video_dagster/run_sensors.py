@@ -88,6 +88,26 @@ def build_run_sensors(
             return SkipReason(f"run {run.run_id[:8]} registered no repository")
         return render_request(run.run_id, dict(run.tags), dict(run.run_config or {}))
 
+    refresh_catalog_after_render = catalog_refresh_sensor(render_job, catalog_job)
+
+    @run_failure_sensor(
+        name="tag_failed_runs",
+        monitored_jobs=failing_jobs,
+        minimum_interval_seconds=5,
+        default_status=DefaultSensorStatus.RUNNING,
+        description="Puts a failed run's one-line reason on it as the repo2video/error tag.",
+    )
+    def tag_failed_runs(context: RunFailureSensorContext) -> None:
+        if TAG_ERROR not in context.dagster_run.tags:
+            record_failure(context.instance, context.dagster_run.run_id, assets)
+
+    return [render_added_repository, refresh_catalog_after_render, tag_failed_runs]
+
+
+def catalog_refresh_sensor(render_job: Any, catalog_job: Any) -> SensorDefinition:
+    """``refresh_catalog_after_render``: a ``catalog_job`` run after each successful
+    ``render_job`` run not started by the CLI (the daemon tests run it on their own jobs)."""
+
     @run_status_sensor(
         name="refresh_catalog_after_render",
         run_status=DagsterRunStatus.SUCCESS,
@@ -109,15 +129,4 @@ def build_run_sensors(
             return SkipReason("a catalog refresh is already queued")
         return RunRequest(run_key=f"catalog:{run.run_id}")
 
-    @run_failure_sensor(
-        name="tag_failed_runs",
-        monitored_jobs=failing_jobs,
-        minimum_interval_seconds=5,
-        default_status=DefaultSensorStatus.RUNNING,
-        description="Puts a failed run's one-line reason on it as the repo2video/error tag.",
-    )
-    def tag_failed_runs(context: RunFailureSensorContext) -> None:
-        if TAG_ERROR not in context.dagster_run.tags:
-            record_failure(context.instance, context.dagster_run.run_id, assets)
-
-    return [render_added_repository, refresh_catalog_after_render, tag_failed_runs]
+    return refresh_catalog_after_render

@@ -228,6 +228,30 @@ def test_queue_runs_two_renders_at_once_and_one_per_repository(deployment: Deplo
     assert max(len([s for s in spans if s[0] <= t < s[1]]) for t, _, _ in spans) == 2
 
 
+def test_catalog_refreshes_after_a_render_the_daemon_ran(deployment: Deployment) -> None:
+    """The product's refresh_catalog_after_render sensor, evaluated by the daemon, starts
+    a catalog run after a render that a sensor (not the CLI) requested."""
+    d = deployment
+    d.quiet()
+    d.request(("cat-1", "catalog-a", {}))
+    d.started("cat-1")
+    d.release("catalog-a")
+    render = d.settled("cat-1")[-1]
+    assert render.status == DagsterRunStatus.SUCCESS
+    ended = d.instance.get_run_record_by_id(render.run_id).end_time
+
+    def refreshed() -> list[str] | None:
+        records = d.instance.get_run_records(
+            RunsFilter(job_name="refresh_catalog", statuses=[DagsterRunStatus.SUCCESS])
+        )
+        later = [r.dagster_run.run_id for r in records if (r.start_time or 0) >= ended]
+        return later or None
+
+    # the sensor runs every 15 s at most; then the run queue launches the refresh
+    runs = wait_for(refreshed, 120, "a catalog refresh after the render", d.service.tails, 0.5)
+    assert all((d.control / f"catalog-{run_id}").exists() for run_id in runs)
+
+
 def test_killed_run_worker_is_retried_to_success(deployment: Deployment) -> None:
     d = deployment
     d.quiet()

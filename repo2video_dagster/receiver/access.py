@@ -26,11 +26,11 @@ import logging
 import os
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from repo2video_dagster.lib.core.errors import UserError
+from repo2video_dagster.lib.core.secrets import read_secret
 
 log = logging.getLogger(__name__)
 
@@ -62,23 +62,7 @@ def _header(scope: Mapping[str, Any], name: bytes) -> str | None:
 
 def load_token(env: Mapping[str, str] | None = None) -> bytes | None:
     """The API token from the environment or the file it names; None when unset."""
-    env = os.environ if env is None else env
-    value = env.get(TOKEN_ENV, "").strip()
-    if value:
-        return value.encode("utf-8")
-    path = env.get(TOKEN_FILE_ENV, "").strip()
-    if not path:
-        return None
-    try:
-        data = Path(path).read_bytes().strip()
-    except OSError as exc:
-        raise UserError(
-            f"Cannot read the API token file {path} ({exc.strerror})",
-            hint=f"Fix {TOKEN_FILE_ENV} or set {TOKEN_ENV}",
-        ) from exc
-    if not data:
-        raise UserError(f"The API token file {path} is empty", hint="Put the token in it")
-    return data
+    return read_secret(TOKEN_ENV, TOKEN_FILE_ENV, "API token", env)
 
 
 def parse_networks(text: str) -> tuple[Network, ...]:

@@ -7,10 +7,10 @@ import logging
 import os
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from repo2video_dagster.lib.core.errors import UserError
+from repo2video_dagster.lib.core.secrets import read_secret
 from repo2video_dagster.lib.core.settings import ENV_PREFIX, env_bool, env_number
 from repo2video_dagster.receiver.limits import ReceiverLimits
 
@@ -35,23 +35,7 @@ _INSECURE_BANNER = (
 
 def load_secret(env: Mapping[str, str] | None = None) -> bytes | None:
     """The webhook secret from the environment or the file it names; None when unset."""
-    env = os.environ if env is None else env
-    value = env.get(SECRET_ENV, "")
-    if value:
-        return value.encode("utf-8")
-    path = env.get(SECRET_FILE_ENV, "").strip()
-    if not path:
-        return None
-    try:
-        data = Path(path).read_bytes().rstrip(b"\r\n")
-    except OSError as exc:
-        raise UserError(
-            f"Cannot read the webhook secret file {path} ({exc.strerror})",
-            hint=f"Fix {SECRET_FILE_ENV} or set {SECRET_ENV}",
-        ) from exc
-    if not data:
-        raise UserError(f"The webhook secret file {path} is empty", hint="Put the secret in it")
-    return data
+    return read_secret(SECRET_ENV, SECRET_FILE_ENV, "webhook secret", env, strip_blanks=False)
 
 
 def require_secret(*, insecure: bool, env: Mapping[str, str] | None = None) -> bytes | None:

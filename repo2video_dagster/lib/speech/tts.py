@@ -84,6 +84,16 @@ _voices: dict[str, Any] = {}
 _voices_lock = threading.Lock()
 
 
+def _no_onnxruntime_telemetry() -> None:
+    """Keep onnxruntime from sending usage events (its Linux build has a 1DS telemetry
+    client that was seen opening https connections to Microsoft): renders are offline."""
+    try:
+        import onnxruntime
+    except ImportError:
+        return
+    onnxruntime.disable_telemetry_events()
+
+
 def load_piper_voice(model_path: Path) -> Any:
     """Load (once per process) a Piper voice: the ONNX session takes ~1 s to build."""
     key = str(model_path.resolve())
@@ -96,6 +106,7 @@ def load_piper_voice(model_path: Path) -> Any:
                     "piper-tts is not installed", hint="run `make setup` or use the espeak engine"
                 ) from err
             log.info("loading Piper voice %s", model_path.name)
+            _no_onnxruntime_telemetry()
             try:
                 _voices[key] = PiperVoice.load(str(model_path))
             except piper_errors() as err:
