@@ -75,7 +75,7 @@ def add_repository_op(
     target = registered_target(src)
     # The sensor that queues the render reads these.
     context.instance.add_run_tags(
-        context.run_id, {TAG_REPO: src.key, TAG_TARGET: target, TAG_COMMIT: head}
+        context.run.run_id, {TAG_REPO: src.key, TAG_TARGET: target, TAG_COMMIT: head}
     )
     context.log.info(
         f"registered {src.display_name} as partition {src.key} at {head[:12]}; "

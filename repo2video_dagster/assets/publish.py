@@ -126,7 +126,7 @@ def blog_post(
             "caption_coverage": round(captions.coverage, 4),
             # What the CLI tells even when it answers "cached" later.
             "checks_failed": [
-                c.as_dict() for c in stored_failed_checks(context.instance, context.run_id)
+                c.as_dict() for c in stored_failed_checks(context.instance, context.run.run_id)
             ],
             "settings": {"code": source_version(), **output_settings(script_writer, speech)},
         },

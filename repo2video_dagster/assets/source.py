@@ -70,7 +70,7 @@ def repo_snapshot(
     tags = {TAG_REPO: key, TAG_TARGET: target, TAG_COMMIT: snap.commit}
     missing = {k: v for k, v in tags.items() if k not in context.run.tags}
     if missing:
-        context.instance.add_run_tags(context.run_id, missing)
+        context.instance.add_run_tags(context.run.run_id, missing)
     with warnings.catch_warnings():  # data_version is a beta parameter; we rely on it knowingly
         warnings.simplefilter("ignore", BetaWarning)
         return Output(
