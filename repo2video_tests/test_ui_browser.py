@@ -107,18 +107,38 @@ def launch_from_launchpad(page, ui: str, job: str, yaml: str, shot: Path | None)
     page.goto(f"{ui}/locations/repo2video/jobs/{job}/playground")
     launch = page.get_by_role("button", name=re.compile("Launch Run"))
     launch.wait_for(timeout=UI_TIMEOUT_MS)
-    skip = page.get_by_role("button", name="Skip")  # the first visit's newsletter dialog
-    if skip.count():
-        skip.first.click()
+    dismiss_dialogs(page)
     # The launchpad's editor is CodeMirror: set its text the way typing would end.
     page.wait_for_selector(".CodeMirror")
     page.evaluate("(text) => document.querySelector('.CodeMirror').CodeMirror.setValue(text)", yaml)
     page.get_by_text("No errors").wait_for(timeout=UI_TIMEOUT_MS)
+    # "No errors" shows before the button is enabled when the UI is slow (a loaded machine).
+    playwright_api.expect(launch).to_be_enabled(timeout=UI_TIMEOUT_MS)
     if shot:
         page.screenshot(path=shot)
+    dismiss_dialogs(page)
     launch.click()
     page.wait_for_url(re.compile(r".*/runs/[0-9a-f-]{36}"), timeout=UI_TIMEOUT_MS)
     return page.url.rsplit("/runs/", 1)[1].split("?")[0]
+
+
+def dismiss_dialogs(page) -> None:
+    """Close the dialogs the UI opens on a first visit (its newsletter offer, news), which
+    may open late on a slow machine and would take the next click."""
+    for _ in range(3):
+        backdrop = page.locator(".bp5-overlay-backdrop")
+        if not backdrop.count() or not backdrop.first.is_visible():
+            return
+        shot = screenshots_dir() / "first-visit-dialog.png"
+        page.screenshot(path=shot)
+        for name in ("Skip", "Dismiss", "Close", "Not now", "No thanks", "Done"):
+            button = page.locator(".bp5-dialog").get_by_role("button", name=name)
+            if button.count():
+                button.first.click()
+                break
+        else:
+            page.keyboard.press("Escape")
+        page.wait_for_timeout(300)
 
 
 def wait_for_run(home: str, run_id: str, timeout: float = 240) -> DagsterRunStatus:
