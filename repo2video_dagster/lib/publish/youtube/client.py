@@ -41,7 +41,11 @@ def authorized_http(credentials, timeout_s: float):
     import google_auth_httplib2
     import httplib2
 
-    return google_auth_httplib2.AuthorizedHttp(credentials, http=httplib2.Http(timeout=timeout_s))
+    transport = httplib2.Http(timeout=timeout_s)
+    # HTTP 308 is "resume incomplete" in the upload protocol, not a redirect (as in
+    # googleapiclient.http.build_http, which offers no timeout).
+    transport.redirect_codes = transport.redirect_codes - {308}
+    return google_auth_httplib2.AuthorizedHttp(credentials, http=transport)
 
 
 def build_youtube(http, api_root: str = YOUTUBE_API_ROOT):

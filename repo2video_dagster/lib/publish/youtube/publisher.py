@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from repo2video_dagster.lib.publish.errors import PublishError, PublishServiceError
+from repo2video_dagster.lib.publish.youtube.auth import AUTH_HINT
 from repo2video_dagster.lib.publish.youtube.metadata import VideoMetadata
 from repo2video_dagster.lib.publish.youtube.quota import Deferred, QuotaLedger
 from repo2video_dagster.lib.publish.youtube.store import UploadRecord, UploadStore, file_sha256
@@ -111,10 +113,20 @@ class YouTubePublisher:
         deferred = self.ledger.check(self.plan(job, record))
         if deferred is not None:
             return self._deferred(result, record, deferred)
+        from google.auth import exceptions as auth_errors
+
         try:
             self._steps(job, record, result)
         except QuotaExceeded as err:
             return self._deferred(result, record, self.ledger.exhausted(err.method))
+        except auth_errors.RefreshError as err:
+            # invalid_grant: the token was revoked or expired (7 days for an app in "Testing").
+            reason = err.args[0].split(":")[0] if err.args else "refused"
+            raise PublishError(
+                f"Google refused the YouTube refresh token ({reason})", hint=AUTH_HINT
+            ) from None
+        except auth_errors.TransportError:
+            raise PublishServiceError("cannot reach Google's OAuth token endpoint") from None
         result.video_id, result.url = record.video_id, record.url
         return result
 
