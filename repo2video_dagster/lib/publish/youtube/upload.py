@@ -200,8 +200,9 @@ def upload_video(
             on_insert()
             record.inserts += 1
             store.save(record)
+        before = (request.resumable_uri, request.resumable_progress)
         try:
-            progress, response = request.next_chunk(num_retries=0)
+            _progress, response = request.next_chunk(num_retries=0)
             failures = 0
             if response is not None:
                 return response
@@ -225,6 +226,8 @@ def upload_video(
             if request.resumable_uri and request.resumable_uri != record.session_uri:
                 record.session_uri = request.resumable_uri
                 store.save(record)
+        if (request.resumable_uri, request.resumable_progress) != before:
+            failures = 0  # the session opened or moved on: a new run of failures starts
         failures += 1
         if failures >= backoff.attempts:
             raise PublishServiceError(
