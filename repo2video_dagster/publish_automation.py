@@ -37,6 +37,7 @@ from repo2video_dagster.run_tags import (
     PARTITION_TAG,
     TAG_COMMIT,
     TAG_EVENT,
+    TAG_REF,
     TAG_REPO,
     TAG_TARGET,
     TAG_TRIGGER,
@@ -44,7 +45,6 @@ from repo2video_dagster.run_tags import (
 
 PUBLISH_JOB_NAME = "publish_repository"
 TAG_RENDER_RUN = "repo2video/render_run"
-TAG_REF = "repo2video/ref"
 TRIGGER_RENDER = "render"
 TRIGGER_DEFERRED = "deferred"
 

@@ -201,8 +201,16 @@ class PublishResource(ConfigurableResource):
     youtube_units_per_day: int = env_default("YOUTUBE_UNITS_PER_DAY", 10_000)
     youtube_costs: str = env_default("YOUTUBE_COSTS", "")
     youtube_quota_timezone: str = env_default("YOUTUBE_QUOTA_TZ", "America/Los_Angeles")
+    site_url: str = env_default("SITE_URL", "")
+    """Public base URL of the published site (GitHub Pages...): page links, feed, Open Graph."""
     github_release_assets: bool = env_default("PUBLISH_RELEASE_ASSETS", True)
     github_commit_status: bool = env_default("PUBLISH_COMMIT_STATUS", True)
+
+    def page_url(self, key: str) -> str | None:
+        """The public address of ``key``'s video page, when ``site_url`` is set."""
+        from repo2video_dagster.lib.publish.blog import site_key
+
+        return f"{self.site_url.rstrip('/')}/{site_key(key)}/" if self.site_url else None
 
     def token_file(self, data_dir: Path) -> Path:
         """The YouTube token file (default ``<data dir>/secrets/youtube-token.json``)."""

@@ -39,7 +39,7 @@ from repo2video_dagster.publish_automation import (
     deferred_requests,
     publish_after_render,
 )
-from repo2video_dagster.resources import PublishResource, StorageResource
+from repo2video_dagster.resources import GitHubApiResource, PublishResource, StorageResource
 from repo2video_dagster.run_tags import PARTITION_TAG, TAG_EVENT
 from repo2video_devtools.fakes.youtube import FakeYouTube, serve_youtube
 
@@ -96,7 +96,11 @@ def inputs(tmp_path: Path) -> dict:
 def materialize(instance: DagsterInstance, data: Path, publish: PublishResource, tmp_path: Path):
     context = build_asset_context(partition_key=KEY, instance=instance)
     return publication(
-        context, **inputs(tmp_path), storage=StorageResource(data_dir=str(data)), publish=publish
+        context,
+        **inputs(tmp_path),
+        storage=StorageResource(data_dir=str(data)),
+        publish=publish,
+        github=GitHubApiResource(),
     )
 
 

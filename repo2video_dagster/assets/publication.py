@@ -26,7 +26,8 @@ from repo2video_dagster.lib.publish.publication import publish_render
 from repo2video_dagster.lib.publish.record import PublicationRecord, write_publication
 from repo2video_dagster.lib.publish.youtube.jobs import RenderFacts
 from repo2video_dagster.partitions import repositories_partitions
-from repo2video_dagster.resources import PublishResource, StorageResource
+from repo2video_dagster.resources import GitHubApiResource, PublishResource, StorageResource
+from repo2video_dagster.run_tags import TAG_EVENT, TAG_REF
 
 PUBLICATION_CODE_VERSION = code_version(__name__, publish_lib)
 
@@ -38,6 +39,7 @@ def render_facts(
     video: RenderedVideo,
     captions: Captions,
     post: BlogPost,
+    page_url: str | None = None,
 ) -> RenderFacts:
     return RenderFacts(
         key=key,
@@ -50,7 +52,33 @@ def render_facts(
         thumbnail=Path(video.thumbnail_path) if video.thumbnail_path else None,
         srt=Path(captions.srt_path) if captions.srt_path else None,
         repo_url=snapshot.source.web_url,
-        page_url=post.url if post.url.startswith(("http://", "https://")) else None,
+        vtt=Path(captions.vtt_path) if captions.vtt_path else None,
+        github_repo=(
+            f"{snapshot.source.owner}/{snapshot.source.name}"
+            if snapshot.source.kind == "github" and snapshot.source.owner
+            else None
+        ),
+        page_url=page_url or (post.url if post.url.startswith(("http://", "https://")) else None),
+    )
+
+
+def _github_step(
+    context: AssetExecutionContext, github: GitHubApiResource, page_url: str | None, commit: str
+):
+    from repo2video_dagster.lib.publish.errors import PublishError
+    from repo2video_dagster.lib.publish.github import GitHubClient
+    from repo2video_dagster.lib.publish.publication import github_step
+
+    token = github.token()
+    if not token:
+        raise PublishError(
+            "publishing to GitHub needs GITHUB_TOKEN",
+            hint="Set it, or drop github from REPO2VIDEO_PUBLISH",
+        )
+    client = GitHubClient(api_url=github.base_url, token=token)
+    tags = context.run.tags
+    return github_step(
+        client, commit=commit, event=tags.get(TAG_EVENT), ref=tags.get(TAG_REF), page_url=page_url
     )
 
 
@@ -86,11 +114,13 @@ def publication(
     blog_post: BlogPost,
     storage: StorageResource,
     publish: PublishResource,
+    github: GitHubApiResource,
 ) -> MaterializeResult:
     layout = storage.layout
     key = context.partition_key
     out_dir = layout.output(key)
-    facts = render_facts(key, repo_snapshot, video_script, video, captions, blog_post)
+    page_url = publish.page_url(key)
+    facts = render_facts(key, repo_snapshot, video_script, video, captions, blog_post, page_url)
     with user_errors():
         settings = publish.settings_for(key, layout.root)
         youtube = None
@@ -99,6 +129,9 @@ def publication(
 
             config = publish.youtube_config(layout.root)
             youtube = lambda: open_publisher(config, layout.root)  # noqa: E731
+        github_work = None
+        if "github" in settings.targets:
+            github_work = _github_step(context, github, page_url, repo_snapshot.commit)
         try:
             record = publish_render(
                 facts,
@@ -106,6 +139,7 @@ def publication(
                 commit=repo_snapshot.commit,
                 work_dir=layout.cache / "publish" / key,
                 youtube=youtube,
+                github=github_work,
             )
         except UserError as err:
             from datetime import UTC, datetime

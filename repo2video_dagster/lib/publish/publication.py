@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from repo2video_dagster.lib.publish.github import GitHubClient, commit_status, release_assets
 from repo2video_dagster.lib.publish.record import PublicationRecord
 from repo2video_dagster.lib.publish.settings import PublishSettings
 from repo2video_dagster.lib.publish.youtube.jobs import RenderFacts, video_jobs
@@ -59,3 +60,47 @@ def publish_render(
         record.github = github(facts, settings)
     record.updated_at = now().isoformat(timespec="seconds")
     return record
+
+
+def github_files(facts: RenderFacts) -> dict[str, Path]:
+    """Release asset name -> file: both videos, both subtitle formats, the thumbnail."""
+    name = (facts.github_repo or facts.key).split("/")[-1]
+    files: dict[str, Path] = {}
+    for fmt, path in sorted(facts.videos.items()):
+        files[f"{name}-{fmt}.mp4"] = path
+    for label, path in (("srt", facts.srt), ("vtt", facts.vtt)):
+        if path is not None:
+            files[f"{name}-captions.{label}"] = path
+    if facts.thumbnail is not None:
+        files[f"{name}-thumbnail{facts.thumbnail.suffix}"] = facts.thumbnail
+    return {k: v for k, v in files.items() if v.exists()}
+
+
+def github_step(
+    client: GitHubClient,
+    *,
+    commit: str | None,
+    event: str | None,
+    ref: str | None,
+    page_url: str | None,
+) -> GitHubStep:
+    """The GitHub part of a publication: release assets (release events), commit status."""
+
+    def step(facts: RenderFacts, settings: PublishSettings) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if not facts.github_repo:
+            return {"skipped": "not a GitHub repository"}
+        if settings.release_assets and event == "release" and ref and ref.startswith("refs/tags/"):
+            tag = ref.removeprefix("refs/tags/")
+            out["release_assets"] = release_assets(
+                client, facts.github_repo, tag, github_files(facts)
+            )
+            out["release_url"] = f"https://github.com/{facts.github_repo}/releases/tag/{tag}"
+        if settings.commit_status and commit:
+            commit_status(client, facts.github_repo, commit, page_url, "Explainer video rendered")
+            out["commit_status"] = "success"
+            if page_url:
+                out["page_url"] = page_url
+        return out
+
+    return step

@@ -38,6 +38,9 @@ class RenderFacts:
     srt: Path | None
     repo_url: str | None = None
     page_url: str | None = None
+    vtt: Path | None = None
+    github_repo: str | None = None
+    """``owner/name`` when the repository is on GitHub (release assets, commit status)."""
 
 
 def youtube_thumbnail(path: Path | None, work_dir: Path) -> Path | None:
