@@ -53,6 +53,29 @@ def cmd_youtube_auth(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_site_publish(args: argparse.Namespace) -> int:
+    """Refresh the site's tags and feed for its public URL, then push it to a git branch."""
+    from repo2video_dagster.lib.core.errors import UserError
+    from repo2video_dagster.lib.core.settings import DataLayout
+    from repo2video_dagster.lib.publish.site_git import publish_site, redact
+    from repo2video_dagster.lib.publish.social import refresh_site
+    from repo2video_dagster.resources import PublishResource
+
+    publish = PublishResource()
+    remote = args.remote or publish.site_remote
+    if not remote:
+        raise UserError(
+            "no git remote for the site", hint="Pass --remote or set REPO2VIDEO_SITE_REMOTE"
+        )
+    site_url = args.site_url if args.site_url is not None else publish.site_url
+    site_dir = DataLayout(default_data_dir()).site
+    pages = refresh_site(site_dir, site_url or None) if site_dir.is_dir() else 0
+    pushed = publish_site(site_dir, remote, args.branch or publish.site_branch)
+    state = f"pushed {pushed.commit[:12]}" if pushed.changed else "unchanged"
+    print(f"site: {pages} pages, {pushed.files} files -> {redact(remote)} {pushed.branch}: {state}")
+    return 0
+
+
 def add_publish_commands(sub: argparse._SubParsersAction) -> None:
     youtube = sub.add_parser("youtube", help="YouTube publishing")
     youtube_sub = youtube.add_subparsers(dest="youtube_command", metavar="COMMAND")
@@ -72,3 +95,18 @@ def add_publish_commands(sub: argparse._SubParsersAction) -> None:
         help="loopback redirect of the Desktop-app OAuth client (default %(default)s)",
     )
     auth_cmd.set_defaults(func=cmd_youtube_auth)
+
+    site = sub.add_parser("site", help="the static site")
+    site_sub = site.add_subparsers(dest="site_command", metavar="COMMAND")
+    push = site_sub.add_parser(
+        "publish",
+        help="push the site to a git branch (GitHub Pages style)",
+        description=(
+            "Add absolute Open Graph URLs and the Atom feed for REPO2VIDEO_SITE_URL, then commit "
+            "the site as the tree of the branch (default gh-pages) and push it."
+        ),
+    )
+    push.add_argument("--remote", help="git remote URL or path (default: $REPO2VIDEO_SITE_REMOTE)")
+    push.add_argument("--branch", help="branch (default: $REPO2VIDEO_SITE_BRANCH, else gh-pages)")
+    push.add_argument("--site-url", help="public URL of the site (default: $REPO2VIDEO_SITE_URL)")
+    push.set_defaults(func=cmd_site_publish)

@@ -203,6 +203,9 @@ class PublishResource(ConfigurableResource):
     youtube_quota_timezone: str = env_default("YOUTUBE_QUOTA_TZ", "America/Los_Angeles")
     site_url: str = env_default("SITE_URL", "")
     """Public base URL of the published site (GitHub Pages...): page links, feed, Open Graph."""
+    site_remote: str = env_default("SITE_REMOTE", "")
+    """Git remote ``repo2video site publish`` pushes the site to (URL or path)."""
+    site_branch: str = env_default("SITE_BRANCH", "gh-pages")
     github_release_assets: bool = env_default("PUBLISH_RELEASE_ASSETS", True)
     github_commit_status: bool = env_default("PUBLISH_COMMIT_STATUS", True)
 

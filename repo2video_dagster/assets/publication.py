@@ -82,6 +82,18 @@ def _github_step(
     )
 
 
+def _annotate_page(
+    site_dir: Path, key: str, facts: RenderFacts, record: PublicationRecord, site_url: str | None
+) -> None:
+    """Open Graph / Twitter tags and the YouTube links on the video page."""
+    from repo2video_dagster.lib.publish.blog import site_key
+    from repo2video_dagster.lib.publish.social import PageSocial, annotate_page
+
+    youtube = {v["format"]: v["url"] for v in record.youtube if v.get("url")}
+    social = PageSocial(title=facts.title, description=facts.description, youtube=youtube)
+    annotate_page(site_dir / site_key(key), social, site_url)
+
+
 def _metadata(record: PublicationRecord) -> dict:
     meta: dict = {"status": record.status}
     if record.until:
@@ -154,6 +166,7 @@ def publication(
             write_publication(out_dir, failed)
             raise
         write_publication(out_dir, record)
+        _annotate_page(layout.site, key, facts, record, publish.site_url or None)
     if record.status == "deferred":
         context.log.warning(f"publication deferred until {record.until}: {record.reason}")
     else:
