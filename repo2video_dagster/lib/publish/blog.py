@@ -318,6 +318,7 @@ def _page(title: str, body: str, *, nonce: str | None = None, head: str = "") ->
         f'<meta http-equiv="Content-Security-Policy" content="{esc(csp)}">\n'
         '<meta name="viewport" content="width=device-width,initial-scale=1">\n'
         '<meta name="referrer" content="no-referrer">\n'
+        '<link rel="icon" href="data:,">\n'  # no /favicon.ico request (a 404 in the console)
         f"<title>{esc(title)}</title>\n{head}<style>{_CSS}</style>\n</head>\n<body>\n<main>\n"
         f"{body}\n</main>\n</body>\n</html>\n"
     )
