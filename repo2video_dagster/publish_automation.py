@@ -38,13 +38,13 @@ from repo2video_dagster.run_tags import (
     TAG_COMMIT,
     TAG_EVENT,
     TAG_REF,
+    TAG_RENDER_RUN,
     TAG_REPO,
     TAG_TARGET,
     TAG_TRIGGER,
 )
 
 PUBLISH_JOB_NAME = "publish_repository"
-TAG_RENDER_RUN = "repo2video/render_run"
 TRIGGER_RENDER = "render"
 TRIGGER_DEFERRED = "deferred"
 
