@@ -205,3 +205,26 @@ def _success_event(run):
     return DagsterEvent(
         event_type_value=DagsterEventType.RUN_SUCCESS.value, job_name=run.job_name, message="ok"
     )
+
+
+def test_a_release_delivery_gives_its_render_run_the_tag_ref() -> None:
+    from repo2video_dagster.receiver.event_records import EventRow
+    from repo2video_dagster.run_tags import TAG_REF
+    from repo2video_dagster.sensors import plan_tick
+
+    row = EventRow(
+        id=1,
+        delivery_id="d-rel",
+        event="release",
+        action="published",
+        repo_full_name="acme/widget",
+        repo_url="https://github.com/acme/widget",
+        partition_key=KEY,
+        commit_sha="a" * 40,
+        ref="refs/tags/v1.0",
+        reason="release v1.0 published",
+        summary={},
+        received_at=0.0,
+    )
+    (request,), _ = plan_tick([row], {})
+    assert request.tags[TAG_EVENT] == "release" and request.tags[TAG_REF] == "refs/tags/v1.0"
