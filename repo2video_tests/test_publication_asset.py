@@ -36,6 +36,7 @@ from repo2video_dagster.lib.publish.record import read_publication
 from repo2video_dagster.lib.publish.youtube import auth
 from repo2video_dagster.partitions import RENDER_JOB_NAME, REPOSITORIES_PARTITIONS_NAME
 from repo2video_dagster.publish_automation import (
+    deferred_publications,
     deferred_requests,
     publish_after_render,
 )
@@ -157,6 +158,10 @@ def test_deferred_then_requested_after_the_reset(instance, tmp_path, youtube) ->
     context = build_schedule_context(instance=instance)
     storage = StorageResource(data_dir=str(data))
     assert deferred_requests(context, storage) == []  # not due yet
+    with build_schedule_context(instance=instance, resources={"storage": storage}) as scheduled:
+        assert isinstance(deferred_publications(scheduled), SkipReason)
+    assert deferred_publications.execution_timezone == "America/Los_Angeles"
+    assert deferred_publications.cron_schedule == "15 0 * * *"
     (request,) = deferred_requests(context, storage, now=until + timedelta(minutes=15))
     assert request.partition_key == KEY
 
