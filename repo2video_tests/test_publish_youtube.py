@@ -286,3 +286,19 @@ def test_the_consent_flow_stores_a_working_token_0600(youtube, files, monkeypatc
         auth.code_from(redirected.replace(flow.state, "forged"), flow.state)
     with pytest.raises(PublishError, match="refused the code"):
         auth.exchange(client, flow, code)  # codes are single-use
+
+
+def test_rate_limits_are_retried_and_a_refusal_is_one_line(youtube, files) -> None:
+    youtube.state.fail["captions.insert"] = [(403, "userRateLimitExceeded")]
+    youtube.state.fail["thumbnails.set"] = [(403, "forbidden")]
+    with pytest.raises(PublishError) as err:
+        publisher(youtube, files["data"]).publish(job(files))
+    assert str(err.value) == "YouTube thumbnails.set answered HTTP 403 (forbidden)"
+    assert not isinstance(err.value, PublishServiceError)
+    result = publisher(youtube, files["data"]).publish(job(files))  # the next attempt
+    assert result.steps == ["reuse", "thumbnail", "caption:en"]
+    assert [c["status"] for c in youtube.state.calls if c["method"] == "captions.insert"] == [
+        403,
+        200,
+    ]
+    assert youtube.state.count("videos.insert") == 1

@@ -56,7 +56,8 @@ class YouTubeState:
     thumbnails: dict[str, bytes] = field(default_factory=dict)
     playlist_items: list[dict] = field(default_factory=list)
     calls: list[dict] = field(default_factory=list)
-    fail: dict[str, list[int]] = field(default_factory=dict)
+    fail: dict[str, list[int | tuple[int, str]]] = field(default_factory=dict)
+    """method -> statuses (or (status, reason)) answered to its next calls."""
     quota_exhausted: set[str] = field(default_factory=set)
     drop_chunks: list[Drop] = field(default_factory=list)
     access_tokens: set[str] = field(default_factory=set)
@@ -159,9 +160,11 @@ class _Handler(BaseHTTPRequestHandler):
             return True
         queued = self.state.fail.get(method)
         if queued:
-            status = queued.pop(0)
+            status, reason = (
+                (queued.pop(0), "backendError") if isinstance(queued[0], int) else queued.pop(0)
+            )
             self._record(method, status, 0)
-            self._send(status, _error(status, "backendError", "Backend Error", "global"))
+            self._send(status, _error(status, reason, reason, "global"))
             return True
         return False
 

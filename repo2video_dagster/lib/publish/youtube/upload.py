@@ -31,6 +31,12 @@ log = logging.getLogger(__name__)
 
 RETRIABLE_STATUS = frozenset({500, 502, 503, 504})
 QUOTA_REASONS = frozenset({"quotaExceeded", "uploadLimitExceeded", "dailyLimitExceeded"})
+RATE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
+"""Short-term rate limits (HTTP 403/429): retried with backoff like a 5xx, unlike quota."""
+
+
+def _retriable(err: Any) -> bool:
+    return _status(err) in RETRIABLE_STATUS or error_reason(err) in RATE_REASONS
 
 
 class QuotaExceeded(Exception):
@@ -96,7 +102,7 @@ def call(method: str, request: Any, backoff: Backoff) -> Any:
         except HttpError as err:
             if error_reason(err) in QUOTA_REASONS:
                 raise QuotaExceeded(method, error_reason(err)) from None
-            if _status(err) not in RETRIABLE_STATUS:
+            if not _retriable(err):
                 raise PublishError(_failure_line(method, err)) from None
             line = _failure_line(method, err)
         except _transport_errors() as err:
@@ -217,7 +223,7 @@ def upload_video(
                 store.save(record)
                 request = new_request()
                 continue
-            if _status(err) not in RETRIABLE_STATUS:
+            if not _retriable(err):
                 raise PublishError(_failure_line("videos.insert", err)) from None
             line = _failure_line("videos.insert", err)
         except _transport_errors() as err:
