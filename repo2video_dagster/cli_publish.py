@@ -76,6 +76,60 @@ def cmd_site_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_publish(args: argparse.Namespace) -> int:
+    """Publish a rendered repository now, in this process (no daemon needed)."""
+    from repo2video_dagster.cli import EXIT_RUN_FAILED, ensure_dagster_home
+    from repo2video_dagster.lib.core.errors import UserError
+
+    ensure_dagster_home()
+    from dagster import DagsterInstance
+
+    from repo2video_dagster.definitions import build_definitions
+    from repo2video_dagster.launch import result_failure
+    from repo2video_dagster.lib.core.settings import DataLayout
+    from repo2video_dagster.lib.publish.record import read_publication
+    from repo2video_dagster.partitions import REPOSITORIES_PARTITIONS_NAME
+    from repo2video_dagster.publish_automation import PUBLISH_JOB_NAME
+    from repo2video_dagster.resources import PublishResource, default_resources
+    from repo2video_dagster.run_tags import TAG_REPO, TAG_TRIGGER, TRIGGER_CLI
+
+    resources = default_resources()
+    if not isinstance(resources["publish"], PublishResource) or not resources["publish"].targets:
+        raise UserError(
+            "publishing is off", hint="Set REPO2VIDEO_PUBLISH to youtube, github or both"
+        )
+    with DagsterInstance.get() as instance:
+        known = set(instance.get_dynamic_partitions(REPOSITORIES_PARTITIONS_NAME))
+        key = args.key
+        if key not in known:
+            raise UserError(
+                f"{key} has not been rendered here",
+                hint="Use the partition key `repo2video key TARGET` prints, after `repo2video render TARGET`",
+            )
+        job = build_definitions(resources=resources).resolve_job_def(PUBLISH_JOB_NAME)
+        result = job.execute_in_process(
+            instance=instance,
+            partition_key=key,
+            tags={TAG_REPO: key, TAG_TRIGGER: TRIGGER_CLI},
+            raise_on_error=False,
+        )
+        if not result.success:
+            failure = result_failure(result)
+            print(f"error: {failure.line} (run {result.run_id[:8]})", file=sys.stderr)
+            return 2 if failure.users_to_fix else EXIT_RUN_FAILED
+    record = read_publication(DataLayout(default_data_dir()).output(key))
+    if record is None:
+        print(f"{key}: published (no record)")
+        return 0
+    line = record.status
+    if record.status == "deferred":
+        line = f"deferred until {record.until}: {record.reason}"
+    print(f"{key}: {line}")
+    for name, url in sorted(record.urls().items()):
+        print(f"  {name}: {url}")
+    return 0
+
+
 def add_publish_commands(sub: argparse._SubParsersAction) -> None:
     youtube = sub.add_parser("youtube", help="YouTube publishing")
     youtube_sub = youtube.add_subparsers(dest="youtube_command", metavar="COMMAND")
@@ -95,6 +149,17 @@ def add_publish_commands(sub: argparse._SubParsersAction) -> None:
         help="loopback redirect of the Desktop-app OAuth client (default %(default)s)",
     )
     auth_cmd.set_defaults(func=cmd_youtube_auth)
+
+    publish = sub.add_parser(
+        "publish",
+        help="publish a rendered repository now (YouTube, GitHub), without the daemon",
+        description=(
+            "Run the publication of partition KEY in this process, as REPO2VIDEO_PUBLISH says. "
+            "Safe to repeat: nothing already uploaded is uploaded again."
+        ),
+    )
+    publish.add_argument("key", metavar="KEY", help="partition key, e.g. owner__name")
+    publish.set_defaults(func=cmd_publish)
 
     site = sub.add_parser("site", help="the static site")
     site_sub = site.add_subparsers(dest="site_command", metavar="COMMAND")

@@ -120,3 +120,46 @@ def test_a_failed_publication_shows_its_reason(instance, tmp_path, monkeypatch) 
 def _no_real_google(monkeypatch) -> None:
     for name in ("REPO2VIDEO_YOUTUBE_TOKEN_FILE", "REPO2VIDEO_PUBLISH"):
         monkeypatch.delenv(name, raising=False)
+
+
+def test_repo2video_publish_runs_it_in_process_and_is_safe_to_repeat(
+    tmp_path, monkeypatch, capsys
+) -> None:
+    from dagster import DagsterInstance
+
+    from repo2video_dagster.cli import main
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("REPO2VIDEO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("REPO2VIDEO_PUBLISH", raising=False)
+    assert main(["publish", KEY]) == 2
+    assert "publishing is off" in capsys.readouterr().err
+
+    assert (tmp_path / "home" / "dagster.yaml").is_file()  # made by the command, as for render
+    with DagsterInstance.get() as instance:
+        instance.add_dynamic_partitions(REPOSITORIES_PARTITIONS_NAME, [KEY])
+        assert materialize(
+            stand_ins(inputs(tmp_path)), partition_key=KEY, instance=instance
+        ).success
+    with serve_youtube() as youtube:
+        youtube.add_client("cid", "cs", refresh_token="rt")
+        for name, value in {
+            auth.ENV_CLIENT_ID: "cid",
+            auth.ENV_CLIENT_SECRET: "cs",
+            auth.ENV_REFRESH_TOKEN: "rt",
+            "REPO2VIDEO_PUBLISH": "youtube",
+            "REPO2VIDEO_YOUTUBE_FORMATS": "landscape",
+            "REPO2VIDEO_YOUTUBE_API_URL": youtube.url,
+            "REPO2VIDEO_YOUTUBE_TOKEN_URL": youtube.token_url,
+        }.items():
+            monkeypatch.setenv(name, value)
+        assert main(["publish", "nobody__nothing"]) == 2
+        assert "has not been rendered here" in capsys.readouterr().err
+        assert main(["publish", KEY]) == 0
+        first = capsys.readouterr().out
+        assert first.startswith(
+            f"{KEY}: published\n  youtube_landscape: https://www.youtube.com/watch?v="
+        )
+        assert main(["publish", KEY]) == 0
+        assert capsys.readouterr().out == first
+        assert youtube.state.count("videos.insert") == 1
