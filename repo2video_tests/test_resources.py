@@ -46,7 +46,12 @@ DOCUMENTED = {
     "REPO2VIDEO_YOUTUBE_PRIVACY": ("publish", "youtube_privacy", "unlisted", "unlisted"),
     "REPO2VIDEO_YOUTUBE_UPLOADS_PER_DAY": ("publish", "youtube_uploads_per_day", "6", 6),
     "REPO2VIDEO_YOUTUBE_QUOTA_TZ": ("publish", "youtube_quota_timezone", "UTC", "UTC"),
-    "REPO2VIDEO_SITE_URL": ("publish", "site_url", "https://a.github.io/v", "https://a.github.io/v"),
+    "REPO2VIDEO_SITE_URL": (
+        "publish",
+        "site_url",
+        "https://a.github.io/v",
+        "https://a.github.io/v",
+    ),
     "REPO2VIDEO_SITE_BRANCH": ("publish", "site_branch", "pages", "pages"),
 }
 
