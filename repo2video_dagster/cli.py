@@ -412,6 +412,10 @@ def build_parser() -> argparse.ArgumentParser:
     jobs.add_argument("--limit", type=int, default=20)
     jobs.add_argument("--json", action="store_true")
     jobs.set_defaults(func=cmd_jobs)
+
+    from repo2video_dagster.cli_publish import add_publish_commands
+
+    add_publish_commands(sub)
     return parser
 
 

@@ -13,6 +13,7 @@ from dagster import (
     in_process_executor,
 )
 
+from repo2video_dagster.assets.publication import publication
 from repo2video_dagster.assets.publish import blog_post, catalog
 from repo2video_dagster.assets.render import video, visuals
 from repo2video_dagster.assets.script import video_script
@@ -20,6 +21,11 @@ from repo2video_dagster.assets.source import repo_profile, repo_snapshot
 from repo2video_dagster.assets.speech import captions, narration
 from repo2video_dagster.partitions import RENDER_JOB_NAME
 from repo2video_dagster.progress import stage_progress_logger
+from repo2video_dagster.publish_automation import (
+    deferred_publications,
+    publish_after_render,
+    publish_repository_job,
+)
 from repo2video_dagster.repository_jobs import add_repository_job, retire_repository_job
 from repo2video_dagster.resources import default_resources
 from repo2video_dagster.run_sensors import build_run_sensors
@@ -72,15 +78,16 @@ run_sensors = build_run_sensors(
 def build_definitions(resources: Mapping[str, Any] | None = None) -> Definitions:
     """The code location with ``resources`` (default: from the environment, now)."""
     return Definitions(
-        assets=[*PARTITIONED_ASSETS, catalog],
+        assets=[*PARTITIONED_ASSETS, catalog, publication],
         jobs=[
             render_repository_job,
             add_repository_job,
             retire_repository_job,
             refresh_catalog_job,
+            publish_repository_job,
         ],
-        sensors=[github_events_sensor, *run_sensors],
-        schedules=[refresh_schedule],
+        sensors=[github_events_sensor, *run_sensors, publish_after_render],
+        schedules=[refresh_schedule, deferred_publications],
         resources=dict(resources or default_resources()),
         loggers={"console": colored_console_logger, "progress": stage_progress_logger(STAGES)},
     )

@@ -179,6 +179,100 @@ class RenderResource(ConfigurableResource):
     threads: int = max(1, os.cpu_count() or 1)
 
 
+class PublishResource(ConfigurableResource):
+    """Publication after a render (YouTube, GitHub): off unless ``REPO2VIDEO_PUBLISH`` names targets.
+
+    Per-repository overrides (privacy, playlist, formats, targets...) live in a JSON
+    file (``lib/publish/settings.py``). Secrets (the YouTube refresh token and OAuth
+    client secret, ``GITHUB_TOKEN``) are read from the environment or the 0600 token
+    file at run time, never stored in these fields.
+    """
+
+    targets: list[str] = env_default("PUBLISH", [])
+    overrides_file: str = env_default("PUBLISH_OVERRIDES", "")
+    youtube_formats: list[str] = env_default(
+        "YOUTUBE_FORMATS", ["reel", "landscape"], lambda raw: list(parse_formats(raw))
+    )
+    youtube_privacy: str = env_default("YOUTUBE_PRIVACY", "private")
+    youtube_playlist: str = env_default("YOUTUBE_PLAYLIST", "")
+    youtube_category: str = env_default("YOUTUBE_CATEGORY", "28")
+    youtube_language: str = env_default("YOUTUBE_LANGUAGE", "en")
+    youtube_api_url: str = env_default("YOUTUBE_API_URL", "https://youtube.googleapis.com/")
+    youtube_token_url: str = env_default("YOUTUBE_TOKEN_URL", "https://oauth2.googleapis.com/token")
+    youtube_auth_url: str = env_default(
+        "YOUTUBE_AUTH_URL", "https://accounts.google.com/o/oauth2/v2/auth"
+    )
+    youtube_token_file: str = env_default("YOUTUBE_TOKEN_FILE", "")
+    youtube_chunk_mb: int = env_default("YOUTUBE_CHUNK_MB", 8)
+    youtube_uploads_per_day: int = env_default("YOUTUBE_UPLOADS_PER_DAY", 100)
+    youtube_units_per_day: int = env_default("YOUTUBE_UNITS_PER_DAY", 10_000)
+    youtube_costs: str = env_default("YOUTUBE_COSTS", "")
+    youtube_quota_timezone: str = env_default("YOUTUBE_QUOTA_TZ", "America/Los_Angeles")
+    site_url: str = env_default("SITE_URL", "")
+    """Public base URL of the published site (GitHub Pages...): page links, feed, Open Graph."""
+    site_remote: str = env_default("SITE_REMOTE", "")
+    """Git remote ``repo2video site publish`` pushes the site to (URL or path)."""
+    site_branch: str = env_default("SITE_BRANCH", "gh-pages")
+    github_release_assets: bool = env_default("PUBLISH_RELEASE_ASSETS", True)
+    github_commit_status: bool = env_default("PUBLISH_COMMIT_STATUS", True)
+
+    def page_url(self, key: str) -> str | None:
+        """The public address of ``key``'s video page, when ``site_url`` is set."""
+        from repo2video_dagster.lib.publish.blog import site_key
+
+        return f"{self.site_url.rstrip('/')}/{site_key(key)}/" if self.site_url else None
+
+    def token_file(self, data_dir: Path) -> Path:
+        """The YouTube token file (default ``<data dir>/secrets/youtube-token.json``)."""
+        if self.youtube_token_file:
+            return Path(self.youtube_token_file).expanduser()
+        return data_dir / "secrets" / "youtube-token.json"
+
+    def overrides_path(self, data_dir: Path) -> Path:
+        return (
+            Path(self.overrides_file).expanduser()
+            if self.overrides_file
+            else data_dir / "publish.json"
+        )
+
+    def settings_for(self, key: str, data_dir: Path):
+        """This repository's :class:`PublishSettings` (defaults + overrides file)."""
+        from repo2video_dagster.lib.publish.settings import PublishSettings, settings_for
+
+        defaults = PublishSettings(
+            targets=tuple(self.targets),
+            formats=tuple(self.youtube_formats),
+            privacy=self.youtube_privacy,
+            playlist=self.youtube_playlist or None,
+            category=self.youtube_category,
+            language=self.youtube_language,
+            release_assets=self.github_release_assets,
+            commit_status=self.github_commit_status,
+        )
+        return settings_for(key, defaults, self.overrides_path(data_dir))
+
+    def youtube_config(self, data_dir: Path):
+        from repo2video_dagster.lib.publish.youtube.quota import QuotaLimits, parse_costs
+        from repo2video_dagster.lib.publish.youtube.service import YouTubeConfig
+
+        try:
+            costs = parse_costs(self.youtube_costs)
+        except ValueError as err:
+            raise UserError(f"{ENV_PREFIX}YOUTUBE_COSTS={self.youtube_costs!r}: {err}") from None
+        return YouTubeConfig(
+            token_file=self.token_file(data_dir),
+            api_url=self.youtube_api_url,
+            token_url=self.youtube_token_url,
+            chunk_bytes=max(1, self.youtube_chunk_mb) * 1024 * 1024,
+            limits=QuotaLimits(
+                uploads_per_day=self.youtube_uploads_per_day,
+                units_per_day=self.youtube_units_per_day,
+                costs=costs,
+                timezone=self.youtube_quota_timezone,
+            ),
+        )
+
+
 RESOURCE_TYPES: dict[str, type[ConfigurableResource]] = {
     "storage": StorageResource,
     "source": SourceResource,
@@ -186,6 +280,7 @@ RESOURCE_TYPES: dict[str, type[ConfigurableResource]] = {
     "script_writer": ScriptWriterResource,
     "speech": SpeechResource,
     "render": RenderResource,
+    "publish": PublishResource,
 }
 
 

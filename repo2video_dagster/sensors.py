@@ -53,6 +53,7 @@ from repo2video_dagster.run_tags import (
     TAG_COMMIT,
     TAG_DELIVERY,
     TAG_EVENT,
+    TAG_REF,
     TAG_TRIGGER,
     TRIGGER_WEBHOOK,
     render_tags,
@@ -115,6 +116,7 @@ def _run_request(primary: EventRow, members: Sequence[EventRow]) -> RunRequest:
         ),
         TAG_DELIVERY: primary.delivery_id,
         TAG_EVENT: primary.event,
+        **({TAG_REF: primary.ref} if primary.ref else {}),
         TAG_COALESCED: str(len(members)),
     }
     return RunRequest(

@@ -40,6 +40,19 @@ DOCUMENTED = {
     "REPO2VIDEO_CRF": ("render", "crf", "28", 28),
     "REPO2VIDEO_GITHUB_ENRICH": ("github", "enabled", "1", True),
     "REPO2VIDEO_GITHUB_API_URL": ("github", "base_url", "https://gh.example", "https://gh.example"),
+    "REPO2VIDEO_PUBLISH": ("publish", "targets", "YouTube, github", ["youtube", "github"]),
+    "REPO2VIDEO_PUBLISH_OVERRIDES": ("publish", "overrides_file", "/etc/p.json", "/etc/p.json"),
+    "REPO2VIDEO_YOUTUBE_FORMATS": ("publish", "youtube_formats", "landscape", ["landscape"]),
+    "REPO2VIDEO_YOUTUBE_PRIVACY": ("publish", "youtube_privacy", "unlisted", "unlisted"),
+    "REPO2VIDEO_YOUTUBE_UPLOADS_PER_DAY": ("publish", "youtube_uploads_per_day", "6", 6),
+    "REPO2VIDEO_YOUTUBE_QUOTA_TZ": ("publish", "youtube_quota_timezone", "UTC", "UTC"),
+    "REPO2VIDEO_SITE_URL": (
+        "publish",
+        "site_url",
+        "https://a.github.io/v",
+        "https://a.github.io/v",
+    ),
+    "REPO2VIDEO_SITE_BRANCH": ("publish", "site_branch", "pages", "pages"),
 }
 
 

@@ -36,6 +36,7 @@ from repo2video_dagster.lib.core.errors import CLI, UI, UserError
 from repo2video_dagster.lib.core.settings import ui_url
 from repo2video_dagster.partitions import RENDER_JOB_NAME
 from repo2video_dagster.receiver.eventlog import EventLog, EventRow
+from repo2video_dagster.receiver.job_publication import publication_lines, publication_of
 from repo2video_dagster.receiver.webhooks import github_partition_key, repo_source
 from repo2video_dagster.run_tags import (
     PARTITION_TAG,
@@ -207,6 +208,7 @@ def run_details(instance: DagsterInstance, record: RunRecord) -> dict[str, Any]:
     assets = _results(instance, run_id)
     job["result"] = assets
     job["outputs"] = {k: v for values in assets.values() for k, v in values.items()}
+    job["publication"] = publication_of(instance, run_id)
     return job
 
 
@@ -517,6 +519,7 @@ def format_job(job: dict[str, Any]) -> str:
         lines.append(f"ui:       {job['run_url']}")
     for key, value in (job.get("outputs") or {}).items():
         lines.append(f"{key + ':':<10}{value}")
+    lines += publication_lines(job.get("publication"))
     return "\n".join(lines)
 
 
