@@ -14,8 +14,8 @@ from repo2video_dagster.lib.script.template.draft import TARGET_MAX_WORDS, TARGE
 from repo2video_dagster.lib.script.template.writer import TemplateWriter
 from repo2video_tests import profiles
 
-ORDER = ["hook", "what", "install", "usage", "code", "architecture", "dependencies"]
-ORDER += ["languages", "activity", "outro"]
+ORDER = ["hook", "problem", "what", "architecture", "dependencies", "languages"]
+ORDER += ["install", "usage", "code", "activity", "outro"]
 
 
 @pytest.fixture(params=sorted(profiles.ALL))

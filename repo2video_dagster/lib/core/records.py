@@ -151,6 +151,10 @@ class RepoProfile:
     topics: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     """Things skipped or truncated during analysis."""
+    problem: str = ""
+    """The problem the project solves, in the README's own words ("Why", "Motivation")."""
+    features: list[str] = field(default_factory=list)
+    """Items of the README's "Features" list (short, at most five)."""
 
     @property
     def primary_language(self) -> str | None:

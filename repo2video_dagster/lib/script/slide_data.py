@@ -69,6 +69,17 @@ def _overview_bullets(profile: RepoProfile) -> list[str]:
     return [clip_text(b, 70) for b in bullets[:MAX_BULLETS]]
 
 
+def _story_bullets(profile: RepoProfile, scene_id: str | None) -> list[str]:
+    """The problem's sentences on the problem scene, the README's features on the "what"
+    scene (what the narration speaks there), else the profile's facts."""
+    if scene_id == "problem" and profile.problem:
+        parts = re.split(r"(?<=[.!?])\s+", profile.problem.strip())
+        return [clip_text(p, 110) for p in parts if p][:MAX_BULLETS]
+    if scene_id == "what" and profile.features:
+        return [clip_text(f, 70) for f in profile.features[:MAX_BULLETS]]
+    return _overview_bullets(profile)
+
+
 def _top_dependencies(profile: RepoProfile, limit: int) -> list[str]:
     names: list[str] = []
     for deps in profile.dependencies.values():
@@ -148,7 +159,9 @@ def fill_visual(
             },
         )
     if kind == "overview":
-        return VisualSpec("overview", {"heading": heading, "bullets": _overview_bullets(profile)})
+        return VisualSpec(
+            "overview", {"heading": heading, "bullets": _story_bullets(profile, scene_id)}
+        )
     if kind == "command":
         return VisualSpec("command", {"heading": heading, "commands": _install_commands(profile)})
     if kind == "code":

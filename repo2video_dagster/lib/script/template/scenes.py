@@ -65,20 +65,36 @@ def _description(profile: RepoProfile) -> str | None:
 
 
 def _hook(profile: RepoProfile, spoken: str, description: str | None) -> Draft:
+    """The opening: the project's own one-line pitch, framed one of a few ways."""
     draft = Draft("hook", profile.name, "title", profile.name)
     language = profile.primary_language
     if description:
         lowered = description.lower()
-        if not (lowered.startswith(profile.name.lower()) or lowered.startswith(spoken.lower())):
-            draft.say(
-                pick(profile, "hook", ["Meet {n}.", "This is {n}.", "Say hello to {n}."]).format(
-                    n=spoken
+        named = lowered.startswith(profile.name.lower()) or lowered.startswith(spoken.lower())
+        if named:
+            draft.say(description)
+        else:
+            form = pick(profile, "hook", ["meet", "this", "after", "question"])
+            if form == "after":
+                draft.say(description)
+                draft.say(
+                    pick(
+                        profile, "hook-after", ["That is {n}.", "That is what {n} is for."]
+                    ).format(n=spoken)
                 )
-            )
-        draft.say(description)
+            elif form == "question":
+                draft.say(f"Ever heard of {spoken}?")
+                draft.say(description)
+            else:
+                draft.say(("Meet {n}." if form == "meet" else "This is {n}.").format(n=spoken))
+                draft.say(description)
     else:
         kind = f"a {language} project" if language else "a small repository"
-        draft.say(f"Meet {spoken}, {kind}.")
+        draft.say(
+            pick(profile, "hook-bare", ["Meet {n}, {k}.", "This is {n}, {k}."]).format(
+                n=spoken, k=kind
+            )
+        )
         script = writing_system(profile.description or profile.readme_excerpt)
         if script:
             draft.say(f"Its description is written in {script}, so here are the facts.")
@@ -90,6 +106,7 @@ def _hook(profile: RepoProfile, spoken: str, description: str | None) -> Draft:
                 "Here is the tour in about a minute.",
                 "Let's take a quick look inside.",
                 "Here is what you need to know, in about a minute.",
+                "One minute, and you will know whether you need it.",
             ],
         ),
         priority=2,
@@ -97,13 +114,53 @@ def _hook(profile: RepoProfile, spoken: str, description: str | None) -> Draft:
     return draft
 
 
+def _problem(profile: RepoProfile) -> Draft | None:
+    """The problem the project solves, in the README's words (its "Why" section)."""
+    if not profile.problem or writing_system(profile.problem):
+        return None
+    heading = pick(profile, "problem", ["The problem", "Why it exists", "The itch"])
+    draft = Draft("problem", heading, "overview", heading)
+    draft.say(
+        pick(
+            profile,
+            "problem-lead",
+            [
+                "First, the problem.",
+                "Why does it exist?",
+                "The README puts the problem plainly.",
+                "It starts with a familiar annoyance.",
+            ],
+        ),
+        priority=2,
+    )
+    draft.say(profile.problem)
+    return draft
+
+
 def _what(profile: RepoProfile, description: str | None) -> Draft:
     heading = pick(profile, "what", ["What it is", "What it does", "In short"])
     draft = Draft("what", heading, "overview", heading)
     excerpt = profile.readme_excerpt
+    features = [f for f in profile.features if not writing_system(f)][:3]
+    if features:
+        draft.say(
+            pick(
+                profile,
+                "features",
+                [
+                    "Its README lists what it does.",
+                    "Here is what it offers.",
+                    "A few things stand out.",
+                ],
+            ),
+            priority=2,
+        )
+        for i, feature in enumerate(features[:2]):
+            draft.say(feature.rstrip(".") + ".", priority=0 if i == 0 else 1)
     if excerpt and not writing_system(excerpt):
         seen = {(description or "").lower().rstrip(".")}
-        added = 0
+        seen |= {x.lower().rstrip(".") for x in sentences(clean_for_speech(profile.problem))}
+        added = 2 if features else 0
         for sentence in sentences(clean_for_speech(excerpt)):
             if sentence.lower().rstrip(".") in seen or added == 2:
                 continue
@@ -278,7 +335,7 @@ def _languages(profile: RepoProfile) -> Draft | None:
 
 
 def _activity(profile: RepoProfile) -> Draft:
-    heading = pick(profile, "activity", ["Activity", "History", "Who builds it"])
+    heading = pick(profile, "activity", ["Activity", "Signs of life", "Who builds it"])
     draft = Draft("activity", heading, "stats", heading)
     history = profile.history
     first, last = month_year(history.first_commit), month_year(history.last_commit)
@@ -295,7 +352,14 @@ def _activity(profile: RepoProfile) -> Draft:
             who = " from a single author"
         elif people > 1:
             who = f" from {at_least}{count_noun(people, 'contributor')}"
-        draft.say(f"The history counts {at_least}{count_noun(history.commits, 'commit')}{who}.")
+        commits = f"{at_least}{count_noun(history.commits, 'commit')}{who}"
+        draft.say(
+            pick(
+                profile,
+                "activity-count",
+                ["The history counts {c}.", "So far it has {c}.", "Signs of life: {c}."],
+            ).format(c=commits)
+        )
         if first and last and first != last:
             draft.say(f"Work started in {first}, and the latest commit is from {last}.", 1)
         elif last:
@@ -307,47 +371,65 @@ def _activity(profile: RepoProfile) -> Draft:
     return draft
 
 
+def _install_line(profile: RepoProfile) -> str | None:
+    """The first install command when it reads well aloud (short, plain characters)."""
+    if not profile.install_commands:
+        return None
+    first = profile.install_commands[0].strip().lstrip("$ ").strip()
+    if len(first.split()) <= 6 and re.fullmatch(r"[\w@./:=+ -]+", first):
+        return first
+    return None
+
+
 def _outro(profile: RepoProfile, spoken: str) -> Draft:
-    heading = pick(profile, "outro", ["The verdict", "Worth a look?", "Wrapping up"])
+    """The call to action: how to get it and where it lives (no empty verdict)."""
+    heading = pick(profile, "outro", ["Try it", "Get started", "Your turn"])
     draft = Draft("outro", heading, "outro", heading)
-    lines = profile.total_lines
-    size = (
-        "tiny"
-        if lines < 1_000
-        else "small"
-        if lines < 10_000
-        else "mid-sized"
-        if lines < 100_000
-        else "large"
-    )
-    language = profile.primary_language
-    what = f"{size} {language} project" if language else f"{size} project"
-    article = "an" if what[0] in "aeiou" else "a"
-    draft.say(
-        pick(
-            profile,
-            "outro-what",
-            ["That was {n}, {a} {w}.", "So that is {n}: {a} {w}.", "In short, {n} is {a} {w}."],
-        ).format(n=spoken, a=article, w=what)
-    )
-    if profile.license:
+    command = _install_line(profile)
+    if command:
         draft.say(
-            f"It is released under the {spoken_license(profile.license)} license.", priority=1
+            pick(
+                profile,
+                "outro-cta",
+                [
+                    "Try it yourself: {c}.",
+                    "To give it a go, run {c}.",
+                    "Getting started takes one line: {c}.",
+                    "Your next step is {c}.",
+                ],
+            ).format(c=f"`{command}`")
         )
-    else:
-        draft.say("There is no license file, so check with the authors before reusing it.", 1)
-    homepage = profile.homepage or ""
-    if re.match(r"https?://", homepage):
-        draft.say(f"Find it at {homepage}.")
     else:
         draft.say(
             pick(
                 profile,
-                "outro-end",
-                ["Thanks for watching.", "That's the tour.", "Now go read the code."],
-            ),
+                "outro-clone",
+                [
+                    "To try {n}, clone the repository and follow the {d}.",
+                    "Clone {n} and start with its {d}.",
+                ],
+            ).format(n=spoken, d="README" if profile.readme_path else "code")
+        )
+    homepage = profile.homepage or ""
+    if re.match(r"https?://", homepage):
+        draft.say(f"Find it at {homepage}.")
+    elif "/" in profile.full_name and profile.full_name.isascii():
+        draft.say(f"The repository is {profile.full_name}.", priority=1)
+    if profile.license:
+        draft.say(
+            pick(
+                profile,
+                "outro-license",
+                [
+                    "It is released under the {l} license.",
+                    "The {l} license covers it.",
+                    "Its license is {l}.",
+                ],
+            ).format(l=spoken_license(profile.license)),
             priority=1,
         )
+    else:
+        draft.say("There is no license file, so check with the authors before reusing it.", 1)
     return draft
 
 
@@ -357,13 +439,14 @@ def draft_scenes(profile: RepoProfile) -> list[Draft]:
     description = _description(profile)
     drafts = [
         _hook(profile, spoken, description),
+        _problem(profile),
         _what(profile, description),
-        _install(profile),
-        _usage(profile),
-        _code(profile),
         _architecture(profile),
         _dependencies(profile),
         _languages(profile),
+        _install(profile),
+        _usage(profile),
+        _code(profile),
         _activity(profile),
         _outro(profile, spoken),
     ]

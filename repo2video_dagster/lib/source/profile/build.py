@@ -20,6 +20,7 @@ from repo2video_dagster.lib.source.profile.readme import (
     readme_excerpt,
     title_name,
 )
+from repo2video_dagster.lib.source.profile.story import readme_features, readme_problem
 from repo2video_dagster.lib.source.profile.structure import (
     key_files,
     main_modules,
@@ -95,6 +96,8 @@ def build_profile(
         homepage=manifests.homepage,
     )
     profile.notes = dedupe(scan.notes + manifests.notes)
+    profile.problem = readme_problem(blocks)
+    profile.features = readme_features(blocks)
     return profile
 
 
