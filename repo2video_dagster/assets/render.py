@@ -34,7 +34,7 @@ from repo2video_dagster.lib.core.records import (
 from repo2video_dagster.lib.core.reuse import fingerprint, memoized
 from repo2video_dagster.lib.render import fonts, slides, theme
 from repo2video_dagster.lib.render.media import integrated_loudness, video_info
-from repo2video_dagster.lib.render.slides import render_slide, render_thumbnail
+from repo2video_dagster.lib.render.slides import render_slide_motion, render_thumbnail
 from repo2video_dagster.lib.render.video import ENCODE_SOURCES, encode_stats, render_video
 from repo2video_dagster.lib.speech.subtitles import group_cues
 from repo2video_dagster.partitions import repositories_partitions
@@ -79,7 +79,8 @@ def visuals(
     rendered = 0
     with user_errors():
         for index, scene in enumerate(video_script.scenes):
-            paths = {}
+            paths: dict[str, str] = {}
+            steps: dict[str, list] = {}
             for fmt in FORMAT_SIZES:
                 key = fingerprint(
                     VISUALS_CODE_VERSION,
@@ -90,26 +91,30 @@ def visuals(
                     scene.visual,
                 )
 
-                def draw(fmt=fmt, index=index, scene=scene) -> str:
+                def draw(fmt=fmt, index=index, scene=scene) -> tuple[str, list]:
                     path = out_dir / f"{index:02d}_{scene.id}_{fmt}.png"
-                    img = render_slide(
+                    img, steps = render_slide_motion(
                         scene.visual, fmt, repo_name=name, scene_index=index, scene_count=count
                     )
                     _save_png(img, path)
-                    return str(path)
+                    return str(path), steps
 
-                paths[fmt], reused = memoized(
+                (paths[fmt], steps[fmt]), reused = memoized(
                     out_dir / ".memo",
-                    f"{index:02d}_{fmt}",
+                    f"{index:02d}_{fmt}_motion",
                     key,
                     draw,
-                    files=lambda p: [p],
+                    files=lambda p: [p[0]],
                     reuse=storage.reuse,
                 )
                 rendered += not reused
             frames.append(
                 SceneFrames(
-                    scene_id=scene.id, reel_path=paths["reel"], landscape_path=paths["landscape"]
+                    scene_id=scene.id,
+                    reel_path=paths["reel"],
+                    landscape_path=paths["landscape"],
+                    reel_steps=steps["reel"],
+                    landscape_steps=steps["landscape"],
                 )
             )
         badges = [b for b in (repo_profile.primary_language, repo_profile.license) if b]

@@ -274,6 +274,10 @@ class SceneFrames:
     """1080x1920 PNG."""
     landscape_path: str
     """1920x1080 PNG."""
+    reel_steps: list[dict[str, Any]] = field(default_factory=list)
+    """Motion steps of the reel slide: ``{"kind": "reveal"|"spot", "box": [x0, y0, x1, y1],
+    "keywords": [...]}``, in the order the narration reaches them."""
+    landscape_steps: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass

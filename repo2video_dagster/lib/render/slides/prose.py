@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from repo2video_dagster.lib.render import fonts
-from repo2video_dagster.lib.render.slides.canvas import SUBTLE, DrawContext
+from repo2video_dagster.lib.render.slides.canvas import SUBTLE, DrawContext, keywords_of, mark_step
 from repo2video_dagster.lib.render.slides.data import data_list
 from repo2video_dagster.lib.render.slides.text import (
     block_height,
@@ -52,6 +52,7 @@ def layout_overview(ctx: DrawContext, data: dict[str, Any]) -> float:
         chosen.pop()
     for lines in chosen:
         h = block_height(len(lines), size) + 2 * pad
+        mark_step(ctx, "reveal", (box.x - 2, y - 2, box.right + 3, y + h + 3), keywords_of(*lines))
         ctx.draw.rounded_rectangle(
             (box.x, y, box.right, y + h),
             radius=lay.radius // 2,
@@ -132,6 +133,12 @@ def layout_outro(ctx: DrawContext, data: dict[str, Any]) -> float:
     if url_text:
         w = fonts.text_width(url_text, "mono_bold", u_size) + 2 * pill_pad
         x = box.x + (box.w - w) / 2
+        mark_step(
+            ctx,
+            "reveal",
+            (x - 4, y - 4, x + w + 5, y + pill_h + 5),
+            keywords_of(url) + ["find", "repository", "github", "code"],
+        )
         ctx.draw.rounded_rectangle(
             (x, y, x + w, y + pill_h),
             radius=pill_h // 2,

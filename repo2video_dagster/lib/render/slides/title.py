@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from repo2video_dagster.lib.render import fonts
-from repo2video_dagster.lib.render.slides.canvas import SUBTLE, DrawContext
+from repo2video_dagster.lib.render.slides.canvas import SUBTLE, DrawContext, keywords_of, mark_step
 from repo2video_dagster.lib.render.slides.data import data_list
 from repo2video_dagster.lib.render.slides.text import block_height, draw_lines, size_steps
 from repo2video_dagster.lib.render.theme import CARD, TEXT, mix
@@ -141,7 +141,18 @@ def layout_title(ctx: DrawContext, data: dict[str, Any]) -> float:
     ctx.draw.rounded_rectangle((box.x, y, box.x + 140, y + rule_h), radius=5, fill=ctx.accent)
     y += rule_h + gap
     if s_lines:
+        s_h = block_height(len(s_lines), s_size, 1.3)
+        mark_step(
+            ctx, "reveal", (box.x - 4, y - 6, box.right + 4, y + s_h + 8), keywords_of(subtitle)
+        )
         y = draw_lines(ctx, s_lines, box.x, y, "sans", s_size, SUBTLE, spacing=1.3) + gap
     if rows:
+        b_h = badges_height(rows, b_size)
+        mark_step(
+            ctx,
+            "reveal",
+            (box.x - 4, y - 4, box.right + 4, y + b_h + 6),
+            keywords_of(*badges) + ["tour", "minute", "look", "know"],
+        )
         return draw_badges(ctx, rows, box.x, y, b_size, pad_x)
     return y - gap

@@ -23,6 +23,7 @@ from repo2video_dagster.lib.core.records import VideoFile
 from repo2video_dagster.lib.core.reuse import fingerprint, source_version
 from repo2video_dagster.lib.render import caption_bands, fonts, media, theme
 from repo2video_dagster.lib.render.media import ffmpeg_path
+from repo2video_dagster.lib.render.slides import canvas
 from repo2video_dagster.lib.render.video.encode import AAC_OPTIONS, encode_frames
 from repo2video_dagster.lib.render.video.outputs import (
     encode_errors,
@@ -35,7 +36,7 @@ from repo2video_dagster.lib.render.video.outputs import (
 from repo2video_dagster.lib.render.video.stats import EncodeStats
 from repo2video_dagster.lib.render.video.timeline import FrameSource, Segment, Timeline
 
-ENCODE_SOURCES = (sys.modules[__package__], caption_bands, theme, fonts, media)
+ENCODE_SOURCES = (sys.modules[__package__], caption_bands, theme, fonts, media, canvas)
 """The ``lib`` modules whose code decides an encoded video's bytes (part of reuse keys):
 this whole package (a package is hashed with every module below it) and the render
 modules it draws and probes with."""
@@ -92,9 +93,22 @@ def chunk_key(chunk: SceneChunk, slide_digests: Sequence[str], preset: str, crf:
             None if s.state.cue is None else renderer.cue_words[s.state.cue],
             s.state.active,
             s.state.blend_step,
+            s.state.stage,
+            s.state.blend_stage,
+            s.state.fade,
             s.frames,
         )
         for s in timeline.segments
+    ]
+    # What each step changes in the picture (its kind and box; keywords only move it in time).
+    scenes = sorted(
+        {s.state.scene for s in timeline.segments}
+        | {s.state.blend_from for s in timeline.segments if s.state.blend_from is not None}
+    )
+    motion = [
+        [(step["kind"], list(step["box"])) for step in renderer.steps[i]]
+        for i in scenes
+        if i < len(renderer.steps)
     ]
     return fingerprint(
         "scene-chunk",
@@ -108,6 +122,7 @@ def chunk_key(chunk: SceneChunk, slide_digests: Sequence[str], preset: str, crf:
         preset,
         crf,
         frames,
+        motion,
     )[:32]
 
 

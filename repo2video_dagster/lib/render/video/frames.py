@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -30,7 +31,8 @@ from repo2video_dagster.lib.render.caption_bands import (
     highlight_patch,
     render_caption_band,
 )
-from repo2video_dagster.lib.render.theme import Box
+from repo2video_dagster.lib.render.slides.canvas import render_background
+from repo2video_dagster.lib.render.theme import Box, hex_to_rgb
 from repo2video_dagster.lib.render.video.yuv import (
     blend_frames,
     convert_into,
@@ -52,6 +54,12 @@ class FrameState:
     """Previous scene while crossfading into ``scene``."""
     blend_step: int = 0
     """1..transition_frames during a crossfade."""
+    stage: int = 0
+    """How many of the scene's motion steps have happened (0: none yet)."""
+    blend_stage: int = 0
+    """The stage of ``blend_from`` that is faded out."""
+    fade: int = 0
+    """Length in frames of this fade when it is not ``transition_frames`` (a step's fade)."""
 
 
 _Highlight = tuple[Image.Image, tuple[int, int, int, int]] | None
@@ -75,18 +83,22 @@ class FrameRenderer:
         cue_words: list[tuple[str, ...]],
         transition_frames: int,
         accent: str | None,
+        steps: list[list[dict[str, Any]]] | None = None,
     ) -> None:
         self.fmt = fmt
+        self.steps = steps or [[] for _ in backgrounds]
+        """Each scene's motion steps (``SceneFrames.reel_steps``)."""
+        self._pictures: OrderedDict[tuple[int, int], Image.Image] = OrderedDict()
         self.width, self.height = backgrounds[0].size
         self.box = caption_box(fmt)
         self.region = even_box(self.box, self.width, self.height)
         """The caption box grown to even coordinates: what a caption state re-converts."""
         self._images = backgrounds
-        self._yuv: dict[int, np.ndarray] = {}
+        self._yuv: OrderedDict[tuple[int, int], np.ndarray] = OrderedDict()
         self.cue_words = cue_words
         self._transition_frames = transition_frames
         self.accent = accent
-        self._cue_frames: OrderedDict[tuple[int, int], np.ndarray] = OrderedDict()
+        self._cue_frames: OrderedDict[tuple[int, int, int], np.ndarray] = OrderedDict()
         self._plain_bands: OrderedDict[int, Image.Image] = OrderedDict()
         self.renders = 0
         self.prepare_s = 0.0
@@ -94,11 +106,42 @@ class FrameRenderer:
     def fresh(self) -> FrameRenderer:
         """A renderer of the same pictures with empty caches (one per encoder thread)."""
         return FrameRenderer(
-            self.fmt, self._images, self.cue_words, self._transition_frames, self.accent
+            self.fmt, self._images, self.cue_words, self._transition_frames, self.accent, self.steps
         )
 
     def _alpha(self, state: FrameState) -> float:
-        return state.blend_step / (self._transition_frames + 1)
+        return state.blend_step / ((state.fade or self._transition_frames) + 1)
+
+    def picture(self, scene: int, stage: int) -> Image.Image:
+        """The slide of ``scene`` at motion ``stage`` (RGB): reveal boxes not yet reached
+        show the background, the spotlit step's box is tinted with the accent."""
+        steps = self.steps[scene] if scene < len(self.steps) else []
+        if not steps or self.accent is None:
+            return self._images[scene]
+        stage = min(stage, len(steps))
+        key = (scene, stage)
+        image = self._pictures.get(key)
+        if image is not None:
+            self._pictures.move_to_end(key)
+            return image
+        image = self._images[scene].copy()
+        accent = hex_to_rgb(self.accent)
+        background = None
+        for index, step in enumerate(steps):
+            x0, y0, x1, y1 = step["box"]
+            if step["kind"] == "reveal" and index >= stage:
+                if background is None:
+                    background = render_background(image.size, accent)
+                image.paste(background.crop((x0, y0, x1, y1)), (x0, y0))
+            elif step["kind"] == "spot" and index == stage - 1:
+                region = np.asarray(image.crop((x0, y0, x1, y1)), dtype=np.uint16)
+                tinted = (region * 200 + np.array(accent, dtype=np.uint16) * 56 + 128) >> 8
+                tinted[:, :8] = accent
+                image.paste(Image.fromarray(tinted.astype(np.uint8)), (x0, y0))
+        self._pictures[key] = image
+        if len(self._pictures) > 6:
+            self._pictures.popitem(last=False)
+        return image
 
     def _blending(self, state: FrameState) -> bool:
         return state.blend_from is not None and state.blend_step > 0
@@ -106,13 +149,16 @@ class FrameRenderer:
     def _has_caption(self, state: FrameState) -> bool:
         return state.cue is not None and bool(self.cue_words[state.cue])
 
-    def background_yuv(self, scene: int) -> np.ndarray:
-        """The slide of ``scene`` as a read-only I420 frame, converted once."""
-        frame = self._yuv.get(scene)
+    def background_yuv(self, scene: int, stage: int = 0) -> np.ndarray:
+        """The slide of ``scene`` at ``stage`` as a read-only I420 frame, converted once."""
+        key = (scene, stage)
+        frame = self._yuv.get(key)
         if frame is None:
-            frame = rgb_to_yuv420(self._images[scene])
+            frame = rgb_to_yuv420(self.picture(scene, stage))
             frame.flags.writeable = False
-            self._yuv[scene] = frame
+            self._yuv[key] = frame
+            if len(self._yuv) > 12:
+                self._yuv.popitem(last=False)
         return frame
 
     def _plain_band(self, cue: int) -> Image.Image:
@@ -145,10 +191,10 @@ class FrameRenderer:
     def _background_rgb(self, state: FrameState, rect: Box) -> Image.Image:
         """A new image of ``rect`` of the state's background (crossfaded if need be)."""
         crop = (rect.x, rect.y, rect.right, rect.bottom)
-        image = self._images[state.scene].crop(crop)
+        image = self.picture(state.scene, state.stage).crop(crop)
         if self._blending(state):
             assert state.blend_from is not None
-            previous = self._images[state.blend_from].crop(crop)
+            previous = self.picture(state.blend_from, state.blend_stage).crop(crop)
             image = Image.blend(previous, image, self._alpha(state))
         return image
 
@@ -176,20 +222,22 @@ class FrameRenderer:
         """
         assert state.blend_from is not None
         if not self._has_caption(state):
-            a = self.background_yuv(state.blend_from)
-            b = self.background_yuv(state.scene)
+            a = self.background_yuv(state.blend_from, state.blend_stage)
+            b = self.background_yuv(state.scene, state.stage)
         else:
-            a = self._word_frame(replace(state, scene=state.blend_from, blend_from=None))
+            a = self._word_frame(
+                replace(state, scene=state.blend_from, stage=state.blend_stage, blend_from=None)
+            )
             b = self._word_frame(replace(state, blend_from=None))
         return blend_frames(a, b, self._alpha(state))
 
     def _cue_frame(self, state: FrameState) -> np.ndarray:
         """The scene with the cue's plain band (no highlight), composed once, read-only."""
         assert state.cue is not None
-        key = (state.scene, state.cue)
+        key = (state.scene, state.stage, state.cue)
         frame = self._cue_frames.get(key)
         if frame is None:
-            frame = self.background_yuv(state.scene).copy()
+            frame = self.background_yuv(state.scene, state.stage).copy()
             self._paste(frame, state, self.region, None)
             frame.flags.writeable = False
             self._cue_frames[key] = frame
@@ -222,7 +270,7 @@ class FrameRenderer:
         elif self._has_caption(state):
             frame = self._word_frame(state)
         else:
-            frame = self.background_yuv(state.scene)
+            frame = self.background_yuv(state.scene, state.stage)
         self.renders += 1
         self.prepare_s += time.perf_counter() - started
         return frame
