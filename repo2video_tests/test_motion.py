@@ -145,7 +145,8 @@ def test_spotlight_tints_only_its_box(tmp_path: Path) -> None:
     img, steps = slides.render_slide_motion(
         spec, "reel", repo_name=REPO, scene_index=0, scene_count=2, accent=ACCENT
     )
-    assert [s["kind"] for s in steps] == ["spot"] and "join" in steps[0]["keywords"]
+    assert {s["kind"] for s in steps} == {"spot"} and len(steps) == 3
+    named = next(i for i, s in enumerate(steps) if "join" in s["keywords"])
     path = tmp_path / "code.png"
     slides.save_png(img, str(path))
     frames = SceneFrames("code", str(path), str(path), steps, steps)
@@ -154,9 +155,11 @@ def test_spotlight_tints_only_its_box(tmp_path: Path) -> None:
     timeline = build_segments(
         "reel", [frames], [("code", 0.0, 3.0)], _cues(words), duration_s=3.0, fps=FPS
     )
-    before = timeline.rgb_frame(timeline.segment_at(1.0))
-    after = timeline.rgb_frame(timeline.segment_at(2.5))
-    x0, y0, x1, y1 = steps[0]["box"]
+    before = timeline.rgb_frame(timeline.segment_at(0.1))
+    spoken = timeline.segment_at(1.72)
+    assert spoken.state.stage == named + 1, "the line lights up when its name is said"
+    after = timeline.rgb_frame(spoken)
+    x0, y0, x1, y1 = steps[named]["box"]
     changed = np.any(before != after, axis=2)
     assert changed[y0:y1, x0:x1].mean() > 0.9
     outside = changed.copy()

@@ -123,7 +123,8 @@ def test_python_cli_facts_and_visuals() -> None:
     assert "86 percent" in text
     assert "about 14 thousand lines" in text
     assert "pip install csv-wrangler" in scenes["install"].narration
-    assert scenes["install"].visual.data["commands"] == ["pip install csv-wrangler"]
+    # the install command, then the command the narration says it runs as
+    assert scenes["install"].visual.data["commands"] == ["pip install csv-wrangler", "csvw"]
     usage = scenes["usage"].visual
     assert usage.kind == "code"
     assert usage.data["code"] == p.usage.code  # the real README snippet

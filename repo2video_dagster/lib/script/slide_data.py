@@ -92,7 +92,14 @@ def _top_dependencies(profile: RepoProfile, limit: int) -> list[str]:
 
 def _install_commands(profile: RepoProfile) -> list[str]:
     if profile.install_commands:
-        return [clip_text(c, 80) for c in profile.install_commands[:MAX_COMMANDS]]
+        commands = [clip_text(c, 80) for c in profile.install_commands[:MAX_COMMANDS]]
+        # The command the narration says it runs as ("After that, you run it as mdtoc").
+        for entry in profile.entry_points:
+            if len(commands) >= MAX_COMMANDS or not re.fullmatch(r"[\w.-]+", entry.strip()):
+                break
+            if not any(c.split()[:1] == [entry.strip()] for c in commands):
+                commands.append(entry.strip())
+        return commands
     homepage = profile.homepage or ""
     clone = f"git clone {homepage}" if re.match(r"https?://\S+$", homepage) else "git clone <url>"
     return [clone, f"cd {profile.name}"]
@@ -121,6 +128,8 @@ def _stats(profile: RepoProfile) -> list[dict[str, str]]:
 
 def _outro_lines(profile: RepoProfile) -> list[str]:
     lines = [profile.full_name]
+    if profile.install_commands:  # the call to action, on screen as it is said
+        lines.append("$ " + clip_text(profile.install_commands[0].strip().lstrip("$ "), 44))
     if profile.primary_language:
         lines.append(profile.primary_language)
     lines.append(profile.license or "No license file")

@@ -267,8 +267,9 @@ def _spot_lines(lines: list[str], language: str) -> list[int]:
         if (shell and line.strip() and not line.lstrip().startswith("#"))
         or (not shell and _DEFINITION.match(line))
     ]
-    if not picked:
-        picked = [i for i, line in enumerate(lines) if len(line.strip()) > 3]
+    if len(picked) < MAX_SPOTS - 1:  # too few to keep the picture moving: read along
+        rest = [i for i, line in enumerate(lines) if len(line.strip()) > 3 and i not in picked]
+        picked = sorted(picked + rest[: MAX_SPOTS - 1 - len(picked)])
     return picked[:MAX_SPOTS]
 
 

@@ -115,6 +115,10 @@ def layout_outro(ctx: DrawContext, data: dict[str, Any]) -> float:
             + gap
         )
     if body:
+        b_lh = line_height(b_size, 1.35)
+        for i, line in enumerate(body):
+            ly = y + i * b_lh
+            mark_step(ctx, "reveal", (box.x, ly - 4, box.right, ly + b_lh + 2), keywords_of(line))
         y = (
             draw_lines(
                 ctx,

@@ -125,6 +125,11 @@ def _words_of(cue: Any) -> list[TimedWord]:
 
 STEP_MIN_GAP_S = 0.35
 """Two motion steps of a scene happen at least this far apart."""
+FIRST_STEP_MAX_S = 1.0
+"""A scene's first step happens at most this long after the scene starts..."""
+STEP_MAX_GAP_S = 2.5
+"""...and each later one at most this long after the one before, named or not, so the
+picture never waits on a word that comes late (no stretch over 4 s without a change)."""
 STEP_FADE_S = 0.17
 """A motion step fades in over this long (5 frames at 30 fps)."""
 _WORD_RE = re.compile(r"[a-z0-9]+")
@@ -137,7 +142,8 @@ def step_times(
 
     A step happens when the narration first says one of its keywords (after the step
     before it); a step the narration never names is spaced evenly over the rest of the
-    speech, so every item is shown while the voice is still on the scene.
+    speech, so every item is shown while the voice is still on the scene. No step
+    waits longer than :data:`FIRST_STEP_MAX_S` / :data:`STEP_MAX_GAP_S`.
     """
     if not steps:
         return []
@@ -160,6 +166,7 @@ def step_times(
             remaining = n - j
             span = max(0.0, speech_end - prev)
             found = prev + span / (remaining + 1)
+        found = min(found, prev + (STEP_MAX_GAP_S if times else FIRST_STEP_MAX_S))
         found = max(found, prev + (STEP_MIN_GAP_S if times else 0.0))
         times.append(min(found, end))
         prev = times[-1]
