@@ -36,12 +36,15 @@ from repo2video_dagster.lib.render import fonts, slides, theme
 from repo2video_dagster.lib.render.media import integrated_loudness, video_info
 from repo2video_dagster.lib.render.slides import render_slide_motion, render_thumbnail
 from repo2video_dagster.lib.render.video import ENCODE_SOURCES, encode_stats, render_video
+from repo2video_dagster.lib.speech import music as music_module
+from repo2video_dagster.lib.speech.music import mix_music, music_source
 from repo2video_dagster.lib.speech.subtitles import group_cues
 from repo2video_dagster.partitions import repositories_partitions
 from repo2video_dagster.resources import RenderResource, StorageResource
 
 VISUALS_CODE_VERSION = code_version(__name__, slides, theme, fonts)
-VIDEO_CODE_VERSION = code_version(__name__, *ENCODE_SOURCES)
+VIDEO_CODE_VERSION = code_version(__name__, *ENCODE_SOURCES, music_module)
+MUSIC_CODE_VERSION = code_version(__name__, music_module)
 FORMAT_SIZES = {"reel": (1080, 1920), "landscape": (1920, 1080)}
 LOUDNESS_TARGET = -14.0
 LOUDNESS_TOLERANCE = 1.5
@@ -138,6 +141,33 @@ def visuals(
     )
 
 
+def final_audio(
+    narration_wav: Path, music: str, key: str, out_dir: Path, reuse: bool
+) -> tuple[Path, str]:
+    """The soundtrack the videos carry: the narration alone, or with the ducked music bed
+    (``REPO2VIDEO_MUSIC``), at −14 LUFS. Captions stay timed from the narration alone."""
+    source = music_source(music, key)
+    if source is None:
+        return narration_wav, "off"
+    name = "default" if source == "default" else Path(source).name
+    mix_key = fingerprint(MUSIC_CODE_VERSION, narration_wav, str(source), key)
+    if source != "default":
+        mix_key = fingerprint(mix_key, Path(source))
+    path = out_dir / "audio" / "soundtrack.wav"
+
+    def mix() -> str:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.wav")
+        mix_music(narration_wav, source, tmp, seed=key)
+        tmp.replace(path)
+        return str(path)
+
+    result, _ = memoized(
+        out_dir / ".memo", "soundtrack", mix_key, mix, files=lambda p: [p], reuse=reuse
+    )
+    return Path(result), name
+
+
 def scene_spans(narration: Narration) -> list[tuple[str, float, float]]:
     """Scene time spans covering the whole track: the first slide shows from 0 (through the
     lead-in silence) and the last until the end."""
@@ -195,6 +225,11 @@ def video(
     out_dir = storage.layout.output(context.partition_key)
     spans = scene_spans(narration)
     cues = group_cues(captions.words, track_end=narration.duration_s)
+    with user_errors():
+        soundtrack, music_name = final_audio(
+            Path(narration.track_path), render.music, context.partition_key, out_dir, storage.reuse
+        )
+    context.log.info(f"soundtrack: narration + music {music_name}")
     videos = []
     reused_formats: list[str] = []
     chunk_counts: dict[str, str] = {}
@@ -208,7 +243,7 @@ def video(
                 render.preset,
                 render.crf,
                 [Path(p) for p in frames_key],
-                Path(narration.track_path),
+                soundtrack,
                 captions.words,
                 spans,
             )
@@ -220,7 +255,7 @@ def video(
                     visuals.scenes,
                     spans,
                     cues,
-                    Path(narration.track_path),
+                    soundtrack,
                     out_dir / f"{fmt}.mp4",
                     fps=render.fps,
                     preset=render.preset,
@@ -259,6 +294,7 @@ def video(
     )
     metadata = {
         "duration_s": round(rendered.duration_s, 2),
+        "music": music_name,
         "reused": MetadataValue.json(reused_formats),
         "scene_chunks": MetadataValue.json(chunk_counts),
         "thumbnail_path": path_value(rendered.thumbnail_path),
