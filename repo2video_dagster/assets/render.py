@@ -33,8 +33,10 @@ from repo2video_dagster.lib.core.records import (
 )
 from repo2video_dagster.lib.core.reuse import fingerprint, memoized
 from repo2video_dagster.lib.render import fonts, slides, theme
+from repo2video_dagster.lib.render import storyboard as storyboard_module
 from repo2video_dagster.lib.render.media import integrated_loudness, video_info
 from repo2video_dagster.lib.render.slides import render_slide_motion, render_thumbnail
+from repo2video_dagster.lib.render.storyboard import contact_sheet
 from repo2video_dagster.lib.render.video import ENCODE_SOURCES, encode_stats, render_video
 from repo2video_dagster.lib.speech import music as music_module
 from repo2video_dagster.lib.speech.music import mix_music, music_source
@@ -42,7 +44,7 @@ from repo2video_dagster.lib.speech.subtitles import group_cues
 from repo2video_dagster.partitions import repositories_partitions
 from repo2video_dagster.resources import RenderResource, StorageResource
 
-VISUALS_CODE_VERSION = code_version(__name__, slides, theme, fonts)
+VISUALS_CODE_VERSION = code_version(__name__, slides, theme, fonts, storyboard_module)
 VIDEO_CODE_VERSION = code_version(__name__, *ENCODE_SOURCES, music_module)
 MUSIC_CODE_VERSION = code_version(__name__, music_module)
 FORMAT_SIZES = {"reel": (1080, 1920), "landscape": (1920, 1080)}
@@ -128,6 +130,12 @@ def visuals(
             render_thumbnail(repo_profile.name, repo_profile.description, badges, repo_name=name),
             thumb,
         )
+        storyboard = contact_sheet(
+            frames,
+            [scene.title for scene in video_script.scenes],
+            out_dir / "storyboard.png",
+            title=f"{name}: {count} scenes",
+        )
     context.log.info(f"{rendered} slides drawn, {2 * count - rendered} reused")
     return Output(
         Visuals(scenes=frames, thumbnail_path=str(thumb)),
@@ -135,8 +143,10 @@ def visuals(
             "slides": 2 * count,
             "drawn": rendered,
             "thumbnail": path_value(thumb),
-            "preview": image_preview(thumb),
-            "first_reel_slide": image_preview(frames[0].reel_path, width=200),
+            # The storyboard is the preview: every scene in both formats, before the encode.
+            "preview": image_preview(storyboard, width=720),
+            "storyboard": path_value(storyboard),
+            "motion_steps": sum(len(f.reel_steps) for f in frames),
         },
     )
 
