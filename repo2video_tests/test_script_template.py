@@ -14,7 +14,7 @@ from repo2video_dagster.lib.script.template.draft import TARGET_MAX_WORDS, TARGE
 from repo2video_dagster.lib.script.template.writer import TemplateWriter
 from repo2video_tests import profiles
 
-ORDER = ["hook", "problem", "what", "architecture", "dependencies", "languages"]
+ORDER = ["hook", "problem", "what", "picture", "architecture", "dependencies", "languages"]
 ORDER += ["install", "usage", "code", "activity", "outro"]
 
 

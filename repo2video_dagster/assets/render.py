@@ -1,6 +1,7 @@
 """Stages that make pictures: slides per scene, then the encoded videos."""
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from dagster import (
@@ -27,17 +28,22 @@ from repo2video_dagster.lib.core.records import (
     Narration,
     RenderedVideo,
     RepoProfile,
+    RepoSnapshot,
+    Scene,
     SceneFrames,
     VideoScript,
     Visuals,
+    VisualSpec,
 )
-from repo2video_dagster.lib.core.reuse import fingerprint, memoized
+from repo2video_dagster.lib.core.reuse import file_digest, fingerprint, memoized
 from repo2video_dagster.lib.render import fonts, slides, theme
 from repo2video_dagster.lib.render import storyboard as storyboard_module
 from repo2video_dagster.lib.render.media import integrated_loudness, video_info
 from repo2video_dagster.lib.render.slides import render_slide_motion, render_thumbnail
+from repo2video_dagster.lib.render.slides.picture import load_picture
 from repo2video_dagster.lib.render.storyboard import contact_sheet
 from repo2video_dagster.lib.render.video import ENCODE_SOURCES, encode_stats, render_video
+from repo2video_dagster.lib.script.slide_data import fill_visual
 from repo2video_dagster.lib.speech import music as music_module
 from repo2video_dagster.lib.speech.music import mix_music, music_source
 from repo2video_dagster.lib.speech.subtitles import group_cues
@@ -74,6 +80,7 @@ def visuals(
     context: AssetExecutionContext,
     video_script: VideoScript,
     repo_profile: RepoProfile,
+    repo_snapshot: RepoSnapshot,
     storage: StorageResource,
 ) -> Output[Visuals]:
     out_dir = storage.layout.output(context.partition_key) / "slides"
@@ -84,6 +91,7 @@ def visuals(
     rendered = 0
     with user_errors():
         for index, scene in enumerate(video_script.scenes):
+            scene = with_picture(scene, repo_profile, Path(repo_snapshot.checkout_dir), context)
             paths: dict[str, str] = {}
             steps: dict[str, list] = {}
             for fmt in FORMAT_SIZES:
@@ -94,6 +102,7 @@ def visuals(
                     index,
                     count,
                     scene.visual,
+                    picture_digest(scene.visual),
                 )
 
                 def draw(fmt=fmt, index=index, scene=scene) -> tuple[str, list]:
@@ -176,6 +185,29 @@ def final_audio(
         out_dir / ".memo", "soundtrack", mix_key, mix, files=lambda p: [p], reuse=reuse
     )
     return Path(result), name
+
+
+def with_picture(scene: Scene, profile: RepoProfile, checkout: Path, context) -> Scene:
+    """An ``image`` scene with its picture's file resolved inside the checkout; a picture
+    that cannot be shown (outside the checkout, undecodable, an icon, an SVG without
+    rsvg-convert) becomes the overview slide, with a log line saying why."""
+    if scene.visual.kind != "image":
+        return scene
+    rel = str(scene.visual.data.get("image") or "")
+    root = checkout.resolve()
+    path = (root / rel).resolve()
+    usable = path.is_relative_to(root) and path.is_file() and load_picture(path) is not None
+    if not usable:
+        context.log.info(f"picture {rel!r} not shown (unusable); overview slide instead")
+        heading = str(scene.visual.data.get("heading") or scene.title)
+        return replace(scene, visual=fill_visual("overview", heading, profile, scene_id=scene.id))
+    data = {**scene.visual.data, "image_file": str(path)}
+    return replace(scene, visual=VisualSpec("image", data))
+
+
+def picture_digest(visual: VisualSpec) -> str | None:
+    image = visual.data.get("image_file") if visual.kind == "image" else None
+    return file_digest(Path(image)) if image else None
 
 
 def scene_spans(narration: Narration) -> list[tuple[str, float, float]]:

@@ -114,6 +114,14 @@ class GitHistory:
 
 
 @dataclass
+class RepoImage:
+    """A picture kept in the repository: its checkout path and the README's alt text."""
+
+    path: str
+    alt: str = ""
+
+
+@dataclass
 class RepoProfile:
     """Everything the script and the slides need, read from the checkout alone."""
 
@@ -155,13 +163,17 @@ class RepoProfile:
     """The problem the project solves, in the README's own words ("Why", "Motivation")."""
     features: list[str] = field(default_factory=list)
     """Items of the README's "Features" list (short, at most five)."""
+    images: list[RepoImage] = field(default_factory=list)
+    """The project's own pictures in the checkout (README-referenced first), at most three."""
 
     @property
     def primary_language(self) -> str | None:
         return self.languages[0].name if self.languages else None
 
 
-VisualKind = Literal["title", "overview", "command", "code", "tree", "languages", "stats", "outro"]
+VisualKind = Literal[
+    "title", "overview", "command", "code", "tree", "languages", "stats", "outro", "image"
+]
 
 
 @dataclass
@@ -177,6 +189,8 @@ class VisualSpec:
     - ``languages``: ``heading``, ``languages`` (list of {name, share, lines})
     - ``stats``: ``heading``, ``stats`` (list of {label, value})
     - ``outro``: ``heading``, ``lines`` (list of str), ``url``
+    - ``image``: ``heading``, ``image`` (checkout path of one of the repository's pictures),
+      ``alt``
     """
 
     kind: VisualKind

@@ -15,6 +15,7 @@ from typing import get_args
 from repo2video_dagster.lib.core.errors import ScriptError
 from repo2video_dagster.lib.core.records import (
     CodeSnippet,
+    RepoImage,
     RepoProfile,
     VisualKind,
     VisualSpec,
@@ -24,7 +25,7 @@ from repo2video_dagster.lib.script.formatting import MAX_HEADING_CHARS, clip_tex
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ALLOWED_KINDS", "fill_visual"]
+__all__ = ["ALLOWED_KINDS", "best_image", "fill_visual"]
 
 ALLOWED_KINDS: tuple[str, ...] = get_args(VisualKind)
 
@@ -138,6 +139,14 @@ def _outro_lines(profile: RepoProfile) -> list[str]:
     return lines
 
 
+def best_image(profile: RepoProfile) -> RepoImage | None:
+    """The picture to show: a screenshot or diagram before a logo, README order otherwise."""
+    if not profile.images:
+        return None
+    plain = [i for i in profile.images if "logo" not in i.path.lower()]
+    return (plain or profile.images)[0]
+
+
 def _code_snippet(profile: RepoProfile, scene_id: str | None) -> CodeSnippet | None:
     """Usage first for the usage scene, the source excerpt first for any other."""
     if scene_id == "usage":
@@ -215,6 +224,11 @@ def fill_visual(
                 "url": homepage or profile.full_name,
             },
         )
+    if kind == "image":
+        picture = best_image(profile)
+        if picture is None:
+            return fill_visual("overview", heading, profile, scene_id=scene_id)
+        return VisualSpec("image", {"heading": heading, "image": picture.path, "alt": picture.alt})
     raise ScriptError(
         f"unknown slide layout {kind!r}", hint=f"use one of: {', '.join(ALLOWED_KINDS)}"
     )

@@ -56,9 +56,18 @@ class Recorder:
     def ellipse(self, xy: Any, *args: Any, **kwargs: Any) -> None:
         self._record("ellipse", xy, args, kwargs)
 
-    def replay(self, draw: ImageDraw.ImageDraw, dy: int) -> None:
+    def paste(self, image: Image.Image, xy: tuple[int, int], mask: Any = None) -> None:
+        """Paste a picture (replayed onto the slide image itself)."""
+        self._record("paste", xy, (image, mask), {})
+
+    def replay(self, draw: ImageDraw.ImageDraw, dy: int, img: Image.Image | None = None) -> None:
         for name, xy, args, kwargs in self.ops:
             moved = tuple(v + dy if i % 2 else v for i, v in enumerate(xy))
+            if name == "paste":
+                if img is not None:
+                    picture, mask = args
+                    img.paste(picture, (int(moved[0]), int(moved[1])), mask)
+                continue
             getattr(draw, name)(moved, *args, **kwargs)
 
 

@@ -16,6 +16,7 @@ from repo2video_dagster.lib.render.slides.canvas import (
 )
 from repo2video_dagster.lib.render.slides.charts import layout_languages, layout_stats
 from repo2video_dagster.lib.render.slides.monospace import layout_code, layout_command, layout_tree
+from repo2video_dagster.lib.render.slides.picture import layout_image
 from repo2video_dagster.lib.render.slides.prose import layout_outro, layout_overview
 from repo2video_dagster.lib.render.slides.title import layout_title
 from repo2video_dagster.lib.render.theme import layout, resolve_accent
@@ -33,6 +34,7 @@ LAYOUTS: dict[str, Callable[[DrawContext, dict[str, Any]], float]] = {
     "languages": layout_languages,
     "stats": layout_stats,
     "outro": layout_outro,
+    "image": layout_image,
 }
 
 
@@ -97,7 +99,7 @@ def render_slide_motion(
     )
     free = lay.content.bottom - bottom
     dy = round(max(0.0, free) * VERTICAL_BIAS)
-    recorder.replay(draw, dy=dy)
+    recorder.replay(draw, dy=dy, img=img)
     for step in steps:
         x0, y0, x1, y1 = step["box"]
         step["box"] = [max(0, x0), max(0, y0 + dy), min(lay.width, x1), min(lay.height, y1 + dy)]

@@ -32,6 +32,7 @@ from repo2video_dagster.lib.render.caption_bands import (
     render_caption_band,
 )
 from repo2video_dagster.lib.render.slides.canvas import render_background
+from repo2video_dagster.lib.render.slides.picture import load_picture, zoomed
 from repo2video_dagster.lib.render.theme import Box, hex_to_rgb
 from repo2video_dagster.lib.render.video.yuv import (
     blend_frames,
@@ -89,6 +90,7 @@ class FrameRenderer:
         self.steps = steps or [[] for _ in backgrounds]
         """Each scene's motion steps (``SceneFrames.reel_steps``)."""
         self._pictures: OrderedDict[tuple[int, int], Image.Image] = OrderedDict()
+        self._sources: dict[str, Image.Image | None] = {}
         self.width, self.height = backgrounds[0].size
         self.box = caption_box(fmt)
         self.region = even_box(self.box, self.width, self.height)
@@ -127,6 +129,15 @@ class FrameRenderer:
         image = self._images[scene].copy()
         accent = hex_to_rgb(self.accent)
         background = None
+        zoom = [st for st in steps[:stage] if st["kind"] == "zoom"]
+        if zoom:
+            x0, y0, x1, y1 = zoom[-1]["box"]
+            source = self._sources.get(zoom[-1]["image"])
+            if source is None:
+                source = load_picture(zoom[-1]["image"])
+                self._sources[zoom[-1]["image"]] = source
+            if source is not None:
+                image.paste(zoomed(source, (x1 - x0, y1 - y0), zoom[-1]["zoom"]), (x0, y0))
         for index, step in enumerate(steps):
             x0, y0, x1, y1 = step["box"]
             if step["kind"] == "reveal" and index >= stage:

@@ -147,6 +147,8 @@ def step_times(
     """
     if not steps:
         return []
+    if all(step.get("kind") == "zoom" for step in steps):  # a slow, even zoom over the scene
+        return [start + (end - start) * (k + 1) / (len(steps) + 1) for k in range(len(steps))]
     speech_end = max((float(w.end) for w in words), default=end)
     speech_end = min(max(speech_end, start), end)
     n = len(steps)
@@ -200,6 +202,7 @@ def _frame_states(
     transition_frames: int,
     scene_ids: list[str],
     stage_starts: list[list[float]] | None = None,
+    stage_fades: list[bool] | None = None,
 ) -> list[FrameState]:
     """The state of every frame, evaluated at the frame's centre time.
 
@@ -220,6 +223,7 @@ def _frame_states(
     prev_stage_of: dict[int, int] = {}
     last_scene = None
     stage_starts = stage_starts or [[] for _ in scene_order]
+    stage_fades = stage_fades or []
     fade_frames = max(1, round(STEP_FADE_S * fps))
     stage = 0
     stage_changed_at = -fade_frames
@@ -238,7 +242,9 @@ def _frame_states(
             stage_changed_at = -fade_frames
         new_stage = bisect.bisect_right(stage_starts[si], t)
         if new_stage != stage:
-            prev_stage, stage, stage_changed_at = stage, new_stage, k
+            prev_stage, stage = stage, new_stage
+            if si >= len(stage_fades) or stage_fades[si]:
+                stage_changed_at = k
 
         cue: int | None = None
         active: int | None = None
@@ -335,6 +341,9 @@ def build_segments(
         transition_frames,
         [str(s[0]) for s in spans],
         stage_starts,
+        # a zoom moves in small increments, cut not faded (a fade per increment would
+        # make every frame of the scene distinct)
+        [not any(st.get("kind") == "zoom" for st in scene_steps[i]) for i in scene_order],
     )
     segments: list[Segment] = []
     for k, state in enumerate(states):

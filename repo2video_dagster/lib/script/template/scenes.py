@@ -12,6 +12,7 @@ import re
 
 from repo2video_dagster.lib.core.records import RepoProfile
 from repo2video_dagster.lib.script.formatting import month_year
+from repo2video_dagster.lib.script.slide_data import best_image
 from repo2video_dagster.lib.script.spoken.clean import clean_for_speech, speak_phrase
 from repo2video_dagster.lib.script.spoken.identifiers import speak_name
 from repo2video_dagster.lib.script.spoken.sentences import sentences
@@ -371,6 +372,45 @@ def _activity(profile: RepoProfile) -> Draft:
     return draft
 
 
+def _picture(profile: RepoProfile) -> Draft | None:
+    """One of the repository's own pictures (a screenshot, diagram or logo), shown whole."""
+    picture = best_image(profile)
+    if picture is None:
+        return None
+    logo = "logo" in picture.path.lower()
+    heading = "The logo" if logo else pick(profile, "picture", ["A look", "In pictures", "See it"])
+    draft = Draft("picture", heading, "image", heading)
+    alt = picture.alt.strip()
+    readable = 2 <= len(alt.split()) <= 8 and not re.search(r"[/_.]\w+$|\.(png|jpe?g|gif|svg)", alt)
+    if logo:
+        draft.say("This is its logo, from the repository.")
+    elif readable and not writing_system(alt):
+        draft.say(
+            pick(
+                profile,
+                "picture-alt",
+                [
+                    "Here it is in a picture: {a}.",
+                    "The README shows it: {a}.",
+                    "A picture says more: {a}.",
+                ],
+            ).format(a=alt.rstrip("."))
+        )
+    else:
+        draft.say(
+            pick(
+                profile,
+                "picture-say",
+                [
+                    "Here is what it looks like, straight from the repository.",
+                    "A picture from the README shows it at work.",
+                    "This is how the project shows itself.",
+                ],
+            )
+        )
+    return draft
+
+
 def _install_line(profile: RepoProfile) -> str | None:
     """The first install command when it reads well aloud (short, plain characters)."""
     if not profile.install_commands:
@@ -441,6 +481,7 @@ def draft_scenes(profile: RepoProfile) -> list[Draft]:
         _hook(profile, spoken, description),
         _problem(profile),
         _what(profile, description),
+        _picture(profile),
         _architecture(profile),
         _dependencies(profile),
         _languages(profile),

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 
 from repo2video_dagster.lib.core.errors import EmptyRepositoryError
-from repo2video_dagster.lib.core.records import RepoProfile, RepoSnapshot
+from repo2video_dagster.lib.core.records import RepoImage, RepoProfile, RepoSnapshot
 from repo2video_dagster.lib.source.profile.code_sample import code_sample
 from repo2video_dagster.lib.source.profile.files import CheckoutScan, dedupe, display_name
 from repo2video_dagster.lib.source.profile.history import read_history
+from repo2video_dagster.lib.source.profile.images import repo_images
 from repo2video_dagster.lib.source.profile.languages import language_shares
 from repo2video_dagster.lib.source.profile.licenses import LICENSE_RE, detect_license
 from repo2video_dagster.lib.source.profile.manifests import Manifests
@@ -98,6 +99,12 @@ def build_profile(
     profile.notes = dedupe(scan.notes + manifests.notes)
     profile.problem = readme_problem(blocks)
     profile.features = readme_features(blocks)
+    profile.images = [
+        RepoImage(path, alt)
+        for path, alt in repo_images(
+            scan, readme_rel, readme_text, profile.full_name, profile.notes
+        )
+    ]
     return profile
 
 
