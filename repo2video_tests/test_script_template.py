@@ -83,7 +83,7 @@ def test_scene_structure(profile: RepoProfile) -> None:
     assert script.scenes[-1].visual.kind == "outro"
     kinds = {s.id: s.visual.kind for s in script.scenes}
     assert kinds["install"] == "command"
-    assert kinds["architecture"] in ("tree", "overview")
+    assert kinds["architecture"] in ("tree", "overview", "graph")
     assert kinds["activity"] == "stats"
     assert script.writer == "template"
 

@@ -164,6 +164,8 @@ class RepoProfile:
     features: list[str] = field(default_factory=list)
     """Items of the README's "Features" list (short, at most five)."""
     images: list[RepoImage] = field(default_factory=list)
+    architecture: dict[str, Any] = field(default_factory=dict)
+    """The main package's parts and the imports between them (``profile/imports.py``)."""
     """The project's own pictures in the checkout (README-referenced first), at most three."""
 
     @property
@@ -172,7 +174,7 @@ class RepoProfile:
 
 
 VisualKind = Literal[
-    "title", "overview", "command", "code", "tree", "languages", "stats", "outro", "image"
+    "title", "overview", "command", "code", "tree", "languages", "stats", "outro", "image", "graph"
 ]
 
 
@@ -189,6 +191,7 @@ class VisualSpec:
     - ``languages``: ``heading``, ``languages`` (list of {name, share, lines})
     - ``stats``: ``heading``, ``stats`` (list of {label, value})
     - ``outro``: ``heading``, ``lines`` (list of str), ``url``
+    - ``graph``: ``heading``, ``root``, ``nodes`` (names), ``edges`` ([from, to]: imports)
     - ``image``: ``heading``, ``image`` (checkout path of one of the repository's pictures),
       ``alt``
     """

@@ -224,6 +224,19 @@ def fill_visual(
                 "url": homepage or profile.full_name,
             },
         )
+    if kind == "graph":
+        graph = profile.architecture or {}
+        if not graph.get("nodes"):
+            return fill_visual("tree", heading, profile, scene_id=scene_id)
+        return VisualSpec(
+            "graph",
+            {
+                "heading": heading,
+                "root": str(graph.get("root") or ""),
+                "nodes": [str(n["name"]) for n in graph["nodes"]],
+                "edges": [list(e) for e in graph.get("edges", [])],
+            },
+        )
     if kind == "image":
         picture = best_image(profile)
         if picture is None:

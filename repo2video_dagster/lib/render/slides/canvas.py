@@ -56,6 +56,13 @@ class Recorder:
     def ellipse(self, xy: Any, *args: Any, **kwargs: Any) -> None:
         self._record("ellipse", xy, args, kwargs)
 
+    def line(self, xy: Any, *args: Any, **kwargs: Any) -> None:
+        self._record("line", xy, args, kwargs)
+
+    def polygon(self, xy: Any, *args: Any, **kwargs: Any) -> None:
+        """``xy`` flat: ``(x0, y0, x1, y1, ...)``."""
+        self._record("polygon", xy, args, kwargs)
+
     def paste(self, image: Image.Image, xy: tuple[int, int], mask: Any = None) -> None:
         """Paste a picture (replayed onto the slide image itself)."""
         self._record("paste", xy, (image, mask), {})

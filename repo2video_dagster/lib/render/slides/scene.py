@@ -15,6 +15,7 @@ from repo2video_dagster.lib.render.slides.canvas import (
     render_background,
 )
 from repo2video_dagster.lib.render.slides.charts import layout_languages, layout_stats
+from repo2video_dagster.lib.render.slides.graph import layout_graph
 from repo2video_dagster.lib.render.slides.monospace import layout_code, layout_command, layout_tree
 from repo2video_dagster.lib.render.slides.picture import layout_image
 from repo2video_dagster.lib.render.slides.prose import layout_outro, layout_overview
@@ -35,6 +36,7 @@ LAYOUTS: dict[str, Callable[[DrawContext, dict[str, Any]], float]] = {
     "stats": layout_stats,
     "outro": layout_outro,
     "image": layout_image,
+    "graph": layout_graph,
 }
 
 

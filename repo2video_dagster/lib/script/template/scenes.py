@@ -272,6 +272,9 @@ def _code(profile: RepoProfile) -> Draft | None:
 
 def _architecture(profile: RepoProfile) -> Draft:
     heading = pick(profile, "arch", ["How it is organised", "Project layout", "The layout"])
+    graph = profile.architecture or {}
+    if len(graph.get("nodes") or []) >= 3:
+        return _architecture_graph(profile, graph)
     draft = Draft("architecture", heading, "tree", heading)
     top = len(profile.top_level)
     modules: list[str] = []
@@ -298,6 +301,42 @@ def _architecture(profile: RepoProfile) -> Draft:
         extras.append("examples")
     if extras:
         draft.say(f"It also ships {spoken_list(extras)}.", priority=1)
+    return draft
+
+
+def _architecture_graph(profile: RepoProfile, graph: dict) -> Draft:
+    """How it works, from the imports: the parts in the order the slide lights them up,
+    and the part the others build on."""
+    heading = pick(profile, "arch-graph", ["How it works", "Under the hood", "How it fits"])
+    draft = Draft("architecture", heading, "graph", heading)
+    names = [str(n["name"]) for n in graph["nodes"]]
+    spoken = [spoken_module(n) for n in names]
+    root = spoken_module(str(graph.get("root") or profile.name))
+    draft.say(
+        pick(
+            profile,
+            "arch-parts",
+            [
+                "Inside {r}, the code splits into {p}.",
+                "{r} is built from {p}.",
+                "The parts are {p}.",
+            ],
+        ).format(r=root, p=spoken_list(spoken[:5]))
+    )
+    imported: dict[str, int] = {}
+    for _importer, b in graph.get("edges") or []:
+        imported[b] = imported.get(b, 0) + 1
+    if imported:
+        hub = max(imported, key=lambda n: (imported[n], n))
+        if imported[hub] >= 2:
+            draft.say(
+                f"{spoken_module(hub)} is at the centre: "
+                f"{count_noun(imported[hub], 'other part', approx=False)} import it.",
+                priority=1,
+            )
+    names_top = [t.rstrip("/").lower() for t in profile.top_level]
+    if any(n in ("test", "tests", "spec", "__tests__") for n in names_top):
+        draft.say("A test suite sits alongside.", priority=2)
     return draft
 
 

@@ -10,6 +10,7 @@ from repo2video_dagster.lib.source.profile.code_sample import code_sample
 from repo2video_dagster.lib.source.profile.files import CheckoutScan, dedupe, display_name
 from repo2video_dagster.lib.source.profile.history import read_history
 from repo2video_dagster.lib.source.profile.images import repo_images
+from repo2video_dagster.lib.source.profile.imports import import_graph
 from repo2video_dagster.lib.source.profile.languages import language_shares
 from repo2video_dagster.lib.source.profile.licenses import LICENSE_RE, detect_license
 from repo2video_dagster.lib.source.profile.manifests import Manifests
@@ -99,6 +100,7 @@ def build_profile(
     profile.notes = dedupe(scan.notes + manifests.notes)
     profile.problem = readme_problem(blocks)
     profile.features = readme_features(blocks)
+    profile.architecture = import_graph(scan, profile.modules, profile.primary_language)
     profile.images = [
         RepoImage(path, alt)
         for path, alt in repo_images(
