@@ -18,6 +18,7 @@ from repo2video_dagster.lib.render.video import (
     chunk_key,
     max_static_s,
     max_still_picture_s,
+    rgb_to_yuv420,
     scene_chunks,
     step_times,
 )
@@ -176,3 +177,14 @@ def test_chunk_key_depends_on_the_motion(scene: SceneFrames) -> None:
     key = chunk_key(scene_chunks(timeline)[0], ["slide"], "ultrafast", 23)
     assert key == chunk_key(scene_chunks(_timeline(scene))[0], ["slide"], "ultrafast", 23)
     assert key != chunk_key(scene_chunks(other)[0], ["slide"], "ultrafast", 23)
+
+
+@pytest.mark.parametrize("fmt", ["reel", "landscape"])
+def test_stage_frames_convert_only_what_changed_but_equal_whole_conversion(
+    scene: SceneFrames, fmt: str
+) -> None:
+    renderer = _timeline(scene, fmt).renderer
+    steps = getattr(scene, f"{fmt}_steps")
+    for stage in range(len(steps) + 1):
+        whole = rgb_to_yuv420(renderer.picture(0, stage))
+        assert np.array_equal(renderer.background_yuv(0, stage), whole), stage

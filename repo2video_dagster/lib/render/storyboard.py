@@ -27,7 +27,9 @@ MAX_PER_ROW = 9
 
 def _still(path: str, size: tuple[int, int]) -> Image.Image:
     with Image.open(path) as img:
-        return img.convert("RGB").resize(size, Image.Resampling.BILINEAR)
+        factor = max(1, min(img.width // size[0], img.height // size[1]))
+        small = img.convert("RGB").reduce(factor) if factor > 1 else img.convert("RGB")
+        return small.resize(size, Image.Resampling.BILINEAR)
 
 
 def contact_sheet(

@@ -89,7 +89,7 @@ class FrameRenderer:
         self.fmt = fmt
         self.steps = steps or [[] for _ in backgrounds]
         """Each scene's motion steps (``SceneFrames.reel_steps``)."""
-        self._pictures: OrderedDict[tuple[int, int], Image.Image] = OrderedDict()
+        self._complete: dict[int, np.ndarray] = {}
         self._sources: dict[str, Image.Image | None] = {}
         self.width, self.height = backgrounds[0].size
         self.box = caption_box(fmt)
@@ -114,45 +114,74 @@ class FrameRenderer:
     def _alpha(self, state: FrameState) -> float:
         return state.blend_step / ((state.fade or self._transition_frames) + 1)
 
-    def picture(self, scene: int, stage: int) -> Image.Image:
-        """The slide of ``scene`` at motion ``stage`` (RGB): reveal boxes not yet reached
-        show the background, the spotlit step's box is tinted with the accent."""
-        steps = self.steps[scene] if scene < len(self.steps) else []
-        if not steps or self.accent is None:
-            return self._images[scene]
-        stage = min(stage, len(steps))
-        key = (scene, stage)
-        image = self._pictures.get(key)
-        if image is not None:
-            self._pictures.move_to_end(key)
-            return image
-        image = self._images[scene].copy()
-        accent = hex_to_rgb(self.accent)
-        background = None
+    def _steps(self, scene: int) -> list[dict[str, Any]]:
+        if self.accent is None or scene >= len(self.steps):
+            return []  # not one of our slides: no background to reveal from
+        return self.steps[scene]
+
+    def _changed_boxes(self, scene: int, stage: int) -> list[tuple[int, int, int, int]]:
+        """Where the slide at ``stage`` differs from the complete slide."""
+        steps = self._steps(scene)
+        boxes = [
+            tuple(st["box"])
+            for i, st in enumerate(steps)
+            if (st["kind"] == "reveal" and i >= stage) or (st["kind"] == "spot" and i == stage - 1)
+        ]
         zoom = [st for st in steps[:stage] if st["kind"] == "zoom"]
         if zoom:
+            boxes.append(tuple(zoom[-1]["box"]))
+        return boxes  # type: ignore[return-value]
+
+    def _source(self, path: str) -> Image.Image | None:
+        if path not in self._sources:
+            self._sources[path] = load_picture(path)
+        return self._sources[path]
+
+    def _patch(self, scene: int, stage: int, rect: Box) -> Image.Image:
+        """A new RGB image of ``rect`` of the slide at motion ``stage``: reveal boxes not yet
+        reached show the background, the spotlit step is tinted with the accent, a zoom
+        step redraws its picture. Only ``rect`` is computed."""
+        rx, ry = rect.x, rect.y
+        image = self._images[scene].crop((rx, ry, rect.right, rect.bottom))
+        steps = self._steps(scene)
+        if not steps:
+            return image
+        stage = min(stage, len(steps))
+
+        def meets(box: list[int]) -> bool:
+            return box[0] < rect.right and box[2] > rx and box[1] < rect.bottom and box[3] > ry
+
+        accent = hex_to_rgb(self.accent or "#000000")
+        zoom = [st for st in steps[:stage] if st["kind"] == "zoom"]
+        if zoom and meets(zoom[-1]["box"]):
             x0, y0, x1, y1 = zoom[-1]["box"]
-            source = self._sources.get(zoom[-1]["image"])
-            if source is None:
-                source = load_picture(zoom[-1]["image"])
-                self._sources[zoom[-1]["image"]] = source
+            source = self._source(zoom[-1]["image"])
             if source is not None:
-                image.paste(zoomed(source, (x1 - x0, y1 - y0), zoom[-1]["zoom"]), (x0, y0))
+                image.paste(
+                    zoomed(source, (x1 - x0, y1 - y0), zoom[-1]["zoom"]), (x0 - rx, y0 - ry)
+                )
         for index, step in enumerate(steps):
+            if not meets(step["box"]):
+                continue
             x0, y0, x1, y1 = step["box"]
             if step["kind"] == "reveal" and index >= stage:
-                if background is None:
-                    background = render_background(image.size, accent)
-                image.paste(background.crop((x0, y0, x1, y1)), (x0, y0))
+                background = render_background((self.width, self.height), accent)
+                image.paste(background.crop((x0, y0, x1, y1)), (x0 - rx, y0 - ry))
             elif step["kind"] == "spot" and index == stage - 1:
-                region = np.asarray(image.crop((x0, y0, x1, y1)), dtype=np.uint16)
+                ix0, iy0 = max(x0, rx) - rx, max(y0, ry) - ry
+                ix1, iy1 = min(x1, rect.right) - rx, min(y1, rect.bottom) - ry
+                region = np.asarray(image.crop((ix0, iy0, ix1, iy1)), dtype=np.uint16)
                 tinted = (region * 200 + np.array(accent, dtype=np.uint16) * 56 + 128) >> 8
-                tinted[:, :8] = accent
-                image.paste(Image.fromarray(tinted.astype(np.uint8)), (x0, y0))
-        self._pictures[key] = image
-        if len(self._pictures) > 6:
-            self._pictures.popitem(last=False)
+                bar = max(0, min(ix1 - ix0, x0 + 8 - (ix0 + rx)))
+                tinted[:, :bar] = accent
+                image.paste(Image.fromarray(tinted.astype(np.uint8)), (ix0, iy0))
         return image
+
+    def picture(self, scene: int, stage: int) -> Image.Image:
+        """The whole slide of ``scene`` at motion ``stage`` (RGB), for checks and tests."""
+        if not self._changed_boxes(scene, stage):
+            return self._images[scene]
+        return self._patch(scene, stage, Box(0, 0, self.width, self.height))
 
     def _blending(self, state: FrameState) -> bool:
         return state.blend_from is not None and state.blend_step > 0
@@ -161,15 +190,34 @@ class FrameRenderer:
         return state.cue is not None and bool(self.cue_words[state.cue])
 
     def background_yuv(self, scene: int, stage: int = 0) -> np.ndarray:
-        """The slide of ``scene`` at ``stage`` as a read-only I420 frame, converted once."""
-        key = (scene, stage)
+        """The slide of ``scene`` at ``stage`` as a read-only I420 frame.
+
+        The complete slide is converted once; a motion stage copies it and re-converts
+        only the boxes where the stage differs (even-aligned, so the bytes equal those of
+        converting the whole picture).
+        """
+        boxes = self._changed_boxes(scene, stage)
+        key = (scene, stage if boxes else -1)
         frame = self._yuv.get(key)
-        if frame is None:
-            frame = rgb_to_yuv420(self.picture(scene, stage))
-            frame.flags.writeable = False
-            self._yuv[key] = frame
-            if len(self._yuv) > 12:
-                self._yuv.popitem(last=False)
+        if frame is not None:
+            self._yuv.move_to_end(key)
+            return frame
+        complete = self._complete.get(scene)
+        if complete is None:
+            complete = rgb_to_yuv420(self._images[scene])
+            complete.flags.writeable = False
+            self._complete[scene] = complete
+        if not boxes:
+            return complete
+        frame = complete.copy()
+        planes = yuv_planes(frame, self.width, self.height)
+        for x0, y0, x1, y1 in boxes:
+            rect = even_box(Box(x0, y0, x1 - x0, y1 - y0), self.width, self.height)
+            convert_into(self._patch(scene, stage, rect), planes, rect.x, rect.y)
+        frame.flags.writeable = False
+        self._yuv[key] = frame
+        if len(self._yuv) > 12:
+            self._yuv.popitem(last=False)
         return frame
 
     def _plain_band(self, cue: int) -> Image.Image:
@@ -201,11 +249,10 @@ class FrameRenderer:
 
     def _background_rgb(self, state: FrameState, rect: Box) -> Image.Image:
         """A new image of ``rect`` of the state's background (crossfaded if need be)."""
-        crop = (rect.x, rect.y, rect.right, rect.bottom)
-        image = self.picture(state.scene, state.stage).crop(crop)
+        image = self._patch(state.scene, state.stage, rect)
         if self._blending(state):
             assert state.blend_from is not None
-            previous = self.picture(state.blend_from, state.blend_stage).crop(crop)
+            previous = self._patch(state.blend_from, state.blend_stage, rect)
             image = Image.blend(previous, image, self._alpha(state))
         return image
 
