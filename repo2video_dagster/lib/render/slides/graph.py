@@ -122,8 +122,9 @@ def layout_graph(ctx: DrawContext, data: dict[str, Any]) -> float:
         y += round(size * 1.6)
     reel = lay.fmt == "reel"
     layers = graph_layers(nodes, edges)
-    size = lay.body_size - 4
-    pad_x, box_h = 26, round(size * 2.0)
+    # three parts side by side on a reel: names of about ten letters fit unshortened
+    size = lay.body_size - (10 if reel else 4)
+    pad_x, box_h = (18 if reel else 26), round(size * 2.0)
     area_top, area_h = y, box.bottom - y
     positions: dict[str, tuple[float, float, float, float]] = {}
     if reel:
@@ -134,7 +135,7 @@ def layout_graph(ctx: DrawContext, data: dict[str, Any]) -> float:
             cell = box.w / len(row)
             top = area_top + r * (box_h + gap)
             for c, name in enumerate(row):
-                w = min(cell - 20, fonts.text_width(name, "bold", size) + 2 * pad_x)
+                w = min(cell - 12, fonts.text_width(name, "bold", size) + 2 * pad_x)
                 cx = box.x + cell * (c + 0.5)
                 positions[name] = (cx - w / 2, top, cx + w / 2, top + box_h)
         bottom = area_top + len(rows) * (box_h + gap) - gap
