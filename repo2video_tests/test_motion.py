@@ -188,3 +188,30 @@ def test_stage_frames_convert_only_what_changed_but_equal_whole_conversion(
     for stage in range(len(steps) + 1):
         whole = rgb_to_yuv420(renderer.picture(0, stage))
         assert np.array_equal(renderer.background_yuv(0, stage), whole), stage
+
+
+def test_wrapped_card_lines_appear_as_they_are_read(tmp_path: Path) -> None:
+    long = "Small shops pay monthly fees for hosted platforms they barely use every month"
+    spec = VisualSpec("overview", {"heading": "The problem", "bullets": [long, "Short one"]})
+    img, steps = slides.render_slide_motion(
+        spec, "reel", repo_name=REPO, scene_index=1, scene_count=3, accent=ACCENT
+    )
+    lines = [s for s in steps if "fill" in s]
+    assert lines and steps[0].get("fill") is None, "the card first, then its later lines"
+    path = tmp_path / "problem.png"
+    slides.save_png(img, str(path))
+    frames = SceneFrames("problem", str(path), str(path), steps, steps)
+    renderer = build_segments(
+        "reel", [frames], [("problem", 0.0, 3.0)], [], duration_s=3.0, fps=FPS
+    ).renderer
+    card_only = np.asarray(renderer.picture(0, 1))
+    x0, y0, x1, y1 = lines[0]["box"]
+    assert (card_only[y0:y1, x0:x1] == lines[0]["fill"]).all(), "a later line waits in the card"
+    cx0, cy0, cx1, cy1 = steps[0]["box"]
+    hidden = np.asarray(renderer.picture(0, 0))
+    assert not (hidden[cy0:cy1, cx0:cx1] == lines[0]["fill"]).all(axis=2).any(), "no card ghost"
+    line_shown = np.asarray(renderer.picture(0, 2))
+    assert np.array_equal(line_shown[y0:y1, x0:x1], np.asarray(img)[y0:y1, x0:x1])
+    for stage in range(len(steps) + 1):
+        whole = rgb_to_yuv420(renderer.picture(0, stage))
+        assert np.array_equal(renderer.background_yuv(0, stage), whole), stage

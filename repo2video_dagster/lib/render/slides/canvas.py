@@ -140,18 +140,28 @@ def keywords_of(*texts: str) -> list[str]:
 
 
 def mark_step(
-    ctx: DrawContext, kind: str, box: tuple[float, float, float, float], keywords: list[str]
+    ctx: DrawContext,
+    kind: str,
+    box: tuple[float, float, float, float],
+    keywords: list[str],
+    *,
+    fill: RGB | None = None,
 ) -> None:
     """Mark a motion step: ``reveal`` (``box`` appears when the narration reaches it) or
     ``spot`` (``box`` is highlighted while it is being talked about).
 
     ``box`` is ``(x0, y0, x1, y1)`` in layout coordinates (before the slide is centred);
-    :func:`~.scene.render_slide_motion` shifts it with the drawing.
+    :func:`~.scene.render_slide_motion` shifts it with the drawing. A reveal inside a card
+    gives the card's ``fill``: until it happens the box shows that colour, not the
+    slide's background.
     """
     if ctx.steps is None:
         return
     x0, y0, x1, y1 = (round(v) for v in box)
-    ctx.steps.append({"kind": kind, "box": [x0, y0, x1, y1], "keywords": keywords[:12]})
+    step: dict[str, Any] = {"kind": kind, "box": [x0, y0, x1, y1], "keywords": keywords[:12]}
+    if fill is not None:
+        step["fill"] = list(fill)
+    ctx.steps.append(step)
 
 
 @lru_cache(maxsize=16)

@@ -52,7 +52,14 @@ def layout_overview(ctx: DrawContext, data: dict[str, Any]) -> float:
         chosen.pop()
     for lines in chosen:
         h = block_height(len(lines), size) + 2 * pad
-        mark_step(ctx, "reveal", (box.x - 2, y - 2, box.right + 3, y + h + 3), keywords_of(*lines))
+        mark_step(
+            ctx, "reveal", (box.x - 2, y - 2, box.right + 3, y + h + 3), keywords_of(lines[0])
+        )
+        lh = line_height(size)
+        for i, line in enumerate(lines[1:], start=1):  # later lines as they are read
+            ly = y + pad + i * lh
+            line_box = (box.x + strip + pad - 4, ly - 4, box.right - 6, ly + lh)
+            mark_step(ctx, "reveal", line_box, keywords_of(line), fill=CARD)
         ctx.draw.rounded_rectangle(
             (box.x, y, box.right, y + h),
             radius=lay.radius // 2,

@@ -160,14 +160,22 @@ class FrameRenderer:
                 image.paste(
                     zoomed(source, (x1 - x0, y1 - y0), zoom[-1]["zoom"]), (x0 - rx, y0 - ry)
                 )
+        # Hidden reveals last to first: a card hidden later covers the lines inside it.
+        for index in range(len(steps) - 1, stage - 1, -1):
+            step = steps[index]
+            if step["kind"] != "reveal" or not meets(step["box"]):
+                continue
+            x0, y0, x1, y1 = step["box"]
+            if "fill" in step:
+                image.paste(tuple(step["fill"]), (x0 - rx, y0 - ry, x1 - rx, y1 - ry))
+            else:
+                background = render_background((self.width, self.height), accent)
+                image.paste(background.crop((x0, y0, x1, y1)), (x0 - rx, y0 - ry))
         for index, step in enumerate(steps):
             if not meets(step["box"]):
                 continue
             x0, y0, x1, y1 = step["box"]
-            if step["kind"] == "reveal" and index >= stage:
-                background = render_background((self.width, self.height), accent)
-                image.paste(background.crop((x0, y0, x1, y1)), (x0 - rx, y0 - ry))
-            elif step["kind"] == "spot" and index == stage - 1:
+            if step["kind"] == "spot" and index == stage - 1:
                 ix0, iy0 = max(x0, rx) - rx, max(y0, ry) - ry
                 ix1, iy1 = min(x1, rect.right) - rx, min(y1, rect.bottom) - ry
                 region = np.asarray(image.crop((ix0, iy0, ix1, iy1)), dtype=np.uint16)
