@@ -215,3 +215,17 @@ def test_wrapped_card_lines_appear_as_they_are_read(tmp_path: Path) -> None:
     for stage in range(len(steps) + 1):
         whole = rgb_to_yuv420(renderer.picture(0, stage))
         assert np.array_equal(renderer.background_yuv(0, stage), whole), stage
+
+
+def test_a_long_tail_gets_one_more_change(scene: SceneFrames) -> None:
+    words = _words()  # the last word ends at 4.65 s; the scene runs to 12 s
+    timeline = build_segments(
+        "reel", [scene], [("what", 0.0, 12.0)], _cues(words), duration_s=12.0, fps=FPS
+    )
+    assert max_still_picture_s(timeline) <= 4.0
+    last = timeline.segment_at(11.9).state
+    tail = timeline.renderer.steps[0][len(scene.reel_steps) :]
+    assert tail and {s["kind"] for s in tail} == {"spot"}
+    assert last.stage == len(scene.reel_steps) + len(tail), "the tail steps happened"
+    assert tail[0]["box"] == scene.reel_steps[-1]["box"], "the last item lights up first"
+    assert len(scene.reel_steps) == 3, "the slide's own steps are not changed"

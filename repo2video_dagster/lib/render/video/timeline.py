@@ -9,6 +9,7 @@ video length equal to the narration length within one frame.
 from __future__ import annotations
 
 import bisect
+import math
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -175,6 +176,28 @@ def step_times(
     return times
 
 
+TAIL_STILL_S = 3.5
+"""A scene whose picture would stand still longer than this after its last step..."""
+
+
+def _tail_steps(
+    steps: Sequence[dict[str, Any]], times: Sequence[float], start: float, end: float
+) -> tuple[list[dict[str, Any]], list[float]]:
+    """...gets a few more: the items it showed light up in turn, last first, while the
+    voice finishes, so no picture stands still for more than :data:`TAIL_STILL_S`
+    (a zoom moves on its own)."""
+    if not steps or any(s.get("kind") == "zoom" for s in steps):
+        return [], []
+    last = times[-1] if times else start
+    if end - last <= TAIL_STILL_S:
+        return [], []
+    count = min(6, math.ceil((end - last) / 3.0) - 1)
+    gap = (end - last) / (count + 1)
+    boxes = [list(s["box"]) for s in reversed(steps)]
+    extra = [{"kind": "spot", "box": boxes[k % len(boxes)], "keywords": []} for k in range(count)]
+    return extra, [last + gap * (k + 1) for k in range(count)]
+
+
 def max_static_s(timeline: Timeline) -> float:
     """The longest run of identical frames, in seconds (a segment is a run of equal states)."""
     return max((s.frames for s in timeline.segments), default=0) / timeline.fps
@@ -332,6 +355,11 @@ def build_segments(
             spans, scene_order, scene_starts, ends, strict=True
         )
     ]
+    for si, (index, start, end) in enumerate(zip(scene_order, scene_starts, ends, strict=True)):
+        extra, when = _tail_steps(scene_steps[index], stage_starts[si], start + transition_s, end)
+        if extra:
+            scene_steps[index] = [*scene_steps[index], *extra]
+            stage_starts[si] = [*stage_starts[si], *when]
     states = _frame_states(
         total_frames,
         fps,
