@@ -177,6 +177,9 @@ class RenderResource(ConfigurableResource):
     preset: str = env_default("PRESET", "ultrafast")
     crf: int = env_default("CRF", 23)
     threads: int = max(1, os.cpu_count() or 1)
+    music: str = env_default("MUSIC", "default")
+    """The bed under the narration: ``default`` (synthesised by the project), ``off``, an
+    audio file, or a folder to pick one from by repository."""
 
 
 class PublishResource(ConfigurableResource):

@@ -14,8 +14,8 @@ from repo2video_dagster.lib.script.template.draft import TARGET_MAX_WORDS, TARGE
 from repo2video_dagster.lib.script.template.writer import TemplateWriter
 from repo2video_tests import profiles
 
-ORDER = ["hook", "what", "install", "usage", "code", "architecture", "dependencies"]
-ORDER += ["languages", "activity", "outro"]
+ORDER = ["hook", "problem", "what", "picture", "architecture", "dependencies", "languages"]
+ORDER += ["install", "usage", "code", "activity", "outro"]
 
 
 @pytest.fixture(params=sorted(profiles.ALL))
@@ -83,7 +83,7 @@ def test_scene_structure(profile: RepoProfile) -> None:
     assert script.scenes[-1].visual.kind == "outro"
     kinds = {s.id: s.visual.kind for s in script.scenes}
     assert kinds["install"] == "command"
-    assert kinds["architecture"] in ("tree", "overview")
+    assert kinds["architecture"] in ("tree", "overview", "graph")
     assert kinds["activity"] == "stats"
     assert script.writer == "template"
 
@@ -123,7 +123,8 @@ def test_python_cli_facts_and_visuals() -> None:
     assert "86 percent" in text
     assert "about 14 thousand lines" in text
     assert "pip install csv-wrangler" in scenes["install"].narration
-    assert scenes["install"].visual.data["commands"] == ["pip install csv-wrangler"]
+    # the install command, then the command the narration says it runs as
+    assert scenes["install"].visual.data["commands"] == ["pip install csv-wrangler", "csvw"]
     usage = scenes["usage"].visual
     assert usage.kind == "code"
     assert usage.data["code"] == p.usage.code  # the real README snippet

@@ -1,6 +1,7 @@
 """Stages that make pictures: slides per scene, then the encoded videos."""
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from dagster import (
@@ -28,21 +29,31 @@ from repo2video_dagster.lib.core.records import (
     Narration,
     RenderedVideo,
     RepoProfile,
+    RepoSnapshot,
+    Scene,
     SceneFrames,
     VideoScript,
     Visuals,
+    VisualSpec,
 )
-from repo2video_dagster.lib.core.reuse import fingerprint, memoized
+from repo2video_dagster.lib.core.reuse import file_digest, fingerprint, memoized
 from repo2video_dagster.lib.render import fonts, slides, theme
+from repo2video_dagster.lib.render import storyboard as storyboard_module
 from repo2video_dagster.lib.render.media import integrated_loudness, video_info
-from repo2video_dagster.lib.render.slides import render_slide, render_thumbnail
+from repo2video_dagster.lib.render.slides import render_slide_motion, render_thumbnail
+from repo2video_dagster.lib.render.slides.picture import load_picture
+from repo2video_dagster.lib.render.storyboard import contact_sheet
 from repo2video_dagster.lib.render.video import ENCODE_SOURCES, encode_stats, render_video
+from repo2video_dagster.lib.script.slide_data import fill_visual
+from repo2video_dagster.lib.speech import music as music_module
+from repo2video_dagster.lib.speech.music import mix_music, music_source
 from repo2video_dagster.lib.speech.subtitles import group_cues
 from repo2video_dagster.partitions import repositories_partitions
 from repo2video_dagster.resources import RenderResource, StorageResource
 
-VISUALS_CODE_VERSION = code_version(__name__, slides, theme, fonts)
-VIDEO_CODE_VERSION = code_version(__name__, *ENCODE_SOURCES)
+VISUALS_CODE_VERSION = code_version(__name__, slides, theme, fonts, storyboard_module)
+VIDEO_CODE_VERSION = code_version(__name__, *ENCODE_SOURCES, music_module)
+MUSIC_CODE_VERSION = code_version(__name__, music_module)
 FORMAT_SIZES = {"reel": (1080, 1920), "landscape": (1920, 1080)}
 LOUDNESS_TARGET = -14.0
 LOUDNESS_TOLERANCE = 1.5
@@ -70,6 +81,7 @@ def visuals(
     context: AssetExecutionContext,
     video_script: VideoScript,
     repo_profile: RepoProfile,
+    repo_snapshot: RepoSnapshot,
     storage: StorageResource,
 ) -> Output[Visuals]:
     out_dir = storage.layout.output(context.partition_key) / "slides"
@@ -80,7 +92,9 @@ def visuals(
     rendered = 0
     with user_errors():
         for index, scene in enumerate(video_script.scenes):
-            paths = {}
+            scene = with_picture(scene, repo_profile, Path(repo_snapshot.checkout_dir), context)
+            paths: dict[str, str] = {}
+            steps: dict[str, list] = {}
             for fmt in FORMAT_SIZES:
                 key = fingerprint(
                     VISUALS_CODE_VERSION,
@@ -89,28 +103,33 @@ def visuals(
                     index,
                     count,
                     scene.visual,
+                    picture_digest(scene.visual),
                 )
 
-                def draw(fmt=fmt, index=index, scene=scene) -> str:
+                def draw(fmt=fmt, index=index, scene=scene) -> tuple[str, list]:
                     path = out_dir / f"{index:02d}_{scene.id}_{fmt}.png"
-                    img = render_slide(
+                    img, steps = render_slide_motion(
                         scene.visual, fmt, repo_name=name, scene_index=index, scene_count=count
                     )
                     _save_png(img, path)
-                    return str(path)
+                    return str(path), steps
 
-                paths[fmt], reused = memoized(
+                (paths[fmt], steps[fmt]), reused = memoized(
                     out_dir / ".memo",
-                    f"{index:02d}_{fmt}",
+                    f"{index:02d}_{fmt}_motion",
                     key,
                     draw,
-                    files=lambda p: [p],
+                    files=lambda p: [p[0]],
                     reuse=storage.reuse,
                 )
                 rendered += not reused
             frames.append(
                 SceneFrames(
-                    scene_id=scene.id, reel_path=paths["reel"], landscape_path=paths["landscape"]
+                    scene_id=scene.id,
+                    reel_path=paths["reel"],
+                    landscape_path=paths["landscape"],
+                    reel_steps=steps["reel"],
+                    landscape_steps=steps["landscape"],
                 )
             )
         badges = [b for b in (repo_profile.primary_language, repo_profile.license) if b]
@@ -121,6 +140,12 @@ def visuals(
             render_thumbnail(repo_profile.name, repo_profile.description, badges, repo_name=name),
             thumb,
         )
+        storyboard = contact_sheet(
+            frames,
+            [scene.title for scene in video_script.scenes],
+            out_dir / "storyboard.png",
+            title=f"{name}: {count} scenes",
+        )
     context.log.info(f"{rendered} slides drawn, {2 * count - rendered} reused")
     links = storage.links
     return Output(
@@ -129,12 +154,65 @@ def visuals(
             "slides": 2 * count,
             "drawn": rendered,
             "thumbnail": path_value(thumb),
-            "preview": image_link(links, thumb),
+            # The storyboard is the preview: every scene in both formats, before the encode.
+            "preview": image_link(links, storyboard, width=720, alt="storyboard"),
+            "storyboard": path_value(storyboard),
             "first_reel_slide": image_link(
                 links, frames[0].reel_path, width=160, alt="first reel slide"
             ),
+            "motion_steps": sum(len(f.reel_steps) for f in frames),
         },
     )
+
+
+def final_audio(
+    narration_wav: Path, music: str, key: str, out_dir: Path, reuse: bool
+) -> tuple[Path, str]:
+    """The soundtrack the videos carry: the narration alone, or with the ducked music bed
+    (``REPO2VIDEO_MUSIC``), at −14 LUFS. Captions stay timed from the narration alone."""
+    source = music_source(music, key)
+    if source is None:
+        return narration_wav, "off"
+    name = "default" if source == "default" else Path(source).name
+    mix_key = fingerprint(MUSIC_CODE_VERSION, narration_wav, str(source), key)
+    if source != "default":
+        mix_key = fingerprint(mix_key, Path(source))
+    path = out_dir / "audio" / "soundtrack.wav"
+
+    def mix() -> str:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.wav")
+        mix_music(narration_wav, source, tmp, seed=key)
+        tmp.replace(path)
+        return str(path)
+
+    result, _ = memoized(
+        out_dir / ".memo", "soundtrack", mix_key, mix, files=lambda p: [p], reuse=reuse
+    )
+    return Path(result), name
+
+
+def with_picture(scene: Scene, profile: RepoProfile, checkout: Path, context) -> Scene:
+    """An ``image`` scene with its picture's file resolved inside the checkout; a picture
+    that cannot be shown (outside the checkout, undecodable, an icon, an SVG without
+    rsvg-convert) becomes the overview slide, with a log line saying why."""
+    if scene.visual.kind != "image":
+        return scene
+    rel = str(scene.visual.data.get("image") or "")
+    root = checkout.resolve()
+    path = (root / rel).resolve()
+    usable = path.is_relative_to(root) and path.is_file() and load_picture(path) is not None
+    if not usable:
+        context.log.info(f"picture {rel!r} not shown (unusable); overview slide instead")
+        heading = str(scene.visual.data.get("heading") or scene.title)
+        return replace(scene, visual=fill_visual("overview", heading, profile, scene_id=scene.id))
+    data = {**scene.visual.data, "image_file": str(path)}
+    return replace(scene, visual=VisualSpec("image", data))
+
+
+def picture_digest(visual: VisualSpec) -> str | None:
+    image = visual.data.get("image_file") if visual.kind == "image" else None
+    return file_digest(Path(image)) if image else None
 
 
 def scene_spans(narration: Narration) -> list[tuple[str, float, float]]:
@@ -200,6 +278,11 @@ def video(
     links = storage.links
     spans = scene_spans(narration)
     cues = group_cues(captions.words, track_end=narration.duration_s)
+    with user_errors():
+        soundtrack, music_name = final_audio(
+            Path(narration.track_path), render.music, context.partition_key, out_dir, storage.reuse
+        )
+    context.log.info(f"soundtrack: narration + music {music_name}")
     videos = []
     reused_formats: list[str] = []
     chunk_counts: dict[str, str] = {}
@@ -213,7 +296,7 @@ def video(
                 render.preset,
                 render.crf,
                 [Path(p) for p in frames_key],
-                Path(narration.track_path),
+                soundtrack,
                 captions.words,
                 spans,
             )
@@ -225,7 +308,7 @@ def video(
                     visuals.scenes,
                     spans,
                     cues,
-                    Path(narration.track_path),
+                    soundtrack,
                     out_dir / f"{fmt}.mp4",
                     fps=render.fps,
                     preset=render.preset,
@@ -271,6 +354,7 @@ def video(
         metadata[f"{v.format}_url"] = MetadataValue.url(links.output_file(v.path))
     metadata |= {
         "duration_s": round(rendered.duration_s, 2),
+        "music": music_name,
         "reused": MetadataValue.json(reused_formats),
         "scene_chunks": MetadataValue.json(chunk_counts),
         "thumbnail_path": path_value(rendered.thumbnail_path),

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from repo2video_dagster.definitions import STAGES
+from repo2video_devtools.bench.motion import motion_figures
 from repo2video_devtools.bench.sample import make_bench_repo
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -341,6 +342,8 @@ def main(argv: list[str] | None = None) -> int:
         fig["cpu_busy_pct"] = median([r.cpu_busy_pct for r in results.reel])
         fig["cpu_cores"] = os.cpu_count() or 1
         fig.update(encode_ratio(last, repeats=args.runs))
+        outputs = load_outputs(last)
+        fig.update(motion_figures(outputs["visuals"], outputs["narration"], outputs["captions"]))
         # A yardstick of this machine's speed right now (x264 alone, the same frames):
         # absolute times from different days compare only through it.
         fig["ffmpeg_ms_per_frame"] = 1000 * fig["encode_ffmpeg_s"] / (fig["video_s"] * 30)

@@ -114,6 +114,14 @@ class GitHistory:
 
 
 @dataclass
+class RepoImage:
+    """A picture kept in the repository: its checkout path and the README's alt text."""
+
+    path: str
+    alt: str = ""
+
+
+@dataclass
 class RepoProfile:
     """Everything the script and the slides need, read from the checkout alone."""
 
@@ -151,13 +159,23 @@ class RepoProfile:
     topics: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     """Things skipped or truncated during analysis."""
+    problem: str = ""
+    """The problem the project solves, in the README's own words ("Why", "Motivation")."""
+    features: list[str] = field(default_factory=list)
+    """Items of the README's "Features" list (short, at most five)."""
+    images: list[RepoImage] = field(default_factory=list)
+    architecture: dict[str, Any] = field(default_factory=dict)
+    """The main package's parts and the imports between them (``profile/imports.py``)."""
+    """The project's own pictures in the checkout (README-referenced first), at most three."""
 
     @property
     def primary_language(self) -> str | None:
         return self.languages[0].name if self.languages else None
 
 
-VisualKind = Literal["title", "overview", "command", "code", "tree", "languages", "stats", "outro"]
+VisualKind = Literal[
+    "title", "overview", "command", "code", "tree", "languages", "stats", "outro", "image", "graph"
+]
 
 
 @dataclass
@@ -173,6 +191,9 @@ class VisualSpec:
     - ``languages``: ``heading``, ``languages`` (list of {name, share, lines})
     - ``stats``: ``heading``, ``stats`` (list of {label, value})
     - ``outro``: ``heading``, ``lines`` (list of str), ``url``
+    - ``graph``: ``heading``, ``root``, ``nodes`` (names), ``edges`` ([from, to]: imports)
+    - ``image``: ``heading``, ``image`` (checkout path of one of the repository's pictures),
+      ``alt``
     """
 
     kind: VisualKind
@@ -270,6 +291,10 @@ class SceneFrames:
     """1080x1920 PNG."""
     landscape_path: str
     """1920x1080 PNG."""
+    reel_steps: list[dict[str, Any]] = field(default_factory=list)
+    """Motion steps of the reel slide: ``{"kind": "reveal"|"spot", "box": [x0, y0, x1, y1],
+    "keywords": [...]}``, in the order the narration reaches them."""
+    landscape_steps: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass

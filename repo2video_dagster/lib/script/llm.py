@@ -36,12 +36,14 @@ __all__ = ["LlmWriter", "build_messages", "profile_facts", "extract_json_object"
 
 _BODY_SNIPPET = 200
 _MAX_RESPONSE_BYTES = 4 * 1024 * 1024
-_SCENE_IDS = "hook, what, install, usage, architecture, languages, activity, outro"
+_SCENE_IDS = "hook, problem, what, architecture, install, usage, activity, outro"
 
 SYSTEM_PROMPT = f"""You write scripts for one-minute narrated explainer videos about source code repositories.
 Answer with ONE JSON object and nothing else.
 Rules:
 - {MIN_SCENES} to {MAX_SCENES} scenes, in this order where the facts allow: {_SCENE_IDS}. Ids are unique lowercase words.
+- Tell a story: a hook (the project's own one-line pitch), the problem it solves in the README's own words (problem, features), what it does, how it works (main modules and how they fit), how to use it (the real install command and usage example), signs of life (commits, contributors, dates, stars), and a call to action (the install command and where the repository lives).
+- Vary sentence openings and rhythm; never end on an empty verdict such as "That was X, a mid-sized project".
 - Each scene: 1 to 3 short spoken sentences (at most {MAX_NARRATION_CHARS} characters). About 150 words in total (never fewer than 70 or more than 230).
 - Narration is read aloud by a text-to-speech voice and shown as captions: plain sentences only. No markdown, no code, no URLs, no emoji, no symbols; say file and package names as words.
 - Use ONLY the facts given. Never invent features, numbers, users, benchmarks or opinions that the facts do not support.
@@ -77,6 +79,8 @@ def profile_facts(profile: RepoProfile) -> dict[str, Any]:
         "full_name": profile.full_name,
         "description": _truncate(profile.description, 500),
         "readme_excerpt": _truncate(profile.readme_excerpt, 1500),
+        "problem": _truncate(profile.problem, 400),
+        "features": profile.features[:5],
         "languages": [
             {"name": lang.name, "percent": round(lang.share * 100, 1), "lines": lang.lines}
             for lang in profile.languages[:6]

@@ -15,6 +15,7 @@ from typing import get_args
 from repo2video_dagster.lib.core.errors import ScriptError
 from repo2video_dagster.lib.core.records import (
     CodeSnippet,
+    RepoImage,
     RepoProfile,
     VisualKind,
     VisualSpec,
@@ -24,7 +25,7 @@ from repo2video_dagster.lib.script.formatting import MAX_HEADING_CHARS, clip_tex
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ALLOWED_KINDS", "fill_visual"]
+__all__ = ["ALLOWED_KINDS", "best_image", "fill_visual"]
 
 ALLOWED_KINDS: tuple[str, ...] = get_args(VisualKind)
 
@@ -69,6 +70,17 @@ def _overview_bullets(profile: RepoProfile) -> list[str]:
     return [clip_text(b, 70) for b in bullets[:MAX_BULLETS]]
 
 
+def _story_bullets(profile: RepoProfile, scene_id: str | None) -> list[str]:
+    """The problem's sentences on the problem scene, the README's features on the "what"
+    scene (what the narration speaks there), else the profile's facts."""
+    if scene_id == "problem" and profile.problem:
+        parts = re.split(r"(?<=[.!?])\s+", profile.problem.strip())
+        return [clip_text(p, 110) for p in parts if p][:MAX_BULLETS]
+    if scene_id == "what" and profile.features:
+        return [clip_text(f, 70) for f in profile.features[:MAX_BULLETS]]
+    return _overview_bullets(profile)
+
+
 def _top_dependencies(profile: RepoProfile, limit: int) -> list[str]:
     names: list[str] = []
     for deps in profile.dependencies.values():
@@ -81,7 +93,14 @@ def _top_dependencies(profile: RepoProfile, limit: int) -> list[str]:
 
 def _install_commands(profile: RepoProfile) -> list[str]:
     if profile.install_commands:
-        return [clip_text(c, 80) for c in profile.install_commands[:MAX_COMMANDS]]
+        commands = [clip_text(c, 80) for c in profile.install_commands[:MAX_COMMANDS]]
+        # The command the narration says it runs as ("After that, you run it as mdtoc").
+        for entry in profile.entry_points:
+            if len(commands) >= MAX_COMMANDS or not re.fullmatch(r"[\w.-]+", entry.strip()):
+                break
+            if not any(c.split()[:1] == [entry.strip()] for c in commands):
+                commands.append(entry.strip())
+        return commands
     homepage = profile.homepage or ""
     clone = f"git clone {homepage}" if re.match(r"https?://\S+$", homepage) else "git clone <url>"
     return [clone, f"cd {profile.name}"]
@@ -110,12 +129,22 @@ def _stats(profile: RepoProfile) -> list[dict[str, str]]:
 
 def _outro_lines(profile: RepoProfile) -> list[str]:
     lines = [profile.full_name]
+    if profile.install_commands:  # the call to action, on screen as it is said
+        lines.append("$ " + clip_text(profile.install_commands[0].strip().lstrip("$ "), 44))
     if profile.primary_language:
         lines.append(profile.primary_language)
     lines.append(profile.license or "No license file")
     if profile.stars is not None:
         lines.append(f"★ {profile.stars:,}")
     return lines
+
+
+def best_image(profile: RepoProfile) -> RepoImage | None:
+    """The picture to show: a screenshot or diagram before a logo, README order otherwise."""
+    if not profile.images:
+        return None
+    plain = [i for i in profile.images if "logo" not in i.path.lower()]
+    return (plain or profile.images)[0]
 
 
 def _code_snippet(profile: RepoProfile, scene_id: str | None) -> CodeSnippet | None:
@@ -148,7 +177,9 @@ def fill_visual(
             },
         )
     if kind == "overview":
-        return VisualSpec("overview", {"heading": heading, "bullets": _overview_bullets(profile)})
+        return VisualSpec(
+            "overview", {"heading": heading, "bullets": _story_bullets(profile, scene_id)}
+        )
     if kind == "command":
         return VisualSpec("command", {"heading": heading, "commands": _install_commands(profile)})
     if kind == "code":
@@ -193,6 +224,24 @@ def fill_visual(
                 "url": homepage or profile.full_name,
             },
         )
+    if kind == "graph":
+        graph = profile.architecture or {}
+        if not graph.get("nodes"):
+            return fill_visual("tree", heading, profile, scene_id=scene_id)
+        return VisualSpec(
+            "graph",
+            {
+                "heading": heading,
+                "root": str(graph.get("root") or ""),
+                "nodes": [str(n["name"]) for n in graph["nodes"]],
+                "edges": [list(e) for e in graph.get("edges", [])],
+            },
+        )
+    if kind == "image":
+        picture = best_image(profile)
+        if picture is None:
+            return fill_visual("overview", heading, profile, scene_id=scene_id)
+        return VisualSpec("image", {"heading": heading, "image": picture.path, "alt": picture.alt})
     raise ScriptError(
         f"unknown slide layout {kind!r}", hint=f"use one of: {', '.join(ALLOWED_KINDS)}"
     )

@@ -15,7 +15,7 @@ tree) and :mod:`.charts` (languages, stats), built on the text fitting of
 
 from repo2video_dagster.lib.render.slides.canvas import render_background
 from repo2video_dagster.lib.render.slides.monospace import highlight_lines
-from repo2video_dagster.lib.render.slides.scene import render_slide, save_png
+from repo2video_dagster.lib.render.slides.scene import render_slide, render_slide_motion, save_png
 from repo2video_dagster.lib.render.slides.thumbnail import render_thumbnail
 from repo2video_dagster.lib.render.slides.title import fit_name, name_tokens
 
@@ -25,6 +25,7 @@ __all__ = [
     "name_tokens",
     "render_background",
     "render_slide",
+    "render_slide_motion",
     "render_thumbnail",
     "save_png",
 ]

@@ -3,6 +3,7 @@ recorder that lets a layout be measured before it is drawn."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -55,9 +56,25 @@ class Recorder:
     def ellipse(self, xy: Any, *args: Any, **kwargs: Any) -> None:
         self._record("ellipse", xy, args, kwargs)
 
-    def replay(self, draw: ImageDraw.ImageDraw, dy: int) -> None:
+    def line(self, xy: Any, *args: Any, **kwargs: Any) -> None:
+        self._record("line", xy, args, kwargs)
+
+    def polygon(self, xy: Any, *args: Any, **kwargs: Any) -> None:
+        """``xy`` flat: ``(x0, y0, x1, y1, ...)``."""
+        self._record("polygon", xy, args, kwargs)
+
+    def paste(self, image: Image.Image, xy: tuple[int, int], mask: Any = None) -> None:
+        """Paste a picture (replayed onto the slide image itself)."""
+        self._record("paste", xy, (image, mask), {})
+
+    def replay(self, draw: ImageDraw.ImageDraw, dy: int, img: Image.Image | None = None) -> None:
         for name, xy, args, kwargs in self.ops:
             moved = tuple(v + dy if i % 2 else v for i, v in enumerate(xy))
+            if name == "paste":
+                if img is not None:
+                    picture, mask = args
+                    img.paste(picture, (int(moved[0]), int(moved[1])), mask)
+                continue
             getattr(draw, name)(moved, *args, **kwargs)
 
 
@@ -71,6 +88,80 @@ class DrawContext:
     """An ``ImageDraw`` or a :class:`Recorder`."""
     lay: Layout
     accent: RGB
+    steps: list[dict[str, Any]] | None = None
+    """Motion steps the layout marks (see :func:`mark_step`); ``None``: not collected."""
+
+
+_KEYWORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9]+")
+_STOP = frozenset(
+    [
+        "the",
+        "and",
+        "for",
+        "with",
+        "from",
+        "that",
+        "this",
+        "into",
+        "your",
+        "you",
+        "are",
+        "its",
+        "has",
+        "have",
+        "not",
+        "all",
+        "any",
+        "one",
+        "two",
+        "per",
+        "via",
+        "out",
+        "use",
+        "run",
+        "get",
+        "set",
+        "new",
+    ]
+)
+
+
+def keywords_of(*texts: str) -> list[str]:
+    """The words a narrator would say for ``texts`` (lowercase, no stop words), split at
+    ``_ - . /`` and camelCase: what a motion step waits for in the word timings."""
+    out: list[str] = []
+    for text in texts:
+        spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", str(text))
+        for word in _KEYWORD_RE.findall(spaced):
+            word = word.lower()
+            if len(word) >= 3 and word not in _STOP and word not in out:
+                out.append(word)
+    return out
+
+
+def mark_step(
+    ctx: DrawContext,
+    kind: str,
+    box: tuple[float, float, float, float],
+    keywords: list[str],
+    *,
+    fill: RGB | None = None,
+) -> None:
+    """Mark a motion step: ``reveal`` (``box`` appears when the narration reaches it) or
+    ``spot`` (``box`` is highlighted while it is being talked about).
+
+    ``box`` is ``(x0, y0, x1, y1)`` in layout coordinates (before the slide is centred);
+    :func:`~.scene.render_slide_motion` shifts it with the drawing. A reveal inside a card
+    gives the card's ``fill``: until it happens the box shows that colour, not the
+    slide's background.
+    """
+    if ctx.steps is None:
+        return
+    x0, y0, x1, y1 = (round(v) for v in box)
+    step: dict[str, Any] = {"kind": kind, "box": [x0, y0, x1, y1], "keywords": keywords[:12]}
+    if fill is not None:
+        step["fill"] = list(fill)
+    ctx.steps.append(step)
 
 
 @lru_cache(maxsize=16)

@@ -7,7 +7,7 @@ from typing import Any
 
 from repo2video_dagster.lib.core.records import format_share
 from repo2video_dagster.lib.render import fonts
-from repo2video_dagster.lib.render.slides.canvas import SUBTLE, DrawContext
+from repo2video_dagster.lib.render.slides.canvas import SUBTLE, DrawContext, keywords_of, mark_step
 from repo2video_dagster.lib.render.slides.data import data_field, data_list
 from repo2video_dagster.lib.render.slides.text import (
     block_height,
@@ -115,6 +115,9 @@ def layout_languages(ctx: DrawContext, data: dict[str, Any]) -> float:
         pct = format_share(share)
         pct_w = fonts.text_width(pct, "bold", size)
         label = fonts.ellipsize(name, "bold", size, box.w - pct_w - 24)
+        mark_step(
+            ctx, "reveal", (box.x - 2, y - 4, box.right + 3, y + row_h - 6), keywords_of(name)
+        )
         fonts.draw_text(ctx.draw, (box.x, y), label, "bold", size, TEXT)
         fonts.draw_text(ctx.draw, (box.right - pct_w, y), pct, "bold", size, SUBTLE)
         by = y + block_height(1, size) + 10
@@ -128,6 +131,19 @@ def layout_languages(ctx: DrawContext, data: dict[str, Any]) -> float:
             )
         y += row_h
     return y - round(size * 0.55)
+
+
+_STAT_WORDS = {
+    "commits": ["history", "commit"],
+    "contributors": ["contributor", "author", "people"],
+    "first commit": ["started", "began"],
+    "last commit": ["latest", "recent"],
+    "stars": ["star"],
+    "forks": ["fork"],
+    "files": ["file"],
+    "lines": ["line"],
+}
+"""Words the narration uses for a stat besides its label (see the template's activity scene)."""
 
 
 def format_value(value: Any) -> str:
@@ -168,6 +184,13 @@ def layout_stats(ctx: DrawContext, data: dict[str, Any]) -> float:
         c, r = i % cols, i // cols
         x = box.x + c * (cell_w + gap)
         cy = y0 + r * (cell_h + gap)
+        label_text = str(data_field(stat, "label", ""))
+        mark_step(
+            ctx,
+            "reveal",
+            (x - 2, cy - 2, x + cell_w + 3, cy + cell_h + 3),
+            keywords_of(label_text) + _STAT_WORDS.get(label_text.strip().lower(), []),
+        )
         ctx.draw.rounded_rectangle(
             (x, cy, x + cell_w, cy + cell_h),
             radius=lay.radius,

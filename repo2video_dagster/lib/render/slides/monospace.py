@@ -5,13 +5,19 @@ Code and trees pick the largest monospace size that fits."""
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
 from repo2video_dagster.lib.render import fonts
-from repo2video_dagster.lib.render.slides.canvas import DrawContext, draw_window
+from repo2video_dagster.lib.render.slides.canvas import (
+    DrawContext,
+    draw_window,
+    keywords_of,
+    mark_step,
+)
 from repo2video_dagster.lib.render.slides.data import data_list
 from repo2video_dagster.lib.render.slides.text import (
     block_height,
@@ -87,6 +93,13 @@ def layout_command(ctx: DrawContext, data: dict[str, Any]) -> float:
     ty = inner.y
     lh = line_height(size, 1.35)
     for lines in wrapped:
+        group_h = len(lines) * lh
+        mark_step(
+            ctx,
+            "reveal",
+            (inner.x - 4, ty - 6, inner.right + 4, ty + group_h + 4),
+            keywords_of(lines[0].removeprefix("$ ")),
+        )
         for i, line in enumerate(lines):
             if i == 0 and line.startswith("$ "):
                 w = fonts.draw_text(ctx.draw, (inner.x, ty), "$ ", "mono_bold", size, ctx.accent)
@@ -220,6 +233,14 @@ def layout_code(ctx: DrawContext, data: dict[str, Any]) -> float:
     cw = fonts.char_width("mono", size)
     gutter_w = gutter_cols * cw
     gutter_color = mix(CODE_BG, MUTED, 0.6)
+    for i in _spot_lines(raw[:n], language):
+        ly = inner.y + i * lh
+        mark_step(
+            ctx,
+            "spot",
+            (card.x + 2, ly - round(lh * 0.12), card.right - 2, ly + round(lh * 0.98)),
+            keywords_of(raw[i]),
+        )
     for i in range(n):
         ly = inner.y + i * lh
         number = str(start_line + i).rjust(digits)
@@ -227,6 +248,29 @@ def layout_code(ctx: DrawContext, data: dict[str, Any]) -> float:
         line_tokens = tokens[i] if i < len(tokens) else []
         _draw_clipped_tokens(ctx, line_tokens, inner.x + gutter_w, ly, size, inner.right)
     return card.bottom
+
+
+_DEFINITION = re.compile(
+    r"^\s*(?:export\s+)?(?:pub(?:\(\w+\))?\s+)?(?:async\s+)?"
+    r"(?:def|class|func|fn|function|struct|interface|type|impl)\s+"
+)
+MAX_SPOTS = 4
+
+
+def _spot_lines(lines: list[str], language: str) -> list[int]:
+    """Lines to highlight in turn: definitions (what the narration names), commands in a
+    shell snippet, else the first few lines with code on them."""
+    shell = language.lower() in {"bash", "sh", "shell", "console", "zsh", "shell-session"}
+    picked = [
+        i
+        for i, line in enumerate(lines)
+        if (shell and line.strip() and not line.lstrip().startswith("#"))
+        or (not shell and _DEFINITION.match(line))
+    ]
+    if len(picked) < MAX_SPOTS - 1:  # too few to keep the picture moving: read along
+        rest = [i for i, line in enumerate(lines) if len(line.strip()) > 3 and i not in picked]
+        picked = sorted(picked + rest[: MAX_SPOTS - 1 - len(picked)])
+    return picked[:MAX_SPOTS]
 
 
 _TREE_CHARS = "│├└─┬┼┤┐┘┌┴|`+- \t"
@@ -285,6 +329,12 @@ def layout_tree(ctx: DrawContext, data: dict[str, Any]) -> float:
         prefix = line[: len(line) - len(line.lstrip(_TREE_CHARS))]
         is_hl = _is_highlight(line, highlights)
         if is_hl:
+            mark_step(
+                ctx,
+                "spot",
+                (card.x + 4, ly - round(lh * 0.14), card.right - 4, ly + round(lh * 0.99)),
+                keywords_of(name),
+            )
             ctx.draw.rounded_rectangle(
                 (card.x + 10, ly - round(lh * 0.1), card.right - 10, ly + round(lh * 0.95)),
                 radius=10,

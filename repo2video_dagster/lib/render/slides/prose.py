@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from repo2video_dagster.lib.render import fonts
-from repo2video_dagster.lib.render.slides.canvas import SUBTLE, DrawContext
+from repo2video_dagster.lib.render.slides.canvas import SUBTLE, DrawContext, keywords_of, mark_step
 from repo2video_dagster.lib.render.slides.data import data_list
 from repo2video_dagster.lib.render.slides.text import (
     block_height,
@@ -52,6 +52,14 @@ def layout_overview(ctx: DrawContext, data: dict[str, Any]) -> float:
         chosen.pop()
     for lines in chosen:
         h = block_height(len(lines), size) + 2 * pad
+        mark_step(
+            ctx, "reveal", (box.x - 2, y - 2, box.right + 3, y + h + 3), keywords_of(lines[0])
+        )
+        lh = line_height(size)
+        for i, line in enumerate(lines[1:], start=1):  # later lines as they are read
+            ly = y + pad + i * lh
+            line_box = (box.x + strip + pad - 4, ly - 4, box.right - 6, ly + lh)
+            mark_step(ctx, "reveal", line_box, keywords_of(line), fill=CARD)
         ctx.draw.rounded_rectangle(
             (box.x, y, box.right, y + h),
             radius=lay.radius // 2,
@@ -114,6 +122,10 @@ def layout_outro(ctx: DrawContext, data: dict[str, Any]) -> float:
             + gap
         )
     if body:
+        b_lh = line_height(b_size, 1.35)
+        for i, line in enumerate(body):
+            ly = y + i * b_lh
+            mark_step(ctx, "reveal", (box.x, ly - 4, box.right, ly + b_lh + 2), keywords_of(line))
         y = (
             draw_lines(
                 ctx,
@@ -132,6 +144,12 @@ def layout_outro(ctx: DrawContext, data: dict[str, Any]) -> float:
     if url_text:
         w = fonts.text_width(url_text, "mono_bold", u_size) + 2 * pill_pad
         x = box.x + (box.w - w) / 2
+        mark_step(
+            ctx,
+            "reveal",
+            (x - 4, y - 4, x + w + 5, y + pill_h + 5),
+            keywords_of(url) + ["find", "repository", "github", "code"],
+        )
         ctx.draw.rounded_rectangle(
             (x, y, x + w, y + pill_h),
             radius=pill_h // 2,

@@ -15,7 +15,9 @@ from repo2video_dagster.lib.render.slides.canvas import (
     render_background,
 )
 from repo2video_dagster.lib.render.slides.charts import layout_languages, layout_stats
+from repo2video_dagster.lib.render.slides.graph import layout_graph
 from repo2video_dagster.lib.render.slides.monospace import layout_code, layout_command, layout_tree
+from repo2video_dagster.lib.render.slides.picture import layout_image
 from repo2video_dagster.lib.render.slides.prose import layout_outro, layout_overview
 from repo2video_dagster.lib.render.slides.title import layout_title
 from repo2video_dagster.lib.render.theme import layout, resolve_accent
@@ -33,6 +35,8 @@ LAYOUTS: dict[str, Callable[[DrawContext, dict[str, Any]], float]] = {
     "languages": layout_languages,
     "stats": layout_stats,
     "outro": layout_outro,
+    "image": layout_image,
+    "graph": layout_graph,
 }
 
 
@@ -50,6 +54,32 @@ def render_slide(
     ``scene_index`` is 0-based; the progress indicator shows ``scene_index + 1``
     of ``scene_count``. The accent defaults to a colour derived from ``repo_name``.
     """
+    return render_slide_motion(
+        spec,
+        fmt,
+        repo_name=repo_name,
+        scene_index=scene_index,
+        scene_count=scene_count,
+        accent=accent,
+    )[0]
+
+
+def render_slide_motion(
+    spec: VisualSpec,
+    fmt: str,
+    *,
+    repo_name: str,
+    scene_index: int,
+    scene_count: int,
+    accent: str | None = None,
+) -> tuple[Image.Image, list[dict[str, Any]]]:
+    """The complete slide and its motion steps (items revealed or highlighted as the
+    narration names them; ``{"kind", "box", "keywords"}`` in frame pixels).
+
+    One drawing gives both: the compositor derives each step's picture from the
+    complete slide (hiding boxes not yet revealed, tinting the spotlit one), so motion
+    costs no extra slide files.
+    """
     lay = layout(fmt)
     draw_layout = LAYOUTS.get(spec.kind)
     if draw_layout is None:
@@ -64,12 +94,18 @@ def render_slide(
         scene_count,
     )
     recorder = Recorder()
+    steps: list[dict[str, Any]] = []
     bottom = draw_layout(
-        DrawContext(img=img, draw=recorder, lay=lay, accent=accent_rgb), dict(spec.data or {})
+        DrawContext(img=img, draw=recorder, lay=lay, accent=accent_rgb, steps=steps),
+        dict(spec.data or {}),
     )
     free = lay.content.bottom - bottom
-    recorder.replay(draw, dy=round(max(0.0, free) * VERTICAL_BIAS))
-    return img
+    dy = round(max(0.0, free) * VERTICAL_BIAS)
+    recorder.replay(draw, dy=dy, img=img)
+    for step in steps:
+        x0, y0, x1, y1 = step["box"]
+        step["box"] = [max(0, x0), max(0, y0 + dy), min(lay.width, x1), min(lay.height, y1 + dy)]
+    return img, steps
 
 
 def save_png(img: Image.Image, path: str) -> None:

@@ -8,9 +8,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from repo2video_dagster.lib.render import fonts
-from repo2video_dagster.lib.render.slides.canvas import SUBTLE, DrawContext
+from repo2video_dagster.lib.render.slides.canvas import SUBTLE, DrawContext, keywords_of, mark_step
 from repo2video_dagster.lib.render.slides.data import data_list
-from repo2video_dagster.lib.render.slides.text import block_height, draw_lines, size_steps
+from repo2video_dagster.lib.render.slides.text import (
+    block_height,
+    draw_lines,
+    line_height,
+    size_steps,
+)
 from repo2video_dagster.lib.render.theme import CARD, TEXT, mix
 
 _NAME_BREAK_RE = re.compile(r"[^/_\-.\s]*[/_\-.]+|\s+|[^/_\-.\s]+")
@@ -141,7 +146,19 @@ def layout_title(ctx: DrawContext, data: dict[str, Any]) -> float:
     ctx.draw.rounded_rectangle((box.x, y, box.x + 140, y + rule_h), radius=5, fill=ctx.accent)
     y += rule_h + gap
     if s_lines:
+        s_lh = line_height(s_size, 1.3)
+        for i, line in enumerate(s_lines):  # line by line, as the narration reads it
+            ly = y + i * s_lh
+            box_xyxy = (box.x - 4, ly - 4, box.right + 4, ly + s_lh + 2)
+            mark_step(ctx, "reveal", box_xyxy, keywords_of(line))
         y = draw_lines(ctx, s_lines, box.x, y, "sans", s_size, SUBTLE, spacing=1.3) + gap
     if rows:
+        b_h = badges_height(rows, b_size)
+        mark_step(
+            ctx,
+            "reveal",
+            (box.x - 4, y - 4, box.right + 4, y + b_h + 6),
+            keywords_of(*badges) + ["tour", "minute", "look", "know"],
+        )
         return draw_badges(ctx, rows, box.x, y, b_size, pad_x)
     return y - gap

@@ -33,6 +33,9 @@ from repo2video_dagster.lib.render.video.timeline import (
     Timeline,
     accent_from_slide,
     build_segments,
+    max_static_s,
+    max_still_picture_s,
+    step_times,
 )
 from repo2video_dagster.lib.render.video.yuv import rgb_to_yuv420, yuv420_to_rgb, yuv_planes
 
@@ -50,6 +53,9 @@ __all__ = [
     "Timeline",
     "accent_from_slide",
     "build_segments",
+    "max_static_s",
+    "max_still_picture_s",
+    "step_times",
     "chunk_key",
     "clip_durations",
     "encode_frames",

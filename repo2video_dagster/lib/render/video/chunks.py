@@ -20,9 +20,10 @@ from pathlib import Path
 
 from repo2video_dagster.lib.core.errors import EngineError, is_transient
 from repo2video_dagster.lib.core.records import VideoFile
-from repo2video_dagster.lib.core.reuse import fingerprint, source_version
+from repo2video_dagster.lib.core.reuse import file_digest, fingerprint, source_version
 from repo2video_dagster.lib.render import caption_bands, fonts, media, theme
 from repo2video_dagster.lib.render.media import ffmpeg_path
+from repo2video_dagster.lib.render.slides import canvas, picture
 from repo2video_dagster.lib.render.video.encode import AAC_OPTIONS, encode_frames
 from repo2video_dagster.lib.render.video.outputs import (
     encode_errors,
@@ -35,7 +36,7 @@ from repo2video_dagster.lib.render.video.outputs import (
 from repo2video_dagster.lib.render.video.stats import EncodeStats
 from repo2video_dagster.lib.render.video.timeline import FrameSource, Segment, Timeline
 
-ENCODE_SOURCES = (sys.modules[__package__], caption_bands, theme, fonts, media)
+ENCODE_SOURCES = (sys.modules[__package__], caption_bands, theme, fonts, media, canvas, picture)
 """The ``lib`` modules whose code decides an encoded video's bytes (part of reuse keys):
 this whole package (a package is hashed with every module below it) and the render
 modules it draws and probes with."""
@@ -79,6 +80,17 @@ def scene_chunks(timeline: Timeline) -> list[SceneChunk]:
     return chunks
 
 
+def _image_digest(step: dict) -> str | None:
+    """The content of a zoom step's picture (its file may change under the same name)."""
+    image = step.get("image")
+    if not image:
+        return None
+    try:
+        return file_digest(Path(image))
+    except OSError:
+        return None
+
+
 def chunk_key(chunk: SceneChunk, slide_digests: Sequence[str], preset: str, crf: int) -> str:
     """A hash of everything that decides a chunk's encoded bytes: its frames' content
     (slides by content, caption words, highlighted word, crossfade step, lengths),
@@ -92,9 +104,25 @@ def chunk_key(chunk: SceneChunk, slide_digests: Sequence[str], preset: str, crf:
             None if s.state.cue is None else renderer.cue_words[s.state.cue],
             s.state.active,
             s.state.blend_step,
+            s.state.stage,
+            s.state.blend_stage,
+            s.state.fade,
             s.frames,
         )
         for s in timeline.segments
+    ]
+    # What each step changes in the picture (its kind and box; keywords only move it in time).
+    scenes = sorted(
+        {s.state.scene for s in timeline.segments}
+        | {s.state.blend_from for s in timeline.segments if s.state.blend_from is not None}
+    )
+    motion = [
+        [
+            (step["kind"], list(step["box"]), step.get("zoom"), _image_digest(step))
+            for step in renderer.steps[i]
+        ]
+        for i in scenes
+        if i < len(renderer.steps)
     ]
     return fingerprint(
         "scene-chunk",
@@ -108,6 +136,7 @@ def chunk_key(chunk: SceneChunk, slide_digests: Sequence[str], preset: str, crf:
         preset,
         crf,
         frames,
+        motion,
     )[:32]
 
 

@@ -9,6 +9,8 @@ video length equal to the narration length within one frame.
 from __future__ import annotations
 
 import bisect
+import math
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,6 +124,98 @@ def _words_of(cue: Any) -> list[TimedWord]:
     return list(getattr(cue, "words", None) or [])
 
 
+STEP_MIN_GAP_S = 0.35
+"""Two motion steps of a scene happen at least this far apart."""
+FIRST_STEP_MAX_S = 1.0
+"""A scene's first step happens at most this long after the scene starts..."""
+STEP_MAX_GAP_S = 2.5
+"""...and each later one at most this long after the one before, named or not, so the
+picture never waits on a word that comes late (no stretch over 4 s without a change)."""
+STEP_FADE_S = 0.17
+"""A motion step fades in over this long (5 frames at 30 fps)."""
+_WORD_RE = re.compile(r"[a-z0-9]+")
+
+
+def step_times(
+    steps: Sequence[dict[str, Any]], words: Sequence[Any], start: float, end: float
+) -> list[float]:
+    """When each motion step of a scene happens, from the scene's word timings.
+
+    A step happens when the narration first says one of its keywords (after the step
+    before it); a step the narration never names is spaced evenly over the rest of the
+    speech, so every item is shown while the voice is still on the scene. No step
+    waits longer than :data:`FIRST_STEP_MAX_S` / :data:`STEP_MAX_GAP_S`.
+    """
+    if not steps:
+        return []
+    if all(step.get("kind") == "zoom" for step in steps):  # a slow, even zoom over the scene
+        return [start + (end - start) * (k + 1) / (len(steps) + 1) for k in range(len(steps))]
+    speech_end = max((float(w.end) for w in words), default=end)
+    speech_end = min(max(speech_end, start), end)
+    n = len(steps)
+    times: list[float] = []
+    prev = start
+    for j, step in enumerate(steps):
+        keys = set(step.get("keywords") or [])
+        found = None
+        for w in words:
+            t = float(w.start)
+            if t < prev + (STEP_MIN_GAP_S if times else 0.0) or t >= speech_end:
+                continue
+            if any(tok in keys for tok in _WORD_RE.findall(str(w.text).lower())):
+                found = t
+                break
+        if found is None:
+            remaining = n - j
+            span = max(0.0, speech_end - prev)
+            found = prev + span / (remaining + 1)
+        found = min(found, prev + (STEP_MAX_GAP_S if times else FIRST_STEP_MAX_S))
+        found = max(found, prev + (STEP_MIN_GAP_S if times else 0.0))
+        times.append(min(found, end))
+        prev = times[-1]
+    return times
+
+
+TAIL_STILL_S = 3.5
+"""A scene whose picture would stand still longer than this after its last step..."""
+
+
+def _tail_steps(
+    steps: Sequence[dict[str, Any]], times: Sequence[float], start: float, end: float
+) -> tuple[list[dict[str, Any]], list[float]]:
+    """...gets a few more: the items it showed light up in turn, last first, while the
+    voice finishes, so no picture stands still for more than :data:`TAIL_STILL_S`
+    (a zoom moves on its own)."""
+    if not steps or any(s.get("kind") == "zoom" for s in steps):
+        return [], []
+    last = times[-1] if times else start
+    if end - last <= TAIL_STILL_S:
+        return [], []
+    count = min(6, math.ceil((end - last) / 3.0) - 1)
+    gap = (end - last) / (count + 1)
+    boxes = [list(s["box"]) for s in reversed(steps)]
+    extra = [{"kind": "spot", "box": boxes[k % len(boxes)], "keywords": []} for k in range(count)]
+    return extra, [last + gap * (k + 1) for k in range(count)]
+
+
+def max_static_s(timeline: Timeline) -> float:
+    """The longest run of identical frames, in seconds (a segment is a run of equal states)."""
+    return max((s.frames for s in timeline.segments), default=0) / timeline.fps
+
+
+def max_still_picture_s(timeline: Timeline) -> float:
+    """The longest run with the same slide picture (scene and motion stage), captions
+    ignored: how long the picture itself stands still."""
+    longest = run = 0
+    last = None
+    for seg in timeline.segments:
+        key = (seg.state.scene, seg.state.stage, seg.state.blend_from, seg.state.blend_step)
+        run = run + seg.frames if key == last else seg.frames
+        last = key
+        longest = max(longest, run)
+    return longest / timeline.fps
+
+
 def _frame_states(
     total_frames: int,
     fps: int,
@@ -130,6 +224,8 @@ def _frame_states(
     cues: Sequence[Any],
     transition_frames: int,
     scene_ids: list[str],
+    stage_starts: list[list[float]] | None = None,
+    stage_fades: list[bool] | None = None,
 ) -> list[FrameState]:
     """The state of every frame, evaluated at the frame's centre time.
 
@@ -147,7 +243,14 @@ def _frame_states(
     states: list[FrameState] = []
     scene_first_frame: dict[int, int] = {}
     prev_scene_of: dict[int, int] = {}
+    prev_stage_of: dict[int, int] = {}
     last_scene = None
+    stage_starts = stage_starts or [[] for _ in scene_order]
+    stage_fades = stage_fades or []
+    fade_frames = max(1, round(STEP_FADE_S * fps))
+    stage = 0
+    stage_changed_at = -fade_frames
+    prev_stage = 0
     for k in range(total_frames):
         t = (k + 0.5) / fps
         si = max(0, bisect.bisect_right(scene_starts, t) - 1)
@@ -156,7 +259,15 @@ def _frame_states(
             scene_first_frame[scene] = k
             if last_scene is not None:
                 prev_scene_of[scene] = last_scene
+                prev_stage_of[scene] = stage
             last_scene = scene
+            stage = prev_stage = 0
+            stage_changed_at = -fade_frames
+        new_stage = bisect.bisect_right(stage_starts[si], t)
+        if new_stage != stage:
+            prev_stage, stage = stage, new_stage
+            if si >= len(stage_fades) or stage_fades[si]:
+                stage_changed_at = k
 
         cue: int | None = None
         active: int | None = None
@@ -171,11 +282,17 @@ def _frame_states(
 
         blend_from: int | None = None
         step = 0
+        blend_stage = 0
+        fade = 0
         since = k - scene_first_frame[scene]
         if scene in prev_scene_of and since < transition_frames:
             blend_from = prev_scene_of[scene]
+            blend_stage = prev_stage_of[scene]
             step = since + 1
-        states.append(FrameState(scene, cue, active, blend_from, step))
+        elif k - stage_changed_at < fade_frames:
+            blend_from, blend_stage = scene, prev_stage
+            step, fade = k - stage_changed_at + 1, fade_frames
+        states.append(FrameState(scene, cue, active, blend_from, step, stage, blend_stage, fade))
     return states
 
 
@@ -220,6 +337,29 @@ def build_segments(
     total_frames = max(1, round(duration_s * fps))
     transition_frames = max(0, round(transition_s * fps))
 
+    scene_steps = [list(getattr(sf, f"{fmt}_steps", None) or []) for sf in scene_frames]
+    words_by_scene: dict[str, list[Any]] = {}
+    for c in sorted_cues:
+        for w in _words_of(c):
+            words_by_scene.setdefault(str(getattr(w, "scene_id", "")), []).append(w)
+    ends = scene_starts[1:] + [duration_s]
+    stage_starts = [
+        step_times(
+            scene_steps[index],
+            words_by_scene.get(str(sid), []),
+            # after the crossfade into the scene, so a step never hides in it
+            start + transition_s,
+            end,
+        )
+        for (sid, _, _), index, start, end in zip(
+            spans, scene_order, scene_starts, ends, strict=True
+        )
+    ]
+    for si, (index, start, end) in enumerate(zip(scene_order, scene_starts, ends, strict=True)):
+        extra, when = _tail_steps(scene_steps[index], stage_starts[si], start + transition_s, end)
+        if extra:
+            scene_steps[index] = [*scene_steps[index], *extra]
+            stage_starts[si] = [*stage_starts[si], *when]
     states = _frame_states(
         total_frames,
         fps,
@@ -228,6 +368,10 @@ def build_segments(
         sorted_cues,
         transition_frames,
         [str(s[0]) for s in spans],
+        stage_starts,
+        # a zoom moves in small increments, cut not faded (a fade per increment would
+        # make every frame of the scene distinct)
+        [not any(st.get("kind") == "zoom" for st in scene_steps[i]) for i in scene_order],
     )
     segments: list[Segment] = []
     for k, state in enumerate(states):
@@ -240,7 +384,7 @@ def build_segments(
     backgrounds = _load_backgrounds(fmt, scene_frames)
     if accent is None:
         accent = accent_from_slide(backgrounds[0], fmt)
-    renderer = FrameRenderer(fmt, backgrounds, cue_words, transition_frames, accent)
+    renderer = FrameRenderer(fmt, backgrounds, cue_words, transition_frames, accent, scene_steps)
     return Timeline(
         fmt=fmt,
         fps=fps,

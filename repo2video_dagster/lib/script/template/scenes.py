@@ -12,6 +12,7 @@ import re
 
 from repo2video_dagster.lib.core.records import RepoProfile
 from repo2video_dagster.lib.script.formatting import month_year
+from repo2video_dagster.lib.script.slide_data import best_image
 from repo2video_dagster.lib.script.spoken.clean import clean_for_speech, speak_phrase
 from repo2video_dagster.lib.script.spoken.identifiers import speak_name
 from repo2video_dagster.lib.script.spoken.sentences import sentences
@@ -65,20 +66,36 @@ def _description(profile: RepoProfile) -> str | None:
 
 
 def _hook(profile: RepoProfile, spoken: str, description: str | None) -> Draft:
+    """The opening: the project's own one-line pitch, framed one of a few ways."""
     draft = Draft("hook", profile.name, "title", profile.name)
     language = profile.primary_language
     if description:
         lowered = description.lower()
-        if not (lowered.startswith(profile.name.lower()) or lowered.startswith(spoken.lower())):
-            draft.say(
-                pick(profile, "hook", ["Meet {n}.", "This is {n}.", "Say hello to {n}."]).format(
-                    n=spoken
+        named = lowered.startswith(profile.name.lower()) or lowered.startswith(spoken.lower())
+        if named:
+            draft.say(description)
+        else:
+            form = pick(profile, "hook", ["meet", "this", "after", "question"])
+            if form == "after":
+                draft.say(description)
+                draft.say(
+                    pick(
+                        profile, "hook-after", ["That is {n}.", "That is what {n} is for."]
+                    ).format(n=spoken)
                 )
-            )
-        draft.say(description)
+            elif form == "question":
+                draft.say(f"Ever heard of {spoken}?")
+                draft.say(description)
+            else:
+                draft.say(("Meet {n}." if form == "meet" else "This is {n}.").format(n=spoken))
+                draft.say(description)
     else:
         kind = f"a {language} project" if language else "a small repository"
-        draft.say(f"Meet {spoken}, {kind}.")
+        draft.say(
+            pick(profile, "hook-bare", ["Meet {n}, {k}.", "This is {n}, {k}."]).format(
+                n=spoken, k=kind
+            )
+        )
         script = writing_system(profile.description or profile.readme_excerpt)
         if script:
             draft.say(f"Its description is written in {script}, so here are the facts.")
@@ -90,6 +107,7 @@ def _hook(profile: RepoProfile, spoken: str, description: str | None) -> Draft:
                 "Here is the tour in about a minute.",
                 "Let's take a quick look inside.",
                 "Here is what you need to know, in about a minute.",
+                "One minute, and you will know whether you need it.",
             ],
         ),
         priority=2,
@@ -97,13 +115,53 @@ def _hook(profile: RepoProfile, spoken: str, description: str | None) -> Draft:
     return draft
 
 
+def _problem(profile: RepoProfile) -> Draft | None:
+    """The problem the project solves, in the README's words (its "Why" section)."""
+    if not profile.problem or writing_system(profile.problem):
+        return None
+    heading = pick(profile, "problem", ["The problem", "Why it exists", "The itch"])
+    draft = Draft("problem", heading, "overview", heading)
+    draft.say(
+        pick(
+            profile,
+            "problem-lead",
+            [
+                "First, the problem.",
+                "Why does it exist?",
+                "The README puts the problem plainly.",
+                "It starts with a familiar annoyance.",
+            ],
+        ),
+        priority=2,
+    )
+    draft.say(profile.problem)
+    return draft
+
+
 def _what(profile: RepoProfile, description: str | None) -> Draft:
     heading = pick(profile, "what", ["What it is", "What it does", "In short"])
     draft = Draft("what", heading, "overview", heading)
     excerpt = profile.readme_excerpt
+    features = [f for f in profile.features if not writing_system(f)][:3]
+    if features:
+        draft.say(
+            pick(
+                profile,
+                "features",
+                [
+                    "Its README lists what it does.",
+                    "Here is what it offers.",
+                    "A few things stand out.",
+                ],
+            ),
+            priority=2,
+        )
+        for i, feature in enumerate(features[:2]):
+            draft.say(feature.rstrip(".") + ".", priority=0 if i == 0 else 1)
     if excerpt and not writing_system(excerpt):
         seen = {(description or "").lower().rstrip(".")}
-        added = 0
+        seen |= {x.lower().rstrip(".") for x in sentences(clean_for_speech(profile.problem))}
+        added = 2 if features else 0
         for sentence in sentences(clean_for_speech(excerpt)):
             if sentence.lower().rstrip(".") in seen or added == 2:
                 continue
@@ -214,6 +272,9 @@ def _code(profile: RepoProfile) -> Draft | None:
 
 def _architecture(profile: RepoProfile) -> Draft:
     heading = pick(profile, "arch", ["How it is organised", "Project layout", "The layout"])
+    graph = profile.architecture or {}
+    if len(graph.get("nodes") or []) >= 3:
+        return _architecture_graph(profile, graph)
     draft = Draft("architecture", heading, "tree", heading)
     top = len(profile.top_level)
     modules: list[str] = []
@@ -240,6 +301,42 @@ def _architecture(profile: RepoProfile) -> Draft:
         extras.append("examples")
     if extras:
         draft.say(f"It also ships {spoken_list(extras)}.", priority=1)
+    return draft
+
+
+def _architecture_graph(profile: RepoProfile, graph: dict) -> Draft:
+    """How it works, from the imports: the parts in the order the slide lights them up,
+    and the part the others build on."""
+    heading = pick(profile, "arch-graph", ["How it works", "Under the hood", "How it fits"])
+    draft = Draft("architecture", heading, "graph", heading)
+    names = [str(n["name"]) for n in graph["nodes"]]
+    spoken = [spoken_module(n) for n in names]
+    root = spoken_module(str(graph.get("root") or profile.name))
+    draft.say(
+        pick(
+            profile,
+            "arch-parts",
+            [
+                "Inside {r}, the code splits into {p}.",
+                "{r} is built from {p}.",
+                "The parts are {p}.",
+            ],
+        ).format(r=root, p=spoken_list(spoken[:5]))
+    )
+    imported: dict[str, int] = {}
+    for _importer, b in graph.get("edges") or []:
+        imported[b] = imported.get(b, 0) + 1
+    if imported:
+        hub = max(imported, key=lambda n: (imported[n], n))
+        if imported[hub] >= 2:
+            draft.say(
+                f"{spoken_module(hub)} is at the centre: "
+                f"{count_noun(imported[hub], 'other part', approx=False)} import it.",
+                priority=1,
+            )
+    names_top = [t.rstrip("/").lower() for t in profile.top_level]
+    if any(n in ("test", "tests", "spec", "__tests__") for n in names_top):
+        draft.say("A test suite sits alongside.", priority=2)
     return draft
 
 
@@ -278,7 +375,7 @@ def _languages(profile: RepoProfile) -> Draft | None:
 
 
 def _activity(profile: RepoProfile) -> Draft:
-    heading = pick(profile, "activity", ["Activity", "History", "Who builds it"])
+    heading = pick(profile, "activity", ["Activity", "Signs of life", "Who builds it"])
     draft = Draft("activity", heading, "stats", heading)
     history = profile.history
     first, last = month_year(history.first_commit), month_year(history.last_commit)
@@ -295,7 +392,14 @@ def _activity(profile: RepoProfile) -> Draft:
             who = " from a single author"
         elif people > 1:
             who = f" from {at_least}{count_noun(people, 'contributor')}"
-        draft.say(f"The history counts {at_least}{count_noun(history.commits, 'commit')}{who}.")
+        commits = f"{at_least}{count_noun(history.commits, 'commit')}{who}"
+        draft.say(
+            pick(
+                profile,
+                "activity-count",
+                ["The history counts {c}.", "So far it has {c}.", "Signs of life: {c}."],
+            ).format(c=commits)
+        )
         if first and last and first != last:
             draft.say(f"Work started in {first}, and the latest commit is from {last}.", 1)
         elif last:
@@ -307,47 +411,104 @@ def _activity(profile: RepoProfile) -> Draft:
     return draft
 
 
-def _outro(profile: RepoProfile, spoken: str) -> Draft:
-    heading = pick(profile, "outro", ["The verdict", "Worth a look?", "Wrapping up"])
-    draft = Draft("outro", heading, "outro", heading)
-    lines = profile.total_lines
-    size = (
-        "tiny"
-        if lines < 1_000
-        else "small"
-        if lines < 10_000
-        else "mid-sized"
-        if lines < 100_000
-        else "large"
-    )
-    language = profile.primary_language
-    what = f"{size} {language} project" if language else f"{size} project"
-    article = "an" if what[0] in "aeiou" else "a"
-    draft.say(
-        pick(
-            profile,
-            "outro-what",
-            ["That was {n}, {a} {w}.", "So that is {n}: {a} {w}.", "In short, {n} is {a} {w}."],
-        ).format(n=spoken, a=article, w=what)
-    )
-    if profile.license:
+def _picture(profile: RepoProfile) -> Draft | None:
+    """One of the repository's own pictures (a screenshot, diagram or logo), shown whole."""
+    picture = best_image(profile)
+    if picture is None:
+        return None
+    logo = "logo" in picture.path.lower()
+    heading = "The logo" if logo else pick(profile, "picture", ["A look", "In pictures", "See it"])
+    draft = Draft("picture", heading, "image", heading)
+    alt = picture.alt.strip()
+    readable = 2 <= len(alt.split()) <= 8 and not re.search(r"[/_.]\w+$|\.(png|jpe?g|gif|svg)", alt)
+    if logo:
+        draft.say("This is its logo, from the repository.")
+    elif readable and not writing_system(alt):
         draft.say(
-            f"It is released under the {spoken_license(profile.license)} license.", priority=1
+            pick(
+                profile,
+                "picture-alt",
+                [
+                    "Here it is in a picture: {a}.",
+                    "The README shows it: {a}.",
+                    "A picture says more: {a}.",
+                ],
+            ).format(a=alt.rstrip("."))
         )
-    else:
-        draft.say("There is no license file, so check with the authors before reusing it.", 1)
-    homepage = profile.homepage or ""
-    if re.match(r"https?://", homepage):
-        draft.say(f"Find it at {homepage}.")
     else:
         draft.say(
             pick(
                 profile,
-                "outro-end",
-                ["Thanks for watching.", "That's the tour.", "Now go read the code."],
-            ),
+                "picture-say",
+                [
+                    "Here is what it looks like, straight from the repository.",
+                    "A picture from the README shows it at work.",
+                    "This is how the project shows itself.",
+                ],
+            )
+        )
+    return draft
+
+
+def _install_line(profile: RepoProfile) -> str | None:
+    """The first install command when it reads well aloud (short, plain characters)."""
+    if not profile.install_commands:
+        return None
+    first = profile.install_commands[0].strip().lstrip("$ ").strip()
+    if len(first.split()) <= 6 and re.fullmatch(r"[\w@./:=+ -]+", first):
+        return first
+    return None
+
+
+def _outro(profile: RepoProfile, spoken: str) -> Draft:
+    """The call to action: how to get it and where it lives (no empty verdict)."""
+    heading = pick(profile, "outro", ["Try it", "Get started", "Your turn"])
+    draft = Draft("outro", heading, "outro", heading)
+    command = _install_line(profile)
+    if command:
+        draft.say(
+            pick(
+                profile,
+                "outro-cta",
+                [
+                    "Try it yourself: {c}.",
+                    "To give it a go, run {c}.",
+                    "Getting started takes one line: {c}.",
+                    "Your next step is {c}.",
+                ],
+            ).format(c=f"`{command}`")
+        )
+    else:
+        draft.say(
+            pick(
+                profile,
+                "outro-clone",
+                [
+                    "To try {n}, clone the repository and follow the {d}.",
+                    "Clone {n} and start with its {d}.",
+                ],
+            ).format(n=spoken, d="README" if profile.readme_path else "code")
+        )
+    homepage = profile.homepage or ""
+    if re.match(r"https?://", homepage):
+        draft.say(f"Find it at {homepage}.")
+    elif "/" in profile.full_name and profile.full_name.isascii():
+        draft.say(f"The repository is {profile.full_name}.", priority=1)
+    if profile.license:
+        draft.say(
+            pick(
+                profile,
+                "outro-license",
+                [
+                    "It is released under the {l} license.",
+                    "The {l} license covers it.",
+                    "Its license is {l}.",
+                ],
+            ).format(l=spoken_license(profile.license)),
             priority=1,
         )
+    else:
+        draft.say("There is no license file, so check with the authors before reusing it.", 1)
     return draft
 
 
@@ -357,13 +518,15 @@ def draft_scenes(profile: RepoProfile) -> list[Draft]:
     description = _description(profile)
     drafts = [
         _hook(profile, spoken, description),
+        _problem(profile),
         _what(profile, description),
-        _install(profile),
-        _usage(profile),
-        _code(profile),
+        _picture(profile),
         _architecture(profile),
         _dependencies(profile),
         _languages(profile),
+        _install(profile),
+        _usage(profile),
+        _code(profile),
         _activity(profile),
         _outro(profile, spoken),
     ]

@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 
 from repo2video_dagster.lib.core.errors import EmptyRepositoryError
-from repo2video_dagster.lib.core.records import RepoProfile, RepoSnapshot
+from repo2video_dagster.lib.core.records import RepoImage, RepoProfile, RepoSnapshot
 from repo2video_dagster.lib.source.policy import launchpad_key
 from repo2video_dagster.lib.source.profile.code_sample import code_sample
 from repo2video_dagster.lib.source.profile.files import CheckoutScan, dedupe, display_name
 from repo2video_dagster.lib.source.profile.history import read_history
+from repo2video_dagster.lib.source.profile.images import repo_images
+from repo2video_dagster.lib.source.profile.imports import import_graph
 from repo2video_dagster.lib.source.profile.languages import language_shares
 from repo2video_dagster.lib.source.profile.licenses import LICENSE_RE, detect_license
 from repo2video_dagster.lib.source.profile.manifests import Manifests
@@ -21,6 +23,7 @@ from repo2video_dagster.lib.source.profile.readme import (
     readme_excerpt,
     title_name,
 )
+from repo2video_dagster.lib.source.profile.story import readme_features, readme_problem
 from repo2video_dagster.lib.source.profile.structure import (
     key_files,
     main_modules,
@@ -98,6 +101,15 @@ def build_profile(
         homepage=manifests.homepage,
     )
     profile.notes = dedupe(scan.notes + manifests.notes)
+    profile.problem = readme_problem(blocks)
+    profile.features = readme_features(blocks)
+    profile.architecture = import_graph(scan, profile.modules, profile.primary_language)
+    profile.images = [
+        RepoImage(path, alt)
+        for path, alt in repo_images(
+            scan, readme_rel, readme_text, profile.full_name, profile.notes
+        )
+    ]
     return profile
 
 
