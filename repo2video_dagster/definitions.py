@@ -13,6 +13,7 @@ from dagster import (
     in_process_executor,
 )
 
+from repo2video_dagster.assets.languages import language_versions
 from repo2video_dagster.assets.publication import publication
 from repo2video_dagster.assets.publish import blog_post, catalog
 from repo2video_dagster.assets.render import video, visuals
@@ -42,6 +43,7 @@ PARTITIONED_ASSETS = [
     visuals,
     video,
     blog_post,
+    language_versions,
 ]
 """The render of one repository, stage by stage, in the order the stages run."""
 

@@ -153,6 +153,26 @@ class SpeechResource(ConfigurableResource):
     asr_engine: str = env_default("ASR", "faster-whisper")
     asr_model: str = env_default("ASR_MODEL", "tiny.en")
     asr_device: str = env_default("ASR_DEVICE", "auto")
+    languages: str = env_default("LANGUAGES", "en")
+    """Narrated languages, comma separated; ``code:subtitles`` for subtitles only
+    (``en,es,fr:subtitles``). English is always narrated (the default cut)."""
+    language_overrides: str = env_default("LANGUAGE_OVERRIDES", "")
+    """JSON file of per-repository lists (default ``<data dir>/languages.json``)."""
+    piper_voices: str = env_default("PIPER_VOICES", "")
+    """Piper voice per language: ``es=/path/voice.onnx,de=voice_package``."""
+    asr_multilingual_model: str = env_default("ASR_MULTILINGUAL_MODEL", "base")
+    """Recogniser for the languages other than English (the bundled multilingual base)."""
+
+    def language_plan(self, key: str, data_dir: Path):
+        """This repository's :class:`~.languages.plan.LanguagePlan`."""
+        from repo2video_dagster.lib.script.languages.plan import plan_for
+
+        overrides = (
+            Path(self.language_overrides).expanduser()
+            if self.language_overrides
+            else data_dir / "languages.json"
+        )
+        return plan_for(key, self.languages, overrides)
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
         """Start loading the recogniser and other slow engines while early stages run."""

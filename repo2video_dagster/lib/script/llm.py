@@ -32,7 +32,13 @@ from repo2video_dagster.lib.script.slide_data import ALLOWED_KINDS
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["LlmWriter", "build_messages", "profile_facts", "extract_json_object"]
+__all__ = [
+    "LlmWriter",
+    "build_messages",
+    "extract_json_object",
+    "language_rule",
+    "profile_facts",
+]
 
 _BODY_SNIPPET = 200
 _MAX_RESPONSE_BYTES = 4 * 1024 * 1024
@@ -120,10 +126,23 @@ def profile_facts(profile: RepoProfile) -> dict[str, Any]:
     return facts
 
 
-def build_messages(profile: RepoProfile) -> list[dict[str, str]]:
-    """System rules plus the repository facts and the exact JSON shape expected."""
+def language_rule(language: str, english_name: str, scene_ids: list[str]) -> str:
+    """The instruction for a script in another language: written in it (not translated
+    word for word) with the default script's scenes, so the slides stay shared."""
+    return (
+        f"Write the title, description, scene titles and narration in {english_name} "
+        f"(language code {language}), as a native speaker would say them: that language's "
+        "numbers, dates, plurals and way of reading lists; do not translate word for word. "
+        f"Use exactly these scene ids, in this order: {', '.join(scene_ids)}.\n\n"
+    )
+
+
+def build_messages(profile: RepoProfile, *, language_note: str = "") -> list[dict[str, str]]:
+    """System rules plus the repository facts and the exact JSON shape expected
+    (``language_note``: :func:`language_rule` for a script in another language)."""
     user = (
         f"Write the video script for the repository {profile.full_name}.\n\n"
+        f"{language_note}"
         "Repository facts (JSON):\n"
         f"{json.dumps(profile_facts(profile), ensure_ascii=False, indent=1)}\n\n"
         "Answer with a JSON object of exactly this shape:\n"
@@ -216,14 +235,14 @@ class LlmWriter:
             text = text.replace(self._api_key, "***")
         return text
 
-    def write(self, profile: RepoProfile) -> VideoScript:
+    def write(self, profile: RepoProfile, *, language_note: str = "") -> VideoScript:
         """Ask the endpoint for a script; retry once on a timeout or a malformed answer.
 
         When the last try failed because of the endpoint, the error is a
         :class:`ScriptServiceError` (transient: the step tries again later); a malformed
         answer is a plain :class:`ScriptError`.
         """
-        messages = build_messages(profile)
+        messages = build_messages(profile, language_note=language_note)
         last: str = ""
         transient = False
         for attempt in range(1, self.max_attempts + 1):

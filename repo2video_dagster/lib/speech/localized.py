@@ -1,0 +1,80 @@
+"""Voice and captions for one more language: narrate, recognise in that language, align.
+
+The same steps as the default language (:mod:`.narrate`, :mod:`.scene_words`,
+:mod:`.align`), with the language's voice and Whisper told the language. English
+keeps ``tiny.en``; other languages are recognised with the bundled multilingual
+``base`` model, so the words are timed from what was actually heard.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from repo2video_dagster.lib.core.records import Captions, Narration, VideoScript
+from repo2video_dagster.lib.speech.align import align_words, word_error_rate
+from repo2video_dagster.lib.speech.asr import AsrEngine
+from repo2video_dagster.lib.speech.narrate import narrate
+from repo2video_dagster.lib.speech.scene_words import recognize_scenes
+from repo2video_dagster.lib.speech.subtitles import (
+    group_cues,
+    write_srt,
+    write_vtt,
+    write_words_json,
+)
+from repo2video_dagster.lib.speech.tts import TtsEngine
+from repo2video_dagster.lib.speech.word_match import words_of
+
+__all__ = ["SpokenLanguage", "speak_language"]
+
+
+@dataclass
+class SpokenLanguage:
+    code: str
+    narration: Narration
+    captions: Captions
+
+
+def speak_language(
+    script: VideoScript,
+    code: str,
+    tts: TtsEngine,
+    asr: AsrEngine,
+    out_dir: Path,
+    *,
+    cache_dir: Path | None,
+    frame_rate: int = 30,
+) -> SpokenLanguage:
+    """``out_dir/audio/narration.wav`` and ``out_dir/captions/captions.{srt,vtt}, words.json``."""
+    narration = narrate(
+        script.scenes,
+        out_dir / "audio",
+        tts,
+        cache_dir=cache_dir / "tts" if cache_dir else None,
+        frame_rate=frame_rate,
+    )
+    recognition = recognize_scenes(
+        asr, narration, cache_dir / "asr" if cache_dir else None, language=code
+    )
+    script_words = [(w, s.id) for s in script.scenes for w in words_of(s.narration)]
+    spans = [(s.scene_id, s.offset_s, s.offset_s + s.duration_s) for s in narration.scenes]
+    timed, coverage = align_words(script_words, recognition.words, spans)
+    wer = word_error_rate([w for w, _ in script_words], [r.text for r in recognition.words])
+    cues = group_cues(timed, track_end=narration.duration_s)
+    cap_dir = out_dir / "captions"
+    cap_dir.mkdir(parents=True, exist_ok=True)
+    srt = write_srt(cues, cap_dir / "captions.srt")
+    vtt = write_vtt(cues, cap_dir / "captions.vtt")
+    words_json = write_words_json(timed, cap_dir / "words.json")
+    captions = Captions(
+        words=timed,
+        srt_path=str(srt),
+        vtt_path=str(vtt),
+        words_json_path=str(words_json),
+        wer=wer,
+        coverage=coverage,
+        engine=asr.name,
+        model=asr.model,
+        device=asr.device,
+    )
+    return SpokenLanguage(code, narration, captions)
