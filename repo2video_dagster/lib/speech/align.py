@@ -12,7 +12,7 @@ own scene, in proportion to their length.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,11 +49,13 @@ class _Slot:
     matched: bool
 
 
-def _recognized_tokens(recognized: Sequence[RecognizedWord]) -> list[_Token]:
+def _recognized_tokens(
+    recognized: Sequence[RecognizedWord], spell: Callable[[str], str] | None = None
+) -> list[_Token]:
     """Normalised tokens of the recognised words, splitting each word's time by length."""
     tokens: list[_Token] = []
     for word in recognized:
-        parts = normalize_token(word.text)
+        parts = [t for p in _spelled(word.text, spell) for t in normalize_token(p)]
         if not parts:
             continue
         weights = [len(p) + 1 for p in parts]
@@ -194,6 +196,10 @@ def _heard_in_place(s_block: list[str], r_block: list[_Token]) -> bool:
     return expected * 0.4 <= heard <= expected * 2.5
 
 
+def _spelled(text: str, spell: Callable[[str], str] | None) -> list[str]:
+    return spell(text).split() if spell else [text]
+
+
 def _estimate(words: list[str]) -> float:
     return sum(SECONDS_PER_CHAR * (len(w) + 1.5) for w in words)
 
@@ -202,8 +208,13 @@ def align_words(
     script_words: list[tuple[str, str]],
     recognized: list[RecognizedWord],
     scene_spans: list[tuple[str, float, float]],
+    *,
+    spell: Callable[[str], str] | None = None,
 ) -> tuple[list[TimedWord], float]:
     """Time each ``(display word, scene_id)``; returns the words and the coverage.
+
+    ``spell`` rewrites numbers the way the narration's language says them, on both
+    sides, before matching (:mod:`.number_words`; ``None``: English).
 
     Coverage is the fraction of script words (those that have something to say:
     a lone dash does not count) whose time came from a recognised word. Times are
@@ -221,11 +232,11 @@ def align_words(
     windows: list[tuple[float, float]] = []
     for i, (display, sid) in enumerate(script_words):
         lo, hi = spans.get(sid, (0.0, track_end))
-        for tok in normalize_token(display):
+        for tok in (t for p in _spelled(display, spell) for t in normalize_token(p)):
             s_tokens.append(tok)
             owner.append(i)
             windows.append((lo - SCENE_TOLERANCE_S, hi + SCENE_TOLERANCE_S))
-    slots = _match_tokens(s_tokens, windows, _recognized_tokens(recognized))
+    slots = _match_tokens(s_tokens, windows, _recognized_tokens(recognized, spell))
 
     times: list[tuple[float, float] | None] = [None] * len(script_words)
     aligned = [False] * len(script_words)

@@ -15,6 +15,7 @@ from repo2video_dagster.lib.core.records import Captions, Narration, VideoScript
 from repo2video_dagster.lib.speech.align import align_words, word_error_rate
 from repo2video_dagster.lib.speech.asr import AsrEngine
 from repo2video_dagster.lib.speech.narrate import narrate
+from repo2video_dagster.lib.speech.number_words import number_speller
 from repo2video_dagster.lib.speech.scene_words import recognize_scenes
 from repo2video_dagster.lib.speech.subtitles import (
     group_cues,
@@ -25,7 +26,15 @@ from repo2video_dagster.lib.speech.subtitles import (
 from repo2video_dagster.lib.speech.tts import TtsEngine
 from repo2video_dagster.lib.speech.word_match import words_of
 
-__all__ = ["SpokenLanguage", "speak_language"]
+__all__ = ["SpokenLanguage", "language_wer", "speak_language"]
+
+
+def language_wer(reference: list[str], hypothesis: list[str], code: str) -> float:
+    """Word error rate with numbers spelled in the language on both sides."""
+    spell = number_speller(code)
+    if spell is None:
+        return word_error_rate(reference, hypothesis)
+    return word_error_rate([spell(w) for w in reference], [spell(w) for w in hypothesis])
 
 
 @dataclass
@@ -58,8 +67,9 @@ def speak_language(
     )
     script_words = [(w, s.id) for s in script.scenes for w in words_of(s.narration)]
     spans = [(s.scene_id, s.offset_s, s.offset_s + s.duration_s) for s in narration.scenes]
-    timed, coverage = align_words(script_words, recognition.words, spans)
-    wer = word_error_rate([w for w, _ in script_words], [r.text for r in recognition.words])
+    spell = number_speller(code)
+    timed, coverage = align_words(script_words, recognition.words, spans, spell=spell)
+    wer = language_wer([w for w, _ in script_words], [r.text for r in recognition.words], code)
     cues = group_cues(timed, track_end=narration.duration_s)
     cap_dir = out_dir / "captions"
     cap_dir.mkdir(parents=True, exist_ok=True)

@@ -39,6 +39,8 @@ class VoiceChoice:
     """The .onnx path (Piper), ``""`` for the bundled Piper voice, or espeak-ng's voice name."""
     better: str | None
     """How to get a better voice, when this is espeak-ng's."""
+    rate: int = 165
+    """espeak-ng words per minute."""
 
     def describe(self) -> str:
         if self.engine == "piper":
@@ -98,10 +100,11 @@ def voice_for(
         language.espeak_voice,
         f"download {suggestion}.onnx and .onnx.json from {PIPER_VOICES_URL} and set "
         f"REPO2VIDEO_PIPER_VOICES={language.code}=/path/{suggestion}.onnx",
+        language.espeak_wpm,
     )
 
 
 def make_voice(choice: VoiceChoice, length_scale: float = 1.0) -> TtsEngine:
     if choice.engine == "piper":
         return make_tts("piper", model_path=choice.voice or None, length_scale=length_scale)
-    return make_tts("espeak", voice=choice.voice)
+    return make_tts("espeak", voice=choice.voice, words_per_minute=choice.rate)

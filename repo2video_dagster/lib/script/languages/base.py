@@ -56,7 +56,9 @@ class Language:
     """Chapter title per scene id."""
     scenes: dict[str, ScenePhrases] = field(default_factory=dict)
     description: Callable[..., str] | None = None
-    whisper_prompt: str = ""
+    espeak_wpm: int = 165
+    """espeak-ng's speaking rate for the language: slower where Whisper base heard the
+    robotic voice better slower (measured, see the README's language table)."""
 
     # --- grammar ------------------------------------------------------------------
 

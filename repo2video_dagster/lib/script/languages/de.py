@@ -8,7 +8,7 @@ from repo2video_dagster.lib.script.languages.facts import Facts
 NOUNS = {
     "file": Noun("eine Datei", "Dateien"),
     "line": Noun("eine Zeile", "Zeilen"),
-    "commit": Noun("ein Commit", "Commits"),
+    "commit": Noun("eine Änderung", "Änderungen"),
     "contributor": Noun("einer Person", "Personen"),
     "star": Noun("einen Stern", "Sterne"),
     "fork": Noun("einen Fork", "Forks"),
@@ -24,11 +24,11 @@ def hook(f: Facts, t: Language) -> list[str]:
 
 
 def problem(f: Facts, t: Language) -> list[str]:
-    return ["Warum gibt es das?", "Die README beschreibt das Problem, und du siehst es hier."]
+    return ["Warum gibt es das?", "Die Dokumentation beschreibt das Problem, und du siehst es hier."]
 
 
 def what(f: Facts, t: Language) -> list[str]:
-    out = ["Das bietet es laut seiner README."] if f.has_readme else []
+    out = ["Das bietet es laut seiner Dokumentation."] if f.has_readme else []
     size = t.count(f.files, "file")
     if f.lines:
         size += f" und {t.count(f.lines, 'line')} Code"
@@ -81,9 +81,9 @@ def install(f: Facts, t: Language) -> list[str]:
     if f.tool:
         out = [f"Installiert wird es mit {f.tool}; der Befehl steht im Bild."]
     elif f.install_steps:
-        out = ["Die README erklärt die Installation, du siehst sie im Bild."]
+        out = ["Die Dokumentation erklärt die Installation, du siehst sie im Bild."]
     else:
-        out = ["Die README nennt keine Installationsschritte, also klone zuerst das Repository."]
+        out = ["Die Dokumentation nennt keine Installationsschritte, also klone zuerst das Repository."]
     if f.install_steps > 1:
         out.append(f"Es sind {t.count(f.install_steps, 'step')} insgesamt.")
     return out
@@ -91,7 +91,7 @@ def install(f: Facts, t: Language) -> list[str]:
 
 def usage(f: Facts, t: Language) -> list[str]:
     if f.usage_from_readme:
-        return ["Hier ist ein Beispiel direkt aus der README."]
+        return ["Hier ist ein Beispiel direkt aus der Dokumentation."]
     return ["Hier ist ein Anwendungsbeispiel aus dem Code selbst."]
 
 
@@ -104,9 +104,9 @@ def activity(f: Facts, t: Language) -> list[str]:
     first, last = t.month_year(f.first), t.month_year(f.last)
     least = "mindestens " if f.truncated else ""
     if f.commits == 0:
-        return ["Noch gibt es keine Commit-Historie."]
+        return ["Noch gibt es keine Änderungshistorie."]
     if f.commits == 1:
-        return [f"Die Historie ist ein einziger Commit{f' aus dem {first}' if first else ''}."]
+        return [f"Die Historie ist eine einzige Änderung{f' aus dem {first}' if first else ''}."]
     who = ""
     if f.people == 1:
         who = " von einer einzigen Person"
@@ -114,7 +114,7 @@ def activity(f: Facts, t: Language) -> list[str]:
         who = f" von {least}{t.count(f.people, 'contributor')}"
     out = [f"Die Historie zählt {least}{t.count(f.commits, 'commit')}{who}."]
     if first and last and first != last:
-        out.append(f"Die Arbeit begann im {first}, der letzte Commit ist vom {last}.")
+        out.append(f"Die Arbeit begann im {first}, die letzte Änderung ist vom {last}.")
     if f.stars is not None:
         out.append(f"Es hat {t.count(f.stars, 'star')}.")
     return out
@@ -124,7 +124,7 @@ def outro(f: Facts, t: Language) -> list[str]:
     out = [
         "Probier es aus: Der Installationsbefehl steht im Bild."
         if f.tool
-        else f"Um {f.name} auszuprobieren, klone das Repository und folge der README."
+        else f"Um {f.name} auszuprobieren, klone das Repository und folge der Dokumentation."
     ]
     out.append(
         f"Es steht unter der {f.license} Lizenz."
@@ -199,5 +199,5 @@ LANGUAGE = Language(
         "outro": outro,
     },
     description=description,
-    whisper_prompt="Eine Tour durch ein Code-Repository.",
+    espeak_wpm=145,
 )

@@ -8,7 +8,7 @@ from repo2video_dagster.lib.script.languages.facts import Facts
 NOUNS = {
     "file": Noun("un archivo", "archivos"),
     "line": Noun("una línea", "líneas"),
-    "commit": Noun("un commit", "commits"),
+    "commit": Noun("un cambio", "cambios"),
     "contributor": Noun("una persona", "personas"),
     "star": Noun("una estrella", "estrellas"),
     "fork": Noun("un fork", "forks"),
@@ -24,11 +24,11 @@ def hook(f: Facts, t: Language) -> list[str]:
 
 
 def problem(f: Facts, t: Language) -> list[str]:
-    return ["¿Por qué existe?", "El README explica el problema que resuelve, y lo ves en pantalla."]
+    return ["¿Por qué existe?", "La documentación explica el problema que resuelve, y lo ves en pantalla."]
 
 
 def what(f: Facts, t: Language) -> list[str]:
-    out = ["Esto es lo que ofrece, según su README."] if f.has_readme else []
+    out = ["Esto es lo que ofrece, según su documentación."] if f.has_readme else []
     size = t.count(f.files, "file")
     if f.lines:
         size += f" y {t.count(f.lines, 'line')} de código"
@@ -81,9 +81,9 @@ def install(f: Facts, t: Language) -> list[str]:
     if f.tool:
         out = [f"Se instala con {f.tool}; el comando está en pantalla."]
     elif f.install_steps:
-        out = ["El README detalla la instalación, y la ves en pantalla."]
+        out = ["La documentación detalla la instalación, y la ves en pantalla."]
     else:
-        out = ["El README no da pasos de instalación, así que empieza clonando el repositorio."]
+        out = ["La documentación no da pasos de instalación, así que empieza clonando el repositorio."]
     if f.install_steps > 1:
         out.append(f"Son {t.count(f.install_steps, 'step')} en total.")
     return out
@@ -91,7 +91,7 @@ def install(f: Facts, t: Language) -> list[str]:
 
 def usage(f: Facts, t: Language) -> list[str]:
     if f.usage_from_readme:
-        return ["Aquí tienes un ejemplo sacado del README."]
+        return ["Aquí tienes un ejemplo sacado de la documentación."]
     return ["Aquí tienes un ejemplo de uso, tomado del propio código."]
 
 
@@ -103,9 +103,9 @@ def code(f: Facts, t: Language) -> list[str]:
 def activity(f: Facts, t: Language) -> list[str]:
     first, last = t.month_year(f.first), t.month_year(f.last)
     if f.commits == 0:
-        return ["Todavía no hay historial de commits."]
+        return ["Todavía no hay historial de cambios."]
     if f.commits == 1:
-        return [f"El historial es un solo commit{f', de {first}' if first else ''}."]
+        return [f"El historial es un solo cambio{f', de {first}' if first else ''}."]
     who = ""
     if f.people == 1:
         who = " de una sola persona"
@@ -115,7 +115,7 @@ def activity(f: Facts, t: Language) -> list[str]:
         f"El historial suma {'al menos ' if f.truncated else ''}{t.count(f.commits, 'commit')}{who}."
     ]
     if first and last and first != last:
-        out.append(f"El trabajo empezó en {first}, y el último commit es de {last}.")
+        out.append(f"El trabajo empezó en {first}, y el último cambio es de {last}.")
     if f.stars is not None:
         out.append(f"Tiene {t.count(f.stars, 'star')}.")
     return out
@@ -125,7 +125,7 @@ def outro(f: Facts, t: Language) -> list[str]:
     out = [
         "Pruébalo: el comando de instalación está en pantalla."
         if f.tool
-        else f"Para probar {f.name}, clona el repositorio y sigue el README."
+        else f"Para probar {f.name}, clona el repositorio y sigue su documentación."
     ]
     out.append(
         f"Se publica bajo la licencia {f.license}."
@@ -200,5 +200,5 @@ LANGUAGE = Language(
         "outro": outro,
     },
     description=description,
-    whisper_prompt="Un recorrido por un repositorio de código.",
+    espeak_wpm=160,
 )

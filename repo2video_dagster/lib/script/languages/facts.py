@@ -85,6 +85,8 @@ def facts_of(profile: RepoProfile) -> Facts:
     if profile.install_commands:
         first = profile.install_commands[0].strip().lstrip("$ ").split()
         tool = _TOOLS.get(first[0], None) if first else None
+        if tool == "the go tool":  # English words; the command's own name reads in any language
+            tool = "go"
     top = [t.rstrip("/").lower() for t in profile.top_level]
     picture = best_image(profile)
     lead = profile.languages[0] if profile.languages else None

@@ -8,7 +8,7 @@ from repo2video_dagster.lib.script.languages.facts import Facts
 NOUNS = {
     "file": Noun("un fichier", "fichiers"),
     "line": Noun("une ligne", "lignes"),
-    "commit": Noun("un commit", "commits"),
+    "commit": Noun("une modification", "modifications"),
     "contributor": Noun("une personne", "personnes"),
     "star": Noun("une étoile", "étoiles"),
     "fork": Noun("un fork", "forks"),
@@ -24,11 +24,11 @@ def hook(f: Facts, t: Language) -> list[str]:
 
 
 def problem(f: Facts, t: Language) -> list[str]:
-    return ["Pourquoi existe-t-il ?", "Le README décrit le problème, et vous le voyez à l'écran."]
+    return ["Pourquoi existe-t-il ?", "La documentation décrit le problème, et vous le voyez à l'écran."]
 
 
 def what(f: Facts, t: Language) -> list[str]:
-    out = ["Voici ce qu'il propose, d'après son README."] if f.has_readme else []
+    out = ["Voici ce qu'il propose, d'après sa documentation."] if f.has_readme else []
     size = t.count(f.files, "file")
     if f.lines:
         size += f" et {t.count(f.lines, 'line')} de code"
@@ -82,9 +82,9 @@ def install(f: Facts, t: Language) -> list[str]:
     if f.tool:
         out = [f"Il s'installe avec {f.tool} ; la commande est à l'écran."]
     elif f.install_steps:
-        out = ["Le README détaille l'installation, vous la voyez à l'écran."]
+        out = ["La documentation détaille l'installation, vous la voyez à l'écran."]
     else:
-        out = ["Le README ne donne pas d'étapes d'installation : commencez par cloner le dépôt."]
+        out = ["La documentation ne donne pas d'étapes d'installation : commencez par cloner le dépôt."]
     if f.install_steps > 1:
         out.append(f"Il y a {t.count(f.install_steps, 'step')} en tout.")
     return out
@@ -92,7 +92,7 @@ def install(f: Facts, t: Language) -> list[str]:
 
 def usage(f: Facts, t: Language) -> list[str]:
     if f.usage_from_readme:
-        return ["Voici un exemple tiré du README."]
+        return ["Voici un exemple tiré de la documentation."]
     return ["Voici un exemple d'utilisation, tiré du code lui-même."]
 
 
@@ -105,9 +105,9 @@ def activity(f: Facts, t: Language) -> list[str]:
     first, last = t.month_year(f.first), t.month_year(f.last)
     least = "au moins " if f.truncated else ""
     if f.commits == 0:
-        return ["Il n'y a pas encore d'historique de commits."]
+        return ["Il n'y a pas encore d'historique de modifications."]
     if f.commits == 1:
-        return [f"L'historique tient en un seul commit{f', de {first}' if first else ''}."]
+        return [f"L'historique tient en une seule modification{f', de {first}' if first else ''}."]
     who = ""
     if f.people == 1:
         who = " d'une seule personne"
@@ -115,7 +115,7 @@ def activity(f: Facts, t: Language) -> list[str]:
         who = f" de {least}{t.count(f.people, 'contributor')}"
     out = [f"L'historique compte {least}{t.count(f.commits, 'commit')}{who}."]
     if first and last and first != last:
-        out.append(f"Le travail a commencé en {first}, et le dernier commit date de {last}.")
+        out.append(f"Le travail a commencé en {first}, et la dernière modification date de {last}.")
     if f.stars is not None:
         out.append(f"Il a {t.count(f.stars, 'star')}.")
     return out
@@ -125,7 +125,7 @@ def outro(f: Facts, t: Language) -> list[str]:
     out = [
         "Essayez-le : la commande d'installation est à l'écran."
         if f.tool
-        else f"Pour essayer {f.name}, clonez le dépôt et suivez le README."
+        else f"Pour essayer {f.name}, clonez le dépôt et suivez sa documentation."
     ]
     out.append(
         f"Il est publié sous la licence {f.license}."
@@ -200,5 +200,5 @@ LANGUAGE = Language(
         "outro": outro,
     },
     description=description,
-    whisper_prompt="Une visite d'un dépôt de code.",
+    espeak_wpm=150,
 )

@@ -8,7 +8,7 @@ from repo2video_dagster.lib.script.languages.facts import Facts
 NOUNS = {
     "file": Noun("um arquivo", "arquivos"),
     "line": Noun("uma linha", "linhas"),
-    "commit": Noun("um commit", "commits"),
+    "commit": Noun("uma alteração", "alterações"),
     "contributor": Noun("uma pessoa", "pessoas"),
     "star": Noun("uma estrela", "estrelas"),
     "fork": Noun("um fork", "forks"),
@@ -26,12 +26,12 @@ def hook(f: Facts, t: Language) -> list[str]:
 def problem(f: Facts, t: Language) -> list[str]:
     return [
         "Por que ele existe?",
-        "O README explica o problema que ele resolve, e você vê na tela.",
+        "A documentação explica o problema que ele resolve, e você vê na tela.",
     ]
 
 
 def what(f: Facts, t: Language) -> list[str]:
-    out = ["Isto é o que ele oferece, segundo o README."] if f.has_readme else []
+    out = ["Isto é o que ele oferece, segundo a documentação."] if f.has_readme else []
     size = t.count(f.files, "file")
     if f.lines:
         size += f" e {t.count(f.lines, 'line')} de código"
@@ -84,9 +84,9 @@ def install(f: Facts, t: Language) -> list[str]:
     if f.tool:
         out = [f"Ele é instalado com {f.tool}; o comando está na tela."]
     elif f.install_steps:
-        out = ["O README detalha a instalação, e você vê na tela."]
+        out = ["A documentação detalha a instalação, e você vê na tela."]
     else:
-        out = ["O README não traz passos de instalação, então comece clonando o repositório."]
+        out = ["A documentação não traz passos de instalação, então comece clonando o repositório."]
     if f.install_steps > 1:
         out.append(f"São {t.count(f.install_steps, 'step')} no total.")
     return out
@@ -94,7 +94,7 @@ def install(f: Facts, t: Language) -> list[str]:
 
 def usage(f: Facts, t: Language) -> list[str]:
     if f.usage_from_readme:
-        return ["Aqui está um exemplo tirado do README."]
+        return ["Aqui está um exemplo tirado da documentação."]
     return ["Aqui está um exemplo de uso, tirado do próprio código."]
 
 
@@ -107,9 +107,9 @@ def activity(f: Facts, t: Language) -> list[str]:
     first, last = t.month_year(f.first), t.month_year(f.last)
     least = "pelo menos " if f.truncated else ""
     if f.commits == 0:
-        return ["Ainda não há histórico de commits."]
+        return ["Ainda não há histórico de alterações."]
     if f.commits == 1:
-        return [f"O histórico é um único commit{f', de {first}' if first else ''}."]
+        return [f"O histórico é uma única alteração{f', de {first}' if first else ''}."]
     who = ""
     if f.people == 1:
         who = " de uma única pessoa"
@@ -117,7 +117,7 @@ def activity(f: Facts, t: Language) -> list[str]:
         who = f" de {least}{t.count(f.people, 'contributor')}"
     out = [f"O histórico soma {least}{t.count(f.commits, 'commit')}{who}."]
     if first and last and first != last:
-        out.append(f"O trabalho começou em {first}, e o último commit é de {last}.")
+        out.append(f"O trabalho começou em {first}, e a última alteração é de {last}.")
     if f.stars is not None:
         out.append(f"Ele tem {t.count(f.stars, 'star')}.")
     return out
@@ -127,7 +127,7 @@ def outro(f: Facts, t: Language) -> list[str]:
     out = [
         "Experimente: o comando de instalação está na tela."
         if f.tool
-        else f"Para experimentar {f.name}, clone o repositório e siga o README."
+        else f"Para experimentar {f.name}, clone o repositório e siga a documentação."
     ]
     out.append(
         f"Ele é distribuído sob a licença {f.license}."
@@ -202,5 +202,5 @@ LANGUAGE = Language(
         "outro": outro,
     },
     description=description,
-    whisper_prompt="Um tour por um repositório de código.",
+    espeak_wpm=145,
 )
