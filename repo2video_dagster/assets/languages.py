@@ -8,8 +8,6 @@ visuals and narration, so adding a language to every repository is one backfill 
 this asset alone: nothing language-independent runs again.
 """
 
-from __future__ import annotations
-
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -279,7 +277,8 @@ def language_versions(
                 v.code,
                 v.name,
                 f"lang/{v.code}/index.html" if v.mode == "spoken" else None,
-                Path(v.vtt_path) if v.vtt_path else None,
+                # Only subtitle-only tracks follow the default video's timeline.
+                Path(v.vtt_path) if v.mode == "subtitles" else None,
             )
             for v in versions
         ]

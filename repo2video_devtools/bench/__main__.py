@@ -303,6 +303,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also measure the receiver with its event table in PostgreSQL (receiver_pg_*)",
     )
+    parser.add_argument(
+        "--skip-languages",
+        action="store_true",
+        help="skip the CPU seconds per extra language (es, de, fr, pt)",
+    )
     parser.add_argument("--json", metavar="FILE", help="also write all figures to FILE")
     parser.add_argument(
         "--profile",
@@ -351,6 +356,11 @@ def main(argv: list[str] | None = None) -> int:
         fig["cached_rerender_s"] = cached(last, repo)
         fig["dagster_unchanged_rerun_s"] = dagster_rerun(last)
         fig.update(scene_edit(last, repo))
+        if not args.skip_languages:
+            from repo2video_devtools.bench.languages import language_figures
+
+            env = env_for(last.home, last.data_dir)
+            fig.update(language_figures(env, repo, fmt="reel" if args.skip_both else "both"))
         if args.profile:
             profile = Path(args.profile).resolve()
             profile.parent.mkdir(parents=True, exist_ok=True)

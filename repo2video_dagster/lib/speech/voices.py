@@ -108,3 +108,40 @@ def make_voice(choice: VoiceChoice, length_scale: float = 1.0) -> TtsEngine:
     if choice.engine == "piper":
         return make_tts("piper", model_path=choice.voice or None, length_scale=length_scale)
     return make_tts("espeak", voice=choice.voice, words_per_minute=choice.rate)
+
+
+def voice_checks(languages: str, piper_voices: str, default_engine: str):
+    """``repo2video doctor`` lines: per configured language, who speaks and how to do
+    better (``(name, ok, detail)``); a bad setting is one failed line, not a traceback."""
+    import shutil
+
+    from repo2video_dagster.lib.script.languages.plan import parse_languages
+    from repo2video_dagster.lib.speech.tts import _espeak_voices
+
+    try:
+        plan = parse_languages(languages)
+        voices = parse_piper_voices(piper_voices)
+    except UserError as err:
+        yield "languages", False, str(err)
+        return
+    espeak = shutil.which("espeak-ng")
+    known = _espeak_voices(espeak) if espeak else frozenset()
+    for code in plan.spoken:
+        name = f"voice {code}"
+        try:
+            choice = voice_for(code, voices, default_engine)
+        except UserError as err:
+            yield name, False, str(err)
+            continue
+        if choice.engine == "piper":
+            yield name, True, choice.describe()
+            continue
+        ok = choice.voice.lower() in known
+        detail = f"{choice.describe()} (robotic); better: {choice.better}"
+        yield (
+            name,
+            ok,
+            detail if ok else f"espeak-ng has no {choice.voice}: apt-get install espeak-ng",
+        )
+    for code in plan.subtitles:
+        yield f"subtitles {code}", True, "subtitles only (no voice)"
