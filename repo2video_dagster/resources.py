@@ -334,4 +334,6 @@ def output_settings(script_writer: ScriptWriterResource, speech: SpeechResource)
         "writer": script_writer.writer,
         "tts": speech.tts_engine,
         "asr": f"{speech.asr_engine}:{speech.asr_model}",
+        "languages": speech.languages,
+        "piper_voices": speech.piper_voices,
     }

@@ -234,11 +234,12 @@ SAMPLE_SCENES = ("hook", "activity")
 BAR_WER, BAR_COVERAGE = 0.30, 0.95
 """The issue's bars for espeak-ng voices."""
 WER_BOUND = {"es": BAR_WER, "de": BAR_WER, "pt": 0.50, "fr": 0.70}
-COVERAGE_BOUND = {"es": BAR_COVERAGE, "de": BAR_COVERAGE, "pt": 0.65, "fr": 0.75}
-"""Spanish and German meet the bars. Portuguese and French do not with espeak-ng and
-Whisper base (measured 45 %/70 % and 63 %/82 % on this sample, see the README's table):
-their bounds are regression guards at the measured level, not the bar; a Piper voice
-for them is the fix the doctor names."""
+COVERAGE_BOUND = {"es": BAR_COVERAGE, "de": BAR_COVERAGE, "fr": 0.90, "pt": 0.75}
+"""Spanish and German meet both bars. With espeak-ng and Whisper base, French misses
+the WER bar (63 %) and Portuguese both (45 %); their words timed from speech vary
+between runs (fr 94-97 %, pt 81-92 %: CTranslate2 on shared cores is not bit-exact)
+(see the README's table): their bounds are regression guards below the measured
+level, not the bar; a Piper voice for them is the fix the doctor names."""
 
 
 @pytest.fixture(scope="module")

@@ -28,6 +28,9 @@ from repo2video_dagster.lib.speech.word_match import words_of
 
 __all__ = ["SpokenLanguage", "language_wer", "speak_language"]
 
+RECOGNISE_AGAIN_BELOW = 0.95
+"""Caption coverage under which the scenes are recognised again one by one."""
+
 
 def language_wer(reference: list[str], hypothesis: list[str], code: str) -> float:
     """Word error rate with numbers spelled in the language on both sides."""
@@ -62,13 +65,19 @@ def speak_language(
         cache_dir=cache_dir / "tts" if cache_dir else None,
         frame_rate=frame_rate,
     )
-    recognition = recognize_scenes(
-        asr, narration, cache_dir / "asr" if cache_dir else None, language=code
-    )
     script_words = [(w, s.id) for s in script.scenes for w in words_of(s.narration)]
     spans = [(s.scene_id, s.offset_s, s.offset_s + s.duration_s) for s in narration.scenes]
     spell = number_speller(code)
+    store = cache_dir / "asr" if cache_dir else None
+    recognition = recognize_scenes(asr, narration, store, language=code)
     timed, coverage = align_words(script_words, recognition.words, spans, spell=spell)
+    if coverage < RECOGNISE_AGAIN_BELOW:
+        # Whisper base was seen skipping the start of a whole espeak-ng track (pt) and
+        # hearing some scenes better alone (fr): try each scene's own WAV, keep the better.
+        again = recognize_scenes(asr, narration, None, language=code, per_scene=True)
+        timed2, coverage2 = align_words(script_words, again.words, spans, spell=spell)
+        if coverage2 > coverage:
+            recognition, timed, coverage = again, timed2, coverage2
     wer = language_wer([w for w, _ in script_words], [r.text for r in recognition.words], code)
     cues = group_cues(timed, track_end=narration.duration_s)
     cap_dir = out_dir / "captions"

@@ -86,9 +86,11 @@ def recognize_scenes(
     store_dir: Path | None,
     *,
     language: str | None = "en",
+    per_scene: bool = False,
 ) -> SceneRecognition:
     """The narration's recognised words, reusing each scene's stored words when its
-    speech is unchanged (``store_dir=None``: nothing stored or reused)."""
+    speech is unchanged (``store_dir=None``: nothing stored or reused). ``per_scene``:
+    always recognise each scene's own WAV, never the whole track in one pass."""
     scenes = narration.scenes
     paths = {
         s.scene_id: store_dir / f"{_scene_key(s, asr, language)}.json" if store_dir else None
@@ -101,7 +103,7 @@ def recognize_scenes(
         if stored is not None:
             relative[scene.scene_id] = stored
     missing = [s for s in scenes if s.scene_id not in relative]
-    whole_track = len(missing) * 2 > len(scenes)
+    whole_track = not per_scene and len(missing) * 2 > len(scenes)
     if whole_track:
         split = _split_by_scene(
             asr.transcribe_words(Path(narration.track_path), language=language), scenes
