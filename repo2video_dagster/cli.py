@@ -416,6 +416,9 @@ def build_parser() -> argparse.ArgumentParser:
     from repo2video_dagster.cli_publish import add_publish_commands
 
     add_publish_commands(sub)
+    from repo2video_dagster.cli_dub import add_dub_command
+
+    add_dub_command(sub)
     return parser
 
 

@@ -263,6 +263,21 @@ class LlmWriter:
                     time.sleep(min(0.5 * attempt, 2.0))
         raise (ScriptServiceError if transient else ScriptError)(self._redact(last))
 
+    def ask_json(self, messages: list[dict[str, str]]) -> Any:
+        """One JSON object from the endpoint for other tasks than a script (translation):
+        the same request, limits and one-line errors; tried ``max_attempts`` times."""
+        last, transient = "", False
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                return extract_json_object(self._content(self._post(messages)))
+            except ValueError as err:
+                last, transient = f"LLM answer is not JSON: {err}", False
+            except _Retryable as err:
+                last, transient = str(err), err.transient
+            if attempt < self.max_attempts:
+                time.sleep(min(0.5 * attempt, 2.0))
+        raise (ScriptServiceError if transient else ScriptError)(self._redact(last))
+
     def _attempt(self, messages: list[dict[str, str]], profile: RepoProfile) -> VideoScript:
         answer = self._post(messages)
         content = self._content(answer)
