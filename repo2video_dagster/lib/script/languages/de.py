@@ -28,7 +28,7 @@ def problem(f: Facts, t: Language) -> list[str]:
 
 
 def what(f: Facts, t: Language) -> list[str]:
-    out = ["Das bietet es laut seiner Dokumentation."] if f.has_readme else []
+    out = ["Das bietet es laut seiner Dokumentation."] if f.has_features else []
     size = t.count(f.files, "file")
     if f.lines:
         size += f" und {t.count(f.lines, 'line')} Code"

@@ -28,7 +28,7 @@ def problem(f: Facts, t: Language) -> list[str]:
 
 
 def what(f: Facts, t: Language) -> list[str]:
-    out = ["Esto es lo que ofrece, según su documentación."] if f.has_readme else []
+    out = ["Esto es lo que ofrece, según su documentación."] if f.has_features else []
     size = t.count(f.files, "file")
     if f.lines:
         size += f" y {t.count(f.lines, 'line')} de código"

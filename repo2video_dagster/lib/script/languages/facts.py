@@ -52,6 +52,8 @@ class Facts:
     forks: int | None = None
     license: str | None = None
     has_readme: bool = True
+    has_features: bool = False
+    """The README lists features (the slide shows them)."""
     has_tests: bool = False
     has_docs: bool = False
     logo: bool = False
@@ -115,6 +117,7 @@ def facts_of(profile: RepoProfile) -> Facts:
         forks=profile.forks,
         license=spoken_license(profile.license) if profile.license else None,
         has_readme=profile.readme_path is not None,
+        has_features=bool(profile.features),
         has_tests=any(n in ("test", "tests", "spec", "__tests__") for n in top),
         has_docs=any(n in ("docs", "doc", "documentation") for n in top),
         logo=bool(picture and "logo" in picture.path.lower()),

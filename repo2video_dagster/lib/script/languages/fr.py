@@ -28,7 +28,7 @@ def problem(f: Facts, t: Language) -> list[str]:
 
 
 def what(f: Facts, t: Language) -> list[str]:
-    out = ["Voici ce qu'il propose, d'après sa documentation."] if f.has_readme else []
+    out = ["Voici ce qu'il propose, d'après sa documentation."] if f.has_features else []
     size = t.count(f.files, "file")
     if f.lines:
         size += f" et {t.count(f.lines, 'line')} de code"

@@ -31,7 +31,7 @@ def problem(f: Facts, t: Language) -> list[str]:
 
 
 def what(f: Facts, t: Language) -> list[str]:
-    out = ["Isto é o que ele oferece, segundo a documentação."] if f.has_readme else []
+    out = ["Isto é o que ele oferece, segundo a documentação."] if f.has_features else []
     size = t.count(f.files, "file")
     if f.lines:
         size += f" e {t.count(f.lines, 'line')} de código"
