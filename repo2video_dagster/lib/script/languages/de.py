@@ -24,7 +24,10 @@ def hook(f: Facts, t: Language) -> list[str]:
 
 
 def problem(f: Facts, t: Language) -> list[str]:
-    return ["Warum gibt es das?", "Die Dokumentation beschreibt das Problem, und du siehst es hier."]
+    return [
+        "Warum gibt es das?",
+        "Die Dokumentation beschreibt das Problem, und du siehst es hier.",
+    ]
 
 
 def what(f: Facts, t: Language) -> list[str]:
@@ -83,7 +86,9 @@ def install(f: Facts, t: Language) -> list[str]:
     elif f.install_steps:
         out = ["Die Dokumentation erklärt die Installation, du siehst sie im Bild."]
     else:
-        out = ["Die Dokumentation nennt keine Installationsschritte, also klone zuerst das Repository."]
+        out = [
+            "Die Dokumentation nennt keine Installationsschritte, also klone zuerst das Repository."
+        ]
     if f.install_steps > 1:
         out.append(f"Es sind {t.count(f.install_steps, 'step')} insgesamt.")
     return out

@@ -24,7 +24,10 @@ def hook(f: Facts, t: Language) -> list[str]:
 
 
 def problem(f: Facts, t: Language) -> list[str]:
-    return ["¿Por qué existe?", "La documentación explica el problema que resuelve, y lo ves en pantalla."]
+    return [
+        "¿Por qué existe?",
+        "La documentación explica el problema que resuelve, y lo ves en pantalla.",
+    ]
 
 
 def what(f: Facts, t: Language) -> list[str]:
@@ -83,7 +86,9 @@ def install(f: Facts, t: Language) -> list[str]:
     elif f.install_steps:
         out = ["La documentación detalla la instalación, y la ves en pantalla."]
     else:
-        out = ["La documentación no da pasos de instalación, así que empieza clonando el repositorio."]
+        out = [
+            "La documentación no da pasos de instalación, así que empieza clonando el repositorio."
+        ]
     if f.install_steps > 1:
         out.append(f"Son {t.count(f.install_steps, 'step')} en total.")
     return out

@@ -24,7 +24,10 @@ def hook(f: Facts, t: Language) -> list[str]:
 
 
 def problem(f: Facts, t: Language) -> list[str]:
-    return ["Pourquoi existe-t-il ?", "La documentation décrit le problème, et vous le voyez à l'écran."]
+    return [
+        "Pourquoi existe-t-il ?",
+        "La documentation décrit le problème, et vous le voyez à l'écran.",
+    ]
 
 
 def what(f: Facts, t: Language) -> list[str]:
@@ -84,7 +87,9 @@ def install(f: Facts, t: Language) -> list[str]:
     elif f.install_steps:
         out = ["La documentation détaille l'installation, vous la voyez à l'écran."]
     else:
-        out = ["La documentation ne donne pas d'étapes d'installation : commencez par cloner le dépôt."]
+        out = [
+            "La documentation ne donne pas d'étapes d'installation : commencez par cloner le dépôt."
+        ]
     if f.install_steps > 1:
         out.append(f"Il y a {t.count(f.install_steps, 'step')} en tout.")
     return out
