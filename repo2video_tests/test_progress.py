@@ -55,8 +55,8 @@ def test_progress_lines_go_to_the_given_fd_not_to_redirected_stderr() -> None:
     with os.fdopen(read_end, encoding="utf-8") as lines:
         text = lines.read()
     assert result.success
-    assert "[1/8] repo_snapshot done in" in text, text
-    assert "[8/8] blog_post done in" in text, text  # the last step of the run
+    assert "[1/9] repo_snapshot done in" in text, text
+    assert "[8/9] blog_post done in" in text, text  # the last step of this run
     assert text.index("repo_snapshot …") < text.index("blog_post …")
 
 
@@ -87,5 +87,5 @@ def test_a_retried_stage_says_why() -> None:
     with os.fdopen(read_end, encoding="utf-8") as lines:
         text = lines.read()
     assert result.success and len(_ATTEMPTS) == 2
-    assert "[1/8] repo_snapshot failed, retrying: cannot reach github.com: no route" in text, text
-    assert "[1/8] repo_snapshot done in" in text, text
+    assert "[1/9] repo_snapshot failed, retrying: cannot reach github.com: no route" in text, text
+    assert "[1/9] repo_snapshot done in" in text, text
