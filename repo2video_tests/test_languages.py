@@ -298,3 +298,32 @@ def test_narration_is_at_the_loudness_target(spoken, code: str) -> None:
 def test_independent_transcription_matches_the_script(spoken, code: str) -> None:
     _out, wer, _s = spoken[code]
     assert wer <= WER_BOUND[code]
+
+
+def test_the_llm_writes_the_language_and_the_scenes_stay_shared() -> None:
+    from repo2video_dagster.assets.languages import write_language_script
+    from repo2video_dagster.resources import ScriptWriterResource
+    from repo2video_devtools.reliability.fake_services import Reply, llm_script, serve_llm
+
+    profile = profiles.python_cli()
+    base = TemplateWriter().write(profile)
+    answer = llm_script(7)
+    answer["title"] = "csv-wrangler en 60 segundos"
+    for scene in answer["scenes"]:
+        scene["narration"] = (
+            f"Escena {scene['id']} contada en español. Es una frase larga para que el "
+            "guion tenga las palabras que pide el esquema."
+        )
+    with serve_llm([Reply(content=json.dumps(answer))]) as fake:
+        cfg = ScriptWriterResource(writer="llm", llm_base_url=fake.url, llm_model="m")
+        script = write_language_script(base, profile, LANGUAGES["es"], cfg)
+        asked = fake.requests[0]["body"]["messages"][1]["content"]
+    assert "in Spanish (language code es)" in asked
+    assert [s.id for s in script.scenes] == [s.id for s in base.scenes]
+    assert [s.visual for s in script.scenes] == [s.visual for s in base.scenes]
+    by_id = {s.id: s.narration for s in script.scenes}
+    assert by_id["hook"].startswith("Escena hook contada en español.")
+    # A scene the model did not write keeps the language's own phrases.
+    missing = next(s.id for s in base.scenes if s.id not in {a["id"] for a in answer["scenes"]})
+    assert "Escena" not in by_id[missing] and by_id[missing]
+    assert script.title == "csv-wrangler en 60 segundos"
