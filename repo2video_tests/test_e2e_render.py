@@ -18,6 +18,7 @@ from PIL import Image
 from repo2video_dagster.definitions import STAGES, build_definitions
 from repo2video_dagster.launch import register_repository, run_render
 from repo2video_dagster.lib.core.manifest import read_manifest
+from repo2video_dagster.lib.publish.blog import site_key
 from repo2video_dagster.lib.render.media import integrated_loudness, video_info
 from repo2video_dagster.lib.source.policy import SourcePolicy
 from repo2video_dagster.lib.source.targets import parse_target
@@ -248,3 +249,31 @@ def test_materializations_link_to_the_results(rendered: Rendered) -> None:
     assert f"]({out}/reel.mp4)" in video["preview"].value  # a click plays the reel
     # The manifest keeps the failed checks for `repo2video render` to tell (none here).
     assert read_manifest(rendered.data_dir / "output" / rendered.key)["checks_failed"] == []
+
+
+def test_adding_a_subtitle_language_is_a_run_of_the_language_stage_alone(
+    rendered: Rendered,
+) -> None:
+    """What a backfill of ``language_versions`` does per repository: it reads the stored
+    script, narration and captions and adds the language; nothing upstream runs again."""
+    resources = dict(rendered.resources)
+    resources["speech"] = with_overrides(resources["speech"], languages="en,fr:subtitles")
+    defs = build_definitions(resources=resources)
+    job = defs.resolve_implicit_global_asset_job_def()
+    result = job.execute_in_process(
+        instance=rendered.instance,
+        partition_key=rendered.key,
+        asset_selection=[AssetKey("language_versions")],
+    )
+    assert result.success
+    events = result.get_asset_materialization_events()
+    materialized = {e.asset_key.to_user_string() for e in events}
+    assert materialized == {"language_versions"}
+    versions = result.output_for_node("language_versions")
+    (french,) = versions.versions
+    assert (french.code, french.mode) == ("fr", "subtitles")
+    vtt = Path(french.vtt_path).read_text(encoding="utf-8")
+    assert vtt.startswith("WEBVTT") and "Voici" in vtt
+    page = rendered.data_dir / "site" / site_key(rendered.key) / "index.html"
+    page = page.read_text(encoding="utf-8")
+    assert 'srclang="fr"' in page and "Français (subtitles)" in page
