@@ -59,8 +59,8 @@ from repo2video_dagster.lib.script import languages as script_languages
 from repo2video_dagster.lib.script.languages import LANGUAGES, Language, get_language
 from repo2video_dagster.lib.script.languages.localize import localize_script
 from repo2video_dagster.lib.script.llm import LlmWriter, language_rule
+from repo2video_dagster.lib.speech import align, number_words, subtitle_tracks, voices
 from repo2video_dagster.lib.speech import localized as speech_localized
-from repo2video_dagster.lib.speech import subtitle_tracks, voices
 from repo2video_dagster.lib.speech.asr import make_asr
 from repo2video_dagster.lib.speech.localized import speak_language
 from repo2video_dagster.lib.speech.subtitle_tracks import subtitle_cues, write_subtitle_track
@@ -80,6 +80,8 @@ LANGUAGES_CODE_VERSION = code_version(
     speech_localized,
     subtitle_tracks,
     voices,
+    number_words,
+    align,
     publish_languages,
 )
 MIN_LANGUAGE_COVERAGE = 0.95
