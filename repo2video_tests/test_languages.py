@@ -327,3 +327,26 @@ def test_the_llm_writes_the_language_and_the_scenes_stay_shared() -> None:
     missing = next(s.id for s in base.scenes if s.id not in {a["id"] for a in answer["scenes"]})
     assert "Escena" not in by_id[missing] and by_id[missing]
     assert script.title == "csv-wrangler en 60 segundos"
+
+
+def test_subtitle_only_languages_become_youtube_caption_tracks(tmp_path: Path) -> None:
+    from repo2video_dagster.lib.publish.settings import PublishSettings
+    from repo2video_dagster.lib.publish.youtube.jobs import RenderFacts, video_jobs
+
+    video, srt, fr = tmp_path / "landscape.mp4", tmp_path / "captions.srt", tmp_path / "fr.srt"
+    for path in (video, srt, fr):
+        path.write_text("x")
+    facts = RenderFacts(
+        key="acme__tool",
+        title="tool in 60 seconds",
+        description="A tour.",
+        tags=["tool"],
+        videos={"landscape": video},
+        duration_s=30.0,
+        chapters=[(0.0, "Intro")],
+        thumbnail=None,
+        srt=srt,
+        subtitles=[("fr", fr), ("pt", tmp_path / "missing.srt")],
+    )
+    (job,) = video_jobs(facts, PublishSettings(formats=("landscape",)), tmp_path / "work")
+    assert [(c.language, c.path) for c in job.captions] == [("en", srt), ("fr", fr)]

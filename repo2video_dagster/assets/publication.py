@@ -59,7 +59,16 @@ def render_facts(
             else None
         ),
         page_url=page_url or (post.url if post.url.startswith(("http://", "https://")) else None),
+        subtitles=_subtitle_tracks(captions),
     )
+
+
+def _subtitle_tracks(captions: Captions) -> tuple[tuple[str, Path], ...]:
+    """Subtitle-only languages written by ``language_versions`` beside this render."""
+    if not captions.srt_path:
+        return ()
+    lang_dir = Path(captions.srt_path).parent.parent / "lang"
+    return tuple((p.parent.name, p) for p in sorted(lang_dir.glob("*/subtitles.srt")))
 
 
 def _github_step(

@@ -41,6 +41,9 @@ class RenderFacts:
     vtt: Path | None = None
     github_repo: str | None = None
     """``owner/name`` when the repository is on GitHub (release assets, commit status)."""
+    subtitles: Sequence[tuple[str, Path]] = ()
+    """Subtitle-only languages (``REPO2VIDEO_LANGUAGES`` ``code:subtitles``): code and SRT,
+    timed to this narration, uploaded as more caption tracks."""
 
 
 def youtube_thumbnail(path: Path | None, work_dir: Path) -> Path | None:
@@ -67,6 +70,9 @@ def video_jobs(facts: RenderFacts, settings: PublishSettings, work_dir: Path) ->
         (CaptionTrack(settings.language, "Captions", facts.srt),)
         if facts.srt and facts.srt.exists()
         else ()
+    )
+    captions += tuple(
+        CaptionTrack(code, "Subtitles", path) for code, path in facts.subtitles if path.exists()
     )
     jobs = []
     for fmt in settings.formats:
