@@ -18,9 +18,10 @@ from repo2video_dagster.assets.render import video, visuals
 from repo2video_dagster.assets.script import video_script
 from repo2video_dagster.assets.source import repo_profile, repo_snapshot
 from repo2video_dagster.assets.speech import captions, narration
+from repo2video_dagster.notify_sensors import NotifyResource, build_notify_sensors
 from repo2video_dagster.partitions import RENDER_JOB_NAME
 from repo2video_dagster.progress import stage_progress_logger
-from repo2video_dagster.resources import default_resources
+from repo2video_dagster.resources import default_resources, with_overrides
 from repo2video_dagster.run_tags import RENDER_JOB_TAGS
 from repo2video_dagster.schedules import refresh_schedule
 from repo2video_dagster.sensors import github_events_sensor
@@ -50,15 +51,20 @@ render_repository_job = define_asset_job(
     description="Render one repository (partition) end to end: checkout to blog post.",
 )
 
+notify_sensors = build_notify_sensors([render_repository_job])
+
 
 def build_definitions(resources: Mapping[str, Any] | None = None) -> Definitions:
     """The code location with ``resources`` (default: from the environment, now)."""
     return Definitions(
         assets=[*PARTITIONED_ASSETS, catalog],
         jobs=[render_repository_job],
-        sensors=[github_events_sensor],
+        sensors=[github_events_sensor, *notify_sensors],
         schedules=[refresh_schedule],
-        resources=dict(resources or default_resources()),
+        resources={
+            "notify": with_overrides(NotifyResource()),
+            **(resources or default_resources()),
+        },
         loggers={"console": colored_console_logger, "progress": stage_progress_logger(STAGES)},
     )
 
