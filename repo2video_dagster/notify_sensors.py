@@ -20,6 +20,7 @@ are read from the environment (or ``*_FILE``) when a message is sent.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -39,6 +40,7 @@ from dagster import (
 
 from repo2video_dagster.launch import stored_failure
 from repo2video_dagster.lib.core.errors import UserError
+from repo2video_dagster.lib.core.settings import ENV_PREFIX
 from repo2video_dagster.lib.notify.mail import SmtpSettings, send_mail
 from repo2video_dagster.lib.notify.message import RunNotice, run_links
 from repo2video_dagster.lib.notify.secrets import (
@@ -130,14 +132,15 @@ def notify_run(
     done = _notified(instance, run.run_id)
     sent: list[str] = []
     notice: RunNotice | None = None
-    url = read_secret(WEBHOOK_URL)
     smtp = notify.smtp()
-    for channel, wanted in ((WEBHOOK, bool(url)), (EMAIL, smtp is not None)):
+    webhook_set = any(os.environ.get(f"{ENV_PREFIX}{WEBHOOK_URL}{s}") for s in ("", "_FILE"))
+    for channel, wanted in ((WEBHOOK, webhook_set), (EMAIL, smtp is not None)):
         if not wanted or channel in done:
             continue
         notice = notice or notice_for(instance, run, notify)
         try:
-            if channel == WEBHOOK and url:
+            url = read_secret(WEBHOOK_URL) if channel == WEBHOOK else None
+            if url:
                 post_json(
                     url,
                     notice.json_body(),

@@ -215,3 +215,17 @@ def test_secret_files_are_read_and_their_errors_name_the_file(tmp_path: Path) ->
     assert str(tmp_path) in str(info.value) and "REPO2VIDEO_NOTIFY_WEBHOOK_SECRET_FILE" in str(
         info.value
     )
+
+
+def test_an_unreadable_address_file_is_one_line_on_the_tick(
+    instance: DagsterInstance, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REPO2VIDEO_NOTIFY_WEBHOOK_URL", raising=False)
+    monkeypatch.setenv("REPO2VIDEO_NOTIFY_WEBHOOK_URL_FILE", str(tmp_path / "missing"))
+    run = finished_run(instance, "failure")
+    tick = evaluate(instance, run, NotifyResource(**FAST), "notify_on_failure")
+    assert tick.skip_message == (
+        f"run {run.run_id[:8]} (failure): webhook not sent: Cannot read the file "
+        f"{tmp_path / 'missing'} named by REPO2VIDEO_NOTIFY_WEBHOOK_URL_FILE (No such file or "
+        "directory). Fix REPO2VIDEO_NOTIFY_WEBHOOK_URL_FILE or set REPO2VIDEO_NOTIFY_WEBHOOK_URL"
+    )
