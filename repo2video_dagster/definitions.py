@@ -18,6 +18,7 @@ from repo2video_dagster.assets.render import video, visuals
 from repo2video_dagster.assets.script import video_script
 from repo2video_dagster.assets.source import repo_profile, repo_snapshot
 from repo2video_dagster.assets.speech import captions, narration
+from repo2video_dagster.assets.stats import render_stats
 from repo2video_dagster.notify_sensors import NotifyResource, build_notify_sensors
 from repo2video_dagster.partitions import RENDER_JOB_NAME
 from repo2video_dagster.progress import stage_progress_logger
@@ -57,7 +58,7 @@ notify_sensors = build_notify_sensors([render_repository_job])
 def build_definitions(resources: Mapping[str, Any] | None = None) -> Definitions:
     """The code location with ``resources`` (default: from the environment, now)."""
     return Definitions(
-        assets=[*PARTITIONED_ASSETS, catalog],
+        assets=[*PARTITIONED_ASSETS, catalog, render_stats],
         jobs=[render_repository_job],
         sensors=[github_events_sensor, *notify_sensors],
         schedules=[refresh_schedule],
