@@ -26,6 +26,7 @@ from repo2video_dagster.resources import default_resources, with_overrides
 from repo2video_dagster.run_tags import RENDER_JOB_TAGS
 from repo2video_dagster.schedules import refresh_schedule
 from repo2video_dagster.sensors import github_events_sensor
+from repo2video_dagster.watch_sensors import WatchResource, github_owner_watcher
 
 PARTITIONED_ASSETS = [
     repo_snapshot,
@@ -60,10 +61,11 @@ def build_definitions(resources: Mapping[str, Any] | None = None) -> Definitions
     return Definitions(
         assets=[*PARTITIONED_ASSETS, catalog, render_stats],
         jobs=[render_repository_job],
-        sensors=[github_events_sensor, *notify_sensors],
+        sensors=[github_events_sensor, *notify_sensors, github_owner_watcher],
         schedules=[refresh_schedule],
         resources={
             "notify": with_overrides(NotifyResource()),
+            "watch": with_overrides(WatchResource()),
             **(resources or default_resources()),
         },
         loggers={"console": colored_console_logger, "progress": stage_progress_logger(STAGES)},
