@@ -167,13 +167,15 @@ def _result(run: DagsterRun, sent: Sequence[str]) -> SkipReason:
     return SkipReason(f"run {run.run_id[:8]} ({run.status.value.lower()}): {what}")
 
 
-def build_notify_sensors(monitored_jobs: Sequence[Any]) -> list[SensorDefinition]:
+def build_notify_sensors(
+    monitored_jobs: Sequence[Any], minimum_interval_seconds: int = 5
+) -> list[SensorDefinition]:
     """The failure and success notification sensors for ``monitored_jobs``."""
 
     @run_failure_sensor(
         name="notify_on_failure",
         monitored_jobs=list(monitored_jobs),
-        minimum_interval_seconds=5,
+        minimum_interval_seconds=minimum_interval_seconds,
         default_status=DefaultSensorStatus.RUNNING,
         description="Sends a webhook and/or email when a render fails (once per run).",
     )
@@ -185,7 +187,7 @@ def build_notify_sensors(monitored_jobs: Sequence[Any]) -> list[SensorDefinition
         name="notify_on_success",
         run_status=DagsterRunStatus.SUCCESS,
         monitored_jobs=list(monitored_jobs),
-        minimum_interval_seconds=5,
+        minimum_interval_seconds=minimum_interval_seconds,
         default_status=DefaultSensorStatus.RUNNING,
         description="With REPO2VIDEO_NOTIFY_SUCCESS=1: a webhook and/or email per finished render.",
     )

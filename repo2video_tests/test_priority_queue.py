@@ -10,14 +10,17 @@ queue, then a release delivery arrives: when a slot frees, the release starts fi
 from __future__ import annotations
 
 import json
+import subprocess
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from dagster import DagsterInstance, DagsterRun, DagsterRunStatus, RunsFilter
 
 from repo2video_dagster.lib.core.errors import UserError
+from repo2video_dagster.notify_sensors import TAG_NOTIFIED
 from repo2video_dagster.partitions import RENDER_JOB_NAME
 from repo2video_dagster.priorities import DEFAULT_PRIORITIES, PRIORITY_TAG, priority_for
 from repo2video_dagster.receiver.event_storage import sqlite_url
@@ -32,8 +35,15 @@ from repo2video_dagster.run_tags import (
     TRIGGER_WEBHOOK,
     render_tags,
 )
-from repo2video_devtools.reliability.procs import Service, instance_home, service_env, wait_for
+from repo2video_devtools.reliability.procs import (
+    Service,
+    instance_home,
+    kill9,
+    service_env,
+    wait_for,
+)
 from repo2video_tests.loopback import github_headers, http_json
+from repo2video_tests.notify_servers import HttpSink, serve_http_sink
 
 LOCATION = Path(__file__).parent / "fixtures" / "prioritized_renders.py"
 PAYLOADS = Path(__file__).parent / "fixtures" / "github"
@@ -51,8 +61,20 @@ def _payload(event: str, name: str) -> bytes:
     return json.dumps(payload).encode()
 
 
+@dataclass
+class Deployment:
+    svc: Service
+    port: int
+    control: Path
+    instance: DagsterInstance
+    sink: HttpSink
+    env: dict[str, str]
+    workspace: Path
+    daemon: subprocess.Popen[bytes]
+
+
 @pytest.fixture(scope="module")
-def service(tmp_path_factory) -> Iterator[tuple[Service, int, Path, DagsterInstance]]:
+def service(tmp_path_factory) -> Iterator[Deployment]:
     work = tmp_path_factory.mktemp("priority")
     home = instance_home(
         work / "home", {"run_coordinator": {"config": {"dequeue_interval_seconds": 1}}}
@@ -69,16 +91,23 @@ def service(tmp_path_factory) -> Iterator[tuple[Service, int, Path, DagsterInsta
             }
         )
     )
-    env = service_env(
-        home, work / "var", HELD_RENDERS_DIR=str(control), REPO2VIDEO_WEBHOOK_SECRET=SECRET
-    )
-    env.pop("REPO2VIDEO_EVENTS_URL", None)
     svc = Service(work / "logs")
     try:
-        _, port = svc.receiver(env)
-        svc.daemon(env, workspace)
-        with DagsterInstance.from_config(str(home)) as instance:
-            yield svc, port, control, instance
+        with serve_http_sink(HttpSink()) as sink:
+            env = service_env(
+                home,
+                work / "var",
+                HELD_RENDERS_DIR=str(control),
+                REPO2VIDEO_WEBHOOK_SECRET=SECRET,
+                REPO2VIDEO_NOTIFY_WEBHOOK_URL=sink.url,
+                REPO2VIDEO_NOTIFY_SUCCESS="1",
+                REPO2VIDEO_NOTIFY_RETRY_DELAY_S="0.1",
+            )
+            env.pop("REPO2VIDEO_EVENTS_URL", None)
+            _, port = svc.receiver(env)
+            daemon = svc.daemon(env, workspace)
+            with DagsterInstance.from_config(str(home)) as instance:
+                yield Deployment(svc, port, control, instance, sink, env, workspace, daemon)
     finally:
         for partition in [f"prio__{n}" for n in ("blk-a", "blk-b", "rel", *STARS)]:
             (control / f"release-{partition}").touch()
@@ -89,15 +118,16 @@ STARS = [f"star-{i}" for i in range(10)]
 
 
 @pytest.mark.slow
-def test_a_release_after_ten_stars_starts_before_them(service) -> None:
-    svc, port, control, instance = service
+def deliver(port: int, event: str, name: str) -> None:
+    body = _payload(event, name)
+    status, answer = http_json(
+        port, "POST", "/webhook", body, github_headers(event, str(uuid.uuid4()), body, SECRET)
+    )
+    assert status == 202, answer
 
-    def deliver(event: str, name: str) -> None:
-        body = _payload(event, name)
-        status, answer = http_json(
-            port, "POST", "/webhook", body, github_headers(event, str(uuid.uuid4()), body, SECRET)
-        )
-        assert status == 202, answer
+
+def test_a_release_after_ten_stars_starts_before_them(service: Deployment) -> None:
+    svc, port, control, instance = service.svc, service.port, service.control, service.instance
 
     def runs(status: DagsterRunStatus) -> dict[str, dict[str, str]]:
         found = instance.get_runs(RunsFilter(statuses=[status]))
@@ -107,11 +137,11 @@ def test_a_release_after_ten_stars_starts_before_them(service) -> None:
         return (control / f"started-prio__{name}.json").exists()
 
     # Both slots taken by stars, then ten stars wait in the queue, then a release.
-    deliver("star", "blk-a")
-    deliver("star", "blk-b")
+    deliver(port, "star", "blk-a")
+    deliver(port, "star", "blk-b")
     wait_for(lambda: started("blk-a") and started("blk-b"), 180, "both slots to fill", svc.tails)
     for name in STARS:
-        deliver("star", name)
+        deliver(port, "star", name)
     queued_stars = {f"prio__{n}" for n in STARS}
     wait_for(
         lambda: queued_stars <= set(runs(DagsterRunStatus.QUEUED)),
@@ -119,7 +149,7 @@ def test_a_release_after_ten_stars_starts_before_them(service) -> None:
         "ten queued stars",
         svc.tails,
     )
-    deliver("release", "rel")
+    deliver(port, "release", "rel")
     queued = wait_for(
         lambda: "prio__rel" in (q := runs(DagsterRunStatus.QUEUED)) and q,
         60,
@@ -189,3 +219,40 @@ def test_repo2video_jobs_shows_the_priority(instance: DagsterInstance, tmp_path,
     assert header.split()[3] == "PRI"
     assert line.split()[3] == str(DEFAULT_PRIORITIES["release"])
     assert "priority: 30" in format_job({"job_id": "x", "status": "queued", "priority": 30})
+
+
+@pytest.mark.slow
+def test_each_finished_run_is_notified_once_also_across_a_daemon_restart(
+    service: Deployment,
+) -> None:
+    """The product's notification sensors under the real daemon: one POST per run."""
+    d = service
+    # The ten stars are canceled while queued (a canceled run is not notified), the
+    # three started runs end.
+    for run in d.instance.get_runs(RunsFilter(statuses=[DagsterRunStatus.QUEUED])):
+        d.instance.run_coordinator.cancel_run(run.run_id)
+    for name in ("blk-a", "blk-b", "rel"):
+        (d.control / f"release-prio__{name}").touch()
+
+    def notified() -> dict[str, dict]:
+        messages = [json.loads(body) for _, body in d.sink.requests]
+        return {m["run_id"]: m for m in messages}
+
+    wait_for(lambda: len(d.sink.requests) >= 3, 120, "3 notifications", d.svc.tails)
+    runs = d.instance.get_runs(RunsFilter(statuses=[DagsterRunStatus.SUCCESS]))
+    assert len(runs) == 3
+    assert set(notified()) == {r.run_id for r in runs}
+    assert len(d.sink.requests) == 3, "one notification per run"
+    message = notified()[runs[0].run_id]
+    assert message["status"] == "success" and message["text"].startswith("repo2video: render of")
+    assert all(d.instance.get_run_by_id(r.run_id).tags[TAG_NOTIFIED] == "webhook" for r in runs)
+
+    kill9([d.daemon.pid])
+    d.daemon.wait(10)
+    d.daemon = d.svc.daemon(d.env, d.workspace)
+    (d.control / "release-prio__after-restart").touch()
+    deliver(d.port, "star", "after-restart")
+    wait_for(
+        lambda: len(d.sink.requests) >= 4, 180, "the notification after the restart", d.svc.tails
+    )
+    assert len(d.sink.requests) == 4 and len(notified()) == 4, "the old runs were not sent again"
