@@ -121,7 +121,7 @@ def test_figures_tables_and_chart_in_the_metadata(world: World) -> None:
     assert "| video | 2 |" in rows["video"]  # the failed run's video stage did not finish
     assert m["render_p95_s"] >= m["render_median_s"] >= 0.1
     assert m["queue_wait_median_s"] is not None
-    assert m["success_chart"].startswith("![preview](data:image/jpeg;base64,")
+    assert m["success_chart"].startswith("![success rate](data:image/png;base64,")
     with Image.open(m["success_chart_path"]) as chart:
         assert chart.size == (600, 300)
         colours = {c for _, c in chart.convert("RGB").getcolors(600 * 300) or []}

@@ -9,6 +9,7 @@ writes the tables as CSV under ``<data>/stats/`` and refreshes the site's status
 materializes it every hour; "Materialize" in the UI refreshes it at once.
 """
 
+import base64
 import time
 
 from dagster import (
@@ -19,7 +20,7 @@ from dagster import (
     asset,
 )
 
-from repo2video_dagster.assets.common import code_version, image_preview, path_value, user_errors
+from repo2video_dagster.assets.common import code_version, path_value, user_errors
 from repo2video_dagster.lib import stats as stats_lib
 from repo2video_dagster.lib.core.settings import env_number, env_str
 from repo2video_dagster.lib.publish import status_page
@@ -80,7 +81,9 @@ def render_stats(context: AssetExecutionContext, storage: StorageResource) -> Ma
             "queue_wait_p95_s": figures["queue_wait_p95_s"],
             "daily_success": MetadataValue.md(markdown(daily)),
             "stage_durations": MetadataValue.md(markdown(stages)),
-            "success_chart": image_preview(chart_path, width=600),
+            "success_chart": MetadataValue.md(
+                f"![success rate](data:image/png;base64,{base64.b64encode(chart).decode()})"
+            ),
             "success_chart_path": path_value(chart_path),
             "status_page": path_value(page),
         }
