@@ -26,6 +26,7 @@ from repo2video_dagster.resources import default_resources, with_overrides
 from repo2video_dagster.run_tags import RENDER_JOB_TAGS
 from repo2video_dagster.schedules import refresh_schedule
 from repo2video_dagster.sensors import github_events_sensor
+from repo2video_dagster.status_sensor import refresh_status_page
 from repo2video_dagster.watch_sensors import WatchResource, github_owner_watcher
 
 PARTITIONED_ASSETS = [
@@ -61,7 +62,7 @@ def build_definitions(resources: Mapping[str, Any] | None = None) -> Definitions
     return Definitions(
         assets=[*PARTITIONED_ASSETS, catalog, render_stats],
         jobs=[render_repository_job],
-        sensors=[github_events_sensor, *notify_sensors, github_owner_watcher],
+        sensors=[github_events_sensor, *notify_sensors, github_owner_watcher, refresh_status_page],
         schedules=[refresh_schedule],
         resources={
             "notify": with_overrides(NotifyResource()),

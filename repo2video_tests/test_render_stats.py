@@ -27,6 +27,7 @@ from dagster import (
     Failure,
     In,
     Nothing,
+    build_sensor_context,
     instance_for_test,
     job,
     materialize,
@@ -45,6 +46,7 @@ from repo2video_dagster.partitions import RENDER_JOB_NAME
 from repo2video_dagster.priorities import PRIORITY_TAG
 from repo2video_dagster.resources import StorageResource
 from repo2video_dagster.run_tags import TAG_REPO, TAG_TRIGGER
+from repo2video_dagster.status_sensor import refresh_status_page
 
 REASON = "repository stats/broken has no README. Add a README.md"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -184,3 +186,28 @@ def test_status_page_in_chromium_on_a_phone(world: World) -> None:
         server.shutdown()
         server.server_close()
     assert problems == []
+
+
+def test_status_page_follows_run_changes_between_materializations(
+    world: World, tmp_path: Path
+) -> None:
+    storage = StorageResource(data_dir=str(tmp_path / "var"))
+    page = tmp_path / "var" / "site" / STATUS_PAGE
+
+    def tick(cursor: str | None):
+        context = build_sensor_context(
+            instance=world.instance, cursor=cursor, resources={"storage": storage}
+        )
+        return refresh_status_page(context)
+
+    first = tick(None)
+    assert page.is_file() and first.cursor
+    assert all(f'data-run="{run_id}"' in page.read_text() for run_id in world.runs.values())
+    assert tick(first.cursor).cursor is None, "nothing changed: the page is left alone"
+
+    later = fake_render.execute_in_process(
+        instance=world.instance, tags={TAG_REPO: "stats__later"}, raise_on_error=False
+    )
+    second = tick(first.cursor)
+    assert float(second.cursor) > float(first.cursor)
+    assert f'data-run="{later.run_id}"' in page.read_text()

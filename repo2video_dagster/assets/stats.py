@@ -11,10 +11,13 @@ materializes it every hour; "Materialize" in the UI refreshes it at once.
 
 import base64
 import time
+from collections.abc import Sequence
+from pathlib import Path
 
 from dagster import (
     AssetExecutionContext,
     AutomationCondition,
+    DagsterInstance,
     MaterializeResult,
     MetadataValue,
     asset,
@@ -25,12 +28,40 @@ from repo2video_dagster.lib import stats as stats_lib
 from repo2video_dagster.lib.core.settings import env_number, env_str
 from repo2video_dagster.lib.publish import status_page
 from repo2video_dagster.lib.stats.chart import success_chart_png
+from repo2video_dagster.lib.stats.history import RunFacts
 from repo2video_dagster.lib.stats.tables import daily_success, markdown, stage_durations, summary
 from repo2video_dagster.resources import StorageResource
 from repo2video_dagster.run_history import queued_runs, recent_renders, render_history
 
 DEFAULT_STATS_RUNS = 500
 DEFAULT_UI_URL = "http://127.0.0.1:3000"
+
+
+def stats_window() -> int:
+    return env_number("STATS_RUNS", DEFAULT_STATS_RUNS) or DEFAULT_STATS_RUNS
+
+
+def publish_status_page(
+    instance: DagsterInstance,
+    site_dir: Path,
+    history: Sequence[RunFacts] | None = None,
+    chart: bytes | None = None,
+) -> Path:
+    """Write the site's status page from run storage (``history``: finished runs, read
+    without stage timings when not given)."""
+    if history is None:
+        history = render_history(instance, limit=stats_window(), stages=False)
+    if chart is None:
+        chart = success_chart_png(daily_success(history))
+    return status_page.write_status_page(
+        site_dir,
+        recent=recent_renders(instance),
+        queue=queued_runs(instance),
+        summary=summary(history),
+        chart_png=chart,
+        ui_url=env_str("UI_URL", DEFAULT_UI_URL),
+        now=time.time(),
+    )
 
 
 @asset(
@@ -45,8 +76,7 @@ DEFAULT_UI_URL = "http://127.0.0.1:3000"
 )
 def render_stats(context: AssetExecutionContext, storage: StorageResource) -> MaterializeResult:
     instance = context.instance
-    window = env_number("STATS_RUNS", DEFAULT_STATS_RUNS) or DEFAULT_STATS_RUNS
-    history = render_history(instance, limit=window)
+    history = render_history(instance, limit=stats_window())
     daily = daily_success(history)
     stages = stage_durations(history)
     figures = summary(history)
@@ -59,15 +89,7 @@ def render_stats(context: AssetExecutionContext, storage: StorageResource) -> Ma
         stages.to_csv(out / "stage_durations.csv", index=False)
         chart_path = out / "success_rate.png"
         chart_path.write_bytes(chart)
-        page = status_page.write_status_page(
-            layout.site,
-            recent=recent_renders(instance),
-            queue=queued_runs(instance),
-            summary=figures,
-            chart_png=chart,
-            ui_url=env_str("UI_URL", DEFAULT_UI_URL),
-            now=time.time(),
-        )
+        page = publish_status_page(instance, layout.site, history, chart)
     context.log.info(
         f"render_stats: {figures['runs']} finished renders, success rate {figures['success_rate']}"
     )
