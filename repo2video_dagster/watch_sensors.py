@@ -80,7 +80,12 @@ def evaluate_watch(
 ) -> SensorResult:
     """One tick: list each owner (unless waiting), request renders of new repositories."""
     now = time.time() if now is None else now
-    state: dict[str, Any] = json.loads(context.cursor) if context.cursor else {}
+    try:
+        state: dict[str, Any] = json.loads(context.cursor) if context.cursor else {}
+    except ValueError:
+        state = {}  # an unreadable cursor: start again (run keys still prevent a second run)
+    if not isinstance(state, dict):
+        state = {}
     owners_state: dict[str, Any] = state.setdefault("owners", {})
     if not watch.owners():
         return SensorResult(skip_reason="no owners to watch (REPO2VIDEO_WATCH_ORGS/USERS)")
