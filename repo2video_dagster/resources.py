@@ -304,14 +304,19 @@ def with_overrides(resource: ConfigurableResource, **changes: object) -> Configu
     return type(resource)(**{**resource.model_dump(), **changes})
 
 
-def output_settings(script_writer: ScriptWriterResource, speech: SpeechResource) -> dict[str, str]:
+def output_settings(
+    script_writer: ScriptWriterResource, speech: SpeechResource, render: RenderResource
+) -> dict[str, str]:
     """The settings, besides the commit and the code, that change what a render produces.
 
     ``blog_post`` stores them in the manifest; ``repo2video render`` compares them to
-    answer "cached" without running anything.
+    answer "cached" without running anything. (The formats are compared apart: a
+    render of both formats serves a request for one.)
     """
     return {
         "writer": script_writer.writer,
         "tts": speech.tts_engine,
         "asr": f"{speech.asr_engine}:{speech.asr_model}",
+        "music": render.music,
+        "encode": f"{render.preset}:crf{render.crf}",
     }
