@@ -225,7 +225,7 @@ def test_an_unreadable_address_file_is_one_line_on_the_tick(
     run = finished_run(instance, "failure")
     tick = evaluate(instance, run, NotifyResource(**FAST), "notify_on_failure")
     assert tick.skip_message == (
-        f"run {run.run_id[:8]} (failure): webhook not sent: Cannot read the file "
-        f"{tmp_path / 'missing'} named by REPO2VIDEO_NOTIFY_WEBHOOK_URL_FILE (No such file or "
-        "directory). Fix REPO2VIDEO_NOTIFY_WEBHOOK_URL_FILE or set REPO2VIDEO_NOTIFY_WEBHOOK_URL"
+        f"run {run.run_id[:8]} (failure): webhook not sent: Cannot read the secret file "
+        f"{tmp_path / 'missing'} (No such file or directory). "
+        "Fix REPO2VIDEO_NOTIFY_WEBHOOK_URL_FILE or set REPO2VIDEO_NOTIFY_WEBHOOK_URL"
     )

@@ -7,11 +7,10 @@ a resource field, run config or tag, and an error names the file, never its cont
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from pathlib import Path
 
 from repo2video_dagster.lib.core.errors import UserError
+from repo2video_dagster.lib.core.secrets import read_secret as read_secret_bytes
 from repo2video_dagster.lib.core.settings import ENV_PREFIX
 
 WEBHOOK_URL = "NOTIFY_WEBHOOK_URL"
@@ -21,24 +20,14 @@ SMTP_PASSWORD = "SMTP_PASSWORD"
 
 def read_secret(name: str, env: Mapping[str, str] | None = None) -> str | None:
     """``REPO2VIDEO_<name>``, else the content of the file ``REPO2VIDEO_<name>_FILE`` names."""
-    env = os.environ if env is None else env
-    value = env.get(ENV_PREFIX + name, "").strip()
-    if value:
-        return value
-    path = env.get(f"{ENV_PREFIX}{name}_FILE", "").strip()
-    if not path:
+    value_env = ENV_PREFIX + name
+    data = read_secret_bytes(value_env, f"{value_env}_FILE", "secret", env)
+    if data is None:
         return None
     try:
-        data = Path(path).read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        why = getattr(exc, "strerror", None) or "not UTF-8 text"
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
         raise UserError(
-            f"Cannot read the file {path} named by {ENV_PREFIX}{name}_FILE ({why})",
-            hint=f"Fix {ENV_PREFIX}{name}_FILE or set {ENV_PREFIX}{name}",
+            f"The file named by {value_env}_FILE is not UTF-8 text",
+            hint=f"Fix {value_env}_FILE or set {value_env}",
         ) from None
-    if not data:
-        raise UserError(
-            f"The file {path} named by {ENV_PREFIX}{name}_FILE is empty",
-            hint="Put the secret in it",
-        )
-    return data
