@@ -6,7 +6,8 @@
 set -eu
 dagster instance migrate
 python - <<'PY'
-from repo2video_dagster.receiver.eventlog import EventLog, default_events_url
+from repo2video_dagster.receiver.event_storage import default_events_url
+from repo2video_dagster.receiver.eventlog import EventLog
 
 EventLog(default_events_url()).close()
 print("event table ready")

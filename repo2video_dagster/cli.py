@@ -92,7 +92,7 @@ def _is_cached(manifest: dict[str, Any] | None, head: str, resources: dict[str, 
         return False
     wanted = {
         "code": source_version(),
-        **output_settings(resources["script_writer"], resources["speech"]),
+        **output_settings(resources["script_writer"], resources["speech"], resources["render"]),
     }
     made = manifest.get("settings", {})
     formats = set(resources["render"].formats)

@@ -20,6 +20,8 @@ from repo2video_dagster.assets.render import video, visuals
 from repo2video_dagster.assets.script import video_script
 from repo2video_dagster.assets.source import repo_profile, repo_snapshot
 from repo2video_dagster.assets.speech import captions, narration
+from repo2video_dagster.assets.stats import render_stats
+from repo2video_dagster.notify_sensors import NotifyResource, build_notify_sensors
 from repo2video_dagster.partitions import RENDER_JOB_NAME
 from repo2video_dagster.progress import stage_progress_logger
 from repo2video_dagster.publish_automation import (
@@ -28,11 +30,13 @@ from repo2video_dagster.publish_automation import (
     publish_repository_job,
 )
 from repo2video_dagster.repository_jobs import add_repository_job, retire_repository_job
-from repo2video_dagster.resources import default_resources
+from repo2video_dagster.resources import default_resources, with_overrides
 from repo2video_dagster.run_sensors import build_run_sensors
 from repo2video_dagster.run_tags import RENDER_JOB_TAGS
 from repo2video_dagster.schedules import refresh_schedule
 from repo2video_dagster.sensors import github_events_sensor
+from repo2video_dagster.status_sensor import refresh_status_page
+from repo2video_dagster.watch_sensors import WatchResource, github_owner_watcher
 
 PARTITIONED_ASSETS = [
     repo_snapshot,
@@ -76,11 +80,13 @@ run_sensors = build_run_sensors(
     assets=STAGES,
 )
 
+notify_sensors = build_notify_sensors([render_repository_job])
+
 
 def build_definitions(resources: Mapping[str, Any] | None = None) -> Definitions:
     """The code location with ``resources`` (default: from the environment, now)."""
     return Definitions(
-        assets=[*PARTITIONED_ASSETS, catalog, publication],
+        assets=[*PARTITIONED_ASSETS, catalog, publication, render_stats],
         jobs=[
             render_repository_job,
             add_repository_job,
@@ -88,9 +94,20 @@ def build_definitions(resources: Mapping[str, Any] | None = None) -> Definitions
             refresh_catalog_job,
             publish_repository_job,
         ],
-        sensors=[github_events_sensor, *run_sensors, publish_after_render],
+        sensors=[
+            github_events_sensor,
+            *run_sensors,
+            publish_after_render,
+            *notify_sensors,
+            github_owner_watcher,
+            refresh_status_page,
+        ],
         schedules=[refresh_schedule, deferred_publications],
-        resources=dict(resources or default_resources()),
+        resources={
+            "notify": with_overrides(NotifyResource()),
+            "watch": with_overrides(WatchResource()),
+            **(resources or default_resources()),
+        },
         loggers={"console": colored_console_logger, "progress": stage_progress_logger(STAGES)},
     )
 

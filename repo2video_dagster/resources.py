@@ -324,11 +324,14 @@ def with_overrides(resource: ConfigurableResource, **changes: object) -> Configu
     return type(resource)(**{**resource.model_dump(), **changes})
 
 
-def output_settings(script_writer: ScriptWriterResource, speech: SpeechResource) -> dict[str, str]:
+def output_settings(
+    script_writer: ScriptWriterResource, speech: SpeechResource, render: RenderResource
+) -> dict[str, str]:
     """The settings, besides the commit and the code, that change what a render produces.
 
     ``blog_post`` stores them in the manifest; ``repo2video render`` compares them to
-    answer "cached" without running anything.
+    answer "cached" without running anything. (The formats are compared apart: a
+    render of both formats serves a request for one.)
     """
     return {
         "writer": script_writer.writer,
@@ -336,4 +339,6 @@ def output_settings(script_writer: ScriptWriterResource, speech: SpeechResource)
         "asr": f"{speech.asr_engine}:{speech.asr_model}",
         "languages": speech.languages,
         "piper_voices": speech.piper_voices,
+        "music": render.music,
+        "encode": f"{render.preset}:crf{render.crf}",
     }

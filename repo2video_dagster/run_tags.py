@@ -9,6 +9,10 @@ which the Dagster UI shows on the run page and in the runs list.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from repo2video_dagster.priorities import PRIORITY_TAG, priority_for
+
 # Ours.
 TAG_REPO = "repo2video/repo"
 TAG_TARGET = "repo2video/target"
@@ -37,14 +41,29 @@ TRIGGER_WEBHOOK = "webhook"
 TRIGGER_SCHEDULE = "schedule"
 TRIGGER_UI = "ui"
 
-RENDER_JOB_TAGS = {MAX_RUNTIME_TAG: "1800"}
+RENDER_JOB_TAGS = {MAX_RUNTIME_TAG: "1800", PRIORITY_TAG: str(priority_for("ui"))}
 """On every render run: a 30-minute timeout (the system this replaces used 30
-minutes), enforced by run monitoring."""
+minutes), enforced by run monitoring; the priority of a launch from the UI (a run
+request's own priority replaces it)."""
 
 
-def render_tags(key: str, target: str, trigger: str, commit: str | None = None) -> dict[str, str]:
-    """The tags every render run carries; ``commit`` when the starter knows it."""
-    tags = {TAG_REPO: key, TAG_TARGET: target, TAG_TRIGGER: trigger}
+def render_tags(
+    key: str,
+    target: str,
+    trigger: str,
+    commit: str | None = None,
+    events: Iterable[str] = (),
+) -> dict[str, str]:
+    """The tags every render run carries; ``commit`` when the starter knows it.
+
+    The priority follows the trigger and, for webhooks, the highest of ``events``.
+    """
+    tags = {
+        TAG_REPO: key,
+        TAG_TARGET: target,
+        TAG_TRIGGER: trigger,
+        PRIORITY_TAG: str(priority_for(trigger, events)),
+    }
     if commit:
         tags[TAG_COMMIT] = commit
     return tags

@@ -113,6 +113,7 @@ def _run_request(primary: EventRow, members: Sequence[EventRow]) -> RunRequest:
             primary.repo_url or "",
             TRIGGER_WEBHOOK,
             commit=primary.commit_sha,
+            events=[m.event for m in members],
         ),
         TAG_DELIVERY: primary.delivery_id,
         TAG_EVENT: primary.event,

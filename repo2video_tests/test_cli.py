@@ -175,13 +175,14 @@ def test_render_json_then_cached(cli_env, tmp_path: Path) -> None:
     upgraded = run_cli(["render", str(repo), "--format", "reel"], cli_env)
     assert upgraded.returncode == 0, upgraded.stderr
     assert "rendered" in upgraded.stdout and "cached" not in upgraded.stdout
-
     # progress output: one line per stage on stderr for a real (non-JSON) render
-    forced = run_cli(["render", str(repo), "--format", "reel", "--force"], cli_env)
-    assert forced.returncode == 0, forced.stderr
     for stage in ["repo_snapshot", "narration", "captions", "video", "blog_post"]:
-        assert f"{stage} done in" in forced.stderr, forced.stderr
-    assert "rendered" in forced.stdout
+        assert f"{stage} done in" in upgraded.stderr, upgraded.stderr
+
+    # --force runs the job although the manifest would answer "cached"
+    forced = run_cli(["render", str(repo), "--format", "reel", "--force", "--json"], cli_env)
+    assert forced.returncode == 0, forced.stderr
+    assert json.loads(forced.stdout)["cached"] is False
 
 
 def test_help_is_useful() -> None:
@@ -238,3 +239,27 @@ def test_the_summary_tells_failed_checks(capsys) -> None:
     assert "check      recognition_wer (captions) failed [warn]: WER 17.4% > 15% (tiny.en)" in text
     _print_outputs({**summary, "checks_failed": []}, as_json=False)
     assert "check " not in capsys.readouterr().out
+
+
+def test_a_changed_music_or_encode_setting_is_not_cached(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`repo2video render` answers "cached" only for output made with today's settings."""
+    from repo2video_dagster.cli import _is_cached
+    from repo2video_dagster.lib.core.reuse import source_version
+    from repo2video_dagster.resources import default_resources, output_settings
+
+    resources = default_resources()
+    made = output_settings(resources["script_writer"], resources["speech"], resources["render"])
+    videos = []
+    for fmt in resources["render"].formats:
+        (tmp_path / f"{fmt}.mp4").write_bytes(b"x")
+        videos.append({"format": fmt, "path": str(tmp_path / f"{fmt}.mp4")})
+    manifest = {"commit": "abc", "settings": {"code": source_version(), **made}, "videos": videos}
+    assert made["music"] and made["encode"]
+    assert _is_cached(manifest, "abc", default_resources())
+    monkeypatch.setenv("REPO2VIDEO_MUSIC", "off")
+    assert not _is_cached(manifest, "abc", default_resources())
+    monkeypatch.delenv("REPO2VIDEO_MUSIC")
+    monkeypatch.setenv("REPO2VIDEO_CRF", "30")
+    assert not _is_cached(manifest, "abc", default_resources())

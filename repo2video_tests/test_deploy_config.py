@@ -357,3 +357,26 @@ def test_lock_pins_the_postgres_packages_with_the_dagster_family() -> None:
 
     assert dagster_postgres.__version__ == pins["dagster-postgres"]
     assert psycopg2.__version__.split()[0] == pins["psycopg2-binary"]
+
+
+def test_init_storage_script_creates_the_event_table(tmp_path: Path) -> None:
+    """The Python part of deploy/init-storage.sh runs against today's modules (a module
+    split once broke it while only the gated deployment checks ran the script)."""
+    import subprocess
+    import sys
+
+    script = (PROJECT / "deploy" / "init-storage.sh").read_text()
+    body = re.search(r"python - <<'PY'\n(.*?)\nPY\n", script, re.S)
+    assert body, "init-storage.sh has no python heredoc"
+    db = tmp_path / "events.db"
+    env = {"REPO2VIDEO_EVENTS_URL": f"sqlite:///{db}", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-c", body.group(1)],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "event table ready" in done.stdout and db.exists()

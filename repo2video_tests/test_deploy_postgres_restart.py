@@ -78,7 +78,8 @@ def test_postgres_restart_under_webhook_load(
 ) -> None:
     from dagster import DagsterInstance, RunsFilter
 
-    from repo2video_dagster.partitions import RENDER_JOB_NAME, TAG_DELIVERY
+    from repo2video_dagster.partitions import RENDER_JOB_NAME
+    from repo2video_dagster.run_tags import TAG_DELIVERY
 
     server = own_cluster()
     try:

@@ -84,3 +84,31 @@ def test_no_empty_verdicts_and_no_form_letter() -> None:
     # No two repositories share their whole sequence of sentence openings.
     shapes = [tuple(" ".join(s.narration.split()[:2]) for s in script.scenes) for script in scripts]
     assert len(set(shapes)) == len(shapes)
+
+
+def test_a_why_heading_about_one_technical_choice_is_not_the_problem() -> None:
+    readme = (
+        "# tool\n\nMakes things.\n\n"
+        "### Why `requirements.lock` is installed with `--no-deps`\n\n"
+        "openai-whisper declares a dependency on triton, which is never used on a CPU.\n\n"
+        "## Why tool?\n\nBuilding things by hand takes hours and breaks in new ways every time.\n"
+    )
+    problem = readme_problem(markdown_blocks(readme))
+    assert problem.startswith("Building things by hand"), problem
+
+
+def test_a_long_sentence_is_cut_at_a_clause_not_mid_phrase() -> None:
+    from repo2video_dagster.lib.script.template.draft import _limit_words
+
+    long = (
+        "Every stage is a Dagster software-defined asset partitioned by repository, so renders "
+        "started from the CLI, a GitHub webhook, a schedule, a backfill or the Dagster UI all "
+        "land in the same place and can be inspected there."
+    )
+    assert _limit_words(long) == (
+        "Every stage is a Dagster software-defined asset partitioned by repository."
+    )
+    short = "A short sentence stays as it is."
+    assert _limit_words(short) == short
+    no_boundary = " ".join(["word"] * 40) + "."
+    assert _limit_words(no_boundary) == no_boundary  # whole, not cut mid-phrase

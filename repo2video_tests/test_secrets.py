@@ -246,3 +246,63 @@ def test_secret_file_errors_name_the_file_not_its_content(tmp_path: Path) -> Non
     with pytest.raises(UserError) as info:
         load_secret({"REPO2VIDEO_WEBHOOK_SECRET_FILE": str(tmp_path)})  # a directory
     assert str(tmp_path) in str(info.value) and WEBHOOK_SECRET not in str(info.value)
+
+
+NOTIFY_SIGNING_KEY = "R2V-NOTIFY-SIGNING-KEY-b71e"
+SMTP_PASSWORD = "R2V-SMTP-PASSWORD-2a9f"
+HOOK_TOKEN = "R2VHOOKTOKEN5d0c"
+"""The path of a Slack-style incoming webhook address is its token."""
+
+
+def test_notification_secrets_are_used_but_never_stored_logged_or_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Signing key, SMTP password and webhook token: sent to the loopback servers, absent
+    from run storage (tags, config, event logs), from logs and from the sensors' lines,
+    also when the webhook fails once and the SMTP login is refused."""
+    from dagster import instance_for_test
+
+    from repo2video_dagster.notify_sensors import NotifyResource
+    from repo2video_tests.git_https import make_test_ca
+    from repo2video_tests.notify_runs import evaluate, finished_run
+    from repo2video_tests.notify_servers import HttpSink, serve_http_sink, serve_smtp
+
+    ca = make_test_ca(tmp_path / "ca")
+    secrets_dir = tmp_path / "secrets"
+    secrets_dir.mkdir()
+    (secrets_dir / "smtp").write_text(SMTP_PASSWORD)
+    (secrets_dir / "key").write_text(NOTIFY_SIGNING_KEY)
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca.ca_file))
+    monkeypatch.setenv("REPO2VIDEO_SMTP_PASSWORD_FILE", str(secrets_dir / "smtp"))
+    monkeypatch.setenv("REPO2VIDEO_NOTIFY_WEBHOOK_SECRET_FILE", str(secrets_dir / "key"))
+    home = tmp_path / "home"
+    home.mkdir()
+    needles = [s.encode() for s in (NOTIFY_SIGNING_KEY, SMTP_PASSWORD, HOOK_TOKEN)]
+    lines = []
+    with (
+        instance_for_test(temp_dir=str(home)) as instance,
+        serve_http_sink(HttpSink(statuses=[500])) as sink,
+        serve_smtp(ca.server_context(), credentials=("r2v", "not-the-password")) as smtp,
+        caplog.at_level(logging.DEBUG),
+    ):
+        monkeypatch.setenv(
+            "REPO2VIDEO_NOTIFY_WEBHOOK_URL", f"http://127.0.0.1:{sink.port}/hook/{HOOK_TOKEN}"
+        )
+        notify = NotifyResource(
+            smtp_host="127.0.0.1",
+            smtp_port=smtp.port,
+            smtp_user="r2v",
+            email_to=["ops@r2v.example"],
+            retry_delay_s=0.01,
+            on_success=True,
+        )
+        for outcome, sensor in (("failure", "notify_on_failure"), ("success", "notify_on_success")):
+            run = finished_run(instance, outcome)
+            lines.append(evaluate(instance, run, notify, sensor).skip_message)
+        stored = {run.run_id: (run.run_config, dict(run.tags)) for run in instance.get_runs()}
+    assert len(sink.requests) == 3 and set(smtp.logins) == {("r2v", SMTP_PASSWORD)}  # all used
+    assert all(NOTIFY_SIGNING_KEY.encode() not in body for _, body in sink.requests)
+    assert any("email not sent" in line for line in lines), lines
+    reported = json.dumps([lines, stored]) + caplog.text
+    assert not [n for n in needles if n.decode() in reported]
+    assert find_leaks([home], needles) == []

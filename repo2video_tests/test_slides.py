@@ -318,3 +318,26 @@ def test_slide_render_time(capsys: pytest.CaptureFixture[str]) -> None:
     with capsys.disabled():
         print(f"\nslide render: mean {mean_ms:.0f} ms, max {1000 * max(timings):.0f} ms")
     assert mean_ms < 1000
+
+
+@pytest.mark.parametrize(
+    "language, source",
+    [
+        ("yaml", "ops:\n  add:\n    config:\n      target: pallets/click  # or a path\n"),
+        ("toml", '[project]\nname = "x"\nversion = "1.0"\n'),
+        ("json", '{"a": [1, 2.5, true, null]}\n'),
+        ("dockerfile", "FROM python:3.11\nRUN pip install x\n"),
+        ("make", "test:\n\tpytest -q\n"),
+        ("bash", 'for f in *.py; do echo "$f"; done\n'),
+    ],
+)
+def test_code_colours_exist_for_every_token_a_lexer_makes(language: str, source: str) -> None:
+    """Lexers make token subtypes the colour style does not list (YAML's
+    Token.Literal.Scalar.Plain failed the demo's visuals once)."""
+    from pygments import lex
+    from pygments.lexers import get_lexer_by_name
+
+    from repo2video_dagster.lib.render.slides.monospace import _token_color
+
+    for ttype, _ in lex(source, get_lexer_by_name(language)):
+        assert len(_token_color(ttype)) == 3

@@ -40,6 +40,7 @@ from repo2video_dagster.lib.core.reuse import source_version
 from repo2video_dagster.lib.publish.blog import write_blog
 from repo2video_dagster.partitions import repositories_partitions
 from repo2video_dagster.resources import (
+    RenderResource,
     ScriptWriterResource,
     SpeechResource,
     StorageResource,
@@ -78,6 +79,7 @@ def blog_post(
     storage: StorageResource,
     speech: SpeechResource,
     script_writer: ScriptWriterResource,
+    render: RenderResource,
 ) -> Output[BlogPost]:
     layout = storage.layout
     key = context.partition_key
@@ -128,7 +130,10 @@ def blog_post(
             "checks_failed": [
                 c.as_dict() for c in stored_failed_checks(context.instance, context.run.run_id)
             ],
-            "settings": {"code": source_version(), **output_settings(script_writer, speech)},
+            "settings": {
+                "code": source_version(),
+                **output_settings(script_writer, speech, render),
+            },
         },
     )
     return Output(post, metadata=_links_metadata(storage, post, video, captions))

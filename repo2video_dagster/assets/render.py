@@ -23,6 +23,7 @@ from repo2video_dagster.assets.common import (
     user_errors,
 )
 from repo2video_dagster.assets.previews import image_link
+from repo2video_dagster.lib.core.errors import output_error
 from repo2video_dagster.lib.core.records import (
     Captions,
     Chapter,
@@ -186,9 +187,16 @@ def final_audio(
         tmp.replace(path)
         return str(path)
 
-    result, _ = memoized(
-        out_dir / ".memo", "soundtrack", mix_key, mix, files=lambda p: [p], reuse=reuse
-    )
+    try:
+        result, _ = memoized(
+            out_dir / ".memo", "soundtrack", mix_key, mix, files=lambda p: [p], reuse=reuse
+        )
+    except OSError as err:  # a read-only or full output folder: one line, as for the videos
+        raise output_error(
+            f"Cannot write the soundtrack in {path.parent}",
+            err,
+            hint="Choose a writable data directory",
+        ) from err
     return Path(result), name
 
 

@@ -1,4 +1,4 @@
-"""The webhook receiver: a Starlette app with ``POST /webhook``, ``/jobs`` and ``/health``.
+"""The webhook receiver: a Starlette app with ``POST /webhook``, ``/jobs``, ``/health``, ``/metrics``.
 
 ``POST /webhook`` answers within milliseconds: it checks headers and size
 before reading, refuses a missing or malformed signature before reading the
@@ -46,6 +46,7 @@ from repo2video_dagster.receiver.eventlog import AppendResult, EventLog, NewEven
 from repo2video_dagster.receiver.guard import RequestGuard
 from repo2video_dagster.receiver.job_view import public_job
 from repo2video_dagster.receiver.limits import ReceiverLimits
+from repo2video_dagster.receiver.metrics import ReceiverMetrics
 from repo2video_dagster.receiver.site import site_routes
 from repo2video_dagster.receiver.webhooks import (
     DELIVERY_HEADER,
@@ -284,6 +285,8 @@ def create_app(
         report["signature_check"] = key is not None
         return JSONResponse(report, status_code=200 if report["healthy"] else 503)
 
+    metrics = ReceiverMetrics(instance, eventlog)
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await run_in_threadpool(warm_up)
@@ -297,9 +300,10 @@ def create_app(
             Route("/jobs", list_jobs, methods=["GET"]),
             Route("/jobs/{job_id}", get_job, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
+            metrics.route(access),
             *site_routes(),
         ],
-        middleware=[Middleware(RequestGuard, limits=limits, access=access)],
+        middleware=[metrics.middleware(), Middleware(RequestGuard, limits=limits, access=access)],
         lifespan=lifespan,
     )
     app.state.eventlog = eventlog

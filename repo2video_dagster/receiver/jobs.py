@@ -35,6 +35,7 @@ from repo2video_dagster.launch import stored_failed_checks, stored_failure
 from repo2video_dagster.lib.core.errors import CLI, UI, UserError
 from repo2video_dagster.lib.core.settings import ui_url
 from repo2video_dagster.partitions import RENDER_JOB_NAME
+from repo2video_dagster.priorities import PRIORITY_TAG, priority_for
 from repo2video_dagster.receiver.eventlog import EventLog, EventRow
 from repo2video_dagster.receiver.job_publication import publication_lines, publication_of
 from repo2video_dagster.receiver.webhooks import github_partition_key, repo_source
@@ -168,6 +169,14 @@ def step_attempts(instance: DagsterInstance, run_id: str) -> dict[str, int]:
     return attempts
 
 
+def _priority(value: str | None) -> int:
+    """The run's queue priority (Dagster's default, 0, when untagged or unreadable)."""
+    try:
+        return int(value or 0)
+    except ValueError:
+        return 0
+
+
 def run_summary(record: RunRecord) -> dict[str, Any]:
     """The fields of a job that come from the run record alone (cheap: used by listings)."""
     run = record.dagster_run
@@ -182,6 +191,7 @@ def run_summary(record: RunRecord) -> dict[str, Any]:
         "trigger": tags.get(TAG_TRIGGER),
         "event": tags.get(TAG_EVENT),
         "commit": tags.get(TAG_COMMIT),
+        "priority": _priority(tags.get(PRIORITY_TAG)),
         "created_at": _iso(record.create_timestamp),
         "started_at": _iso(record.start_time),
         "ended_at": _iso(record.end_time),
@@ -224,6 +234,7 @@ def _accepted_job(row: EventRow) -> dict[str, Any]:
         "trigger": TRIGGER_WEBHOOK,
         "event": row.event,
         "commit": row.commit_sha,
+        "priority": priority_for(TRIGGER_WEBHOOK, [row.event]),
         "created_at": _iso(row.received_at),
         "started_at": None,
         "ended_at": None,
@@ -485,7 +496,10 @@ def _daemon_checks(instance: DagsterInstance, now: float, max_age: float) -> dic
 def _job_line(job: dict[str, Any]) -> str:
     when = (job.get("created_at") or "")[:19].replace("T", " ")
     run = (job.get("run_id") or "-")[:8]
-    return f"{job['job_id'][:36]:<36}  {job['status']:<9} {run:<8}  {when:<19}  {job.get('repo') or '-'}"
+    return (
+        f"{job['job_id'][:36]:<36}  {job['status']:<9} {run:<8}  {job.get('priority', 0):>3}  "
+        f"{when:<19}  {job.get('repo') or '-'}"
+    )
 
 
 def format_job(job: dict[str, Any]) -> str:
@@ -494,6 +508,7 @@ def format_job(job: dict[str, Any]) -> str:
         f"job:      {job['job_id']}",
         f"status:   {job['status']}",
         f"repo:     {job.get('repo') or '-'}",
+        f"priority: {job.get('priority', 0)}",
         f"run:      {job.get('run_id') or '- (not started by the sensor yet)'}",
         f"created:  {job.get('created_at') or '-'}",
     ]
@@ -564,7 +579,7 @@ def print_jobs(
         elif not page["jobs"]:
             print("no jobs")
         else:
-            print(f"{'JOB':<36}  {'STATUS':<9} {'RUN':<8}  {'CREATED (UTC)':<19}  REPO")
+            print(f"{'JOB':<36}  {'STATUS':<9} {'RUN':<8}  {'PRI':>3}  {'CREATED (UTC)':<19}  REPO")
             for job in page["jobs"]:
                 print(_job_line(job))
         return 0

@@ -91,7 +91,9 @@ def html_problems(path: Path, marker: str) -> list[str]:
             low = value.strip().lower()
             if name.startswith("on"):
                 problems.append(f"<{tag} {name}=...> event handler")
-            if name in _URL_ATTRS and low.startswith(("javascript:", "data:", "vbscript:")):
+            # "data:," (empty) is the pages' own no-favicon link: it carries nothing
+            dangerous = low.startswith(("javascript:", "data:", "vbscript:")) and low != "data:,"
+            if name in _URL_ATTRS and dangerous:
                 problems.append(f"<{tag} {name}={value[:40]!r}>")
             if marker in value:
                 problems.append(f"repository text inside <{tag} {name}=...>")

@@ -31,7 +31,7 @@ from urllib.parse import quote, urlencode
 
 from repo2video_dagster.receiver.webhooks import compute_signature
 from repo2video_devtools.reliability.hostile import CaseResult
-from repo2video_devtools.reliability.procs import Service, free_port, instance_home, service_env
+from repo2video_devtools.reliability.procs import Service, instance_home, service_env
 
 SECRET = "r2v-attack-secret-6b0f"
 API_TOKEN = "r2v-attack-api-token-52aa"
@@ -540,9 +540,8 @@ def run_all(work: Path) -> list[CaseResult]:
     )
     env.pop("REPO2VIDEO_EVENTS_URL", None)
     service = Service(work / "logs")
-    port = free_port()
     try:
-        proc = service.receiver(port, env)
+        proc, port = service.receiver(env)
         target = Target(port, proc.pid, work / "logs" / "receiver.log")
         results = [_case(name, body) for name, body in _cases(target)]
         if "Traceback" in target.log_text():

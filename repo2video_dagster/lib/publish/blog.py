@@ -568,9 +568,11 @@ def write_site_index(site_dir: Path) -> Path:
             f"{esc(str(meta.get('rendered_at') or '')[:10])}</p></article>"
         )
     count = len(cards)
+    status = '<p><a href="status.html">Render status</a></p>'  # lib/publish/status_page.py
     body = (
         "<h1>Repository videos</h1>"
         f'<p class="muted">{count} repositor{"y" if count == 1 else "ies"}</p>'
+        + (status if (site_dir / "status.html").is_file() else "")
         + (f'<div class="grid">{"".join(cards)}</div>' if cards else "<p>Nothing rendered yet.</p>")
     )
     index_path = site_dir / "index.html"

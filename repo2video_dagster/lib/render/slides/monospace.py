@@ -123,9 +123,12 @@ def _code_style() -> Any:
 def _token_color(ttype: Any) -> RGB:
     style = _code_style()
     while ttype is not None:
-        color = style.style_for_token(ttype).get("color")
-        if color:
-            return hex_to_rgb(color)
+        # Lexers make their own token subtypes (YAML's Token.Literal.Scalar.Plain) that a
+        # style does not list: those take their nearest listed parent's colour.
+        if style.styles_token(ttype):
+            color = style.style_for_token(ttype).get("color")
+            if color:
+                return hex_to_rgb(color)
         ttype = ttype.parent
     return (248, 248, 242)
 

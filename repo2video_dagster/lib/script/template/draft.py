@@ -42,11 +42,30 @@ class Draft:
         return sum(len(s.split()) for s, _ in self.parts)
 
 
+_CLAUSE_WORDS = frozenset({"so", "which", "but", "while", "because", "whereas", "and"})
+_MIN_CLAUSE_WORDS = 8
+
+
 def _limit_words(sentence: str) -> str:
+    """``sentence`` cut to its first clause when it is too long to speak in one breath.
+
+    A cut after the 32nd word ends mid-phrase ("... all land in the same."), so the cut
+    falls at a clause boundary instead: the last "," or ";" before a clause word (so,
+    which, but, ...) within the limit, else the last "," or ";". A sentence with no
+    boundary stays whole up to twice the limit (long, but it means what it says).
+    """
     words = sentence.split()
     if len(words) <= _MAX_SENTENCE_WORDS:
         return sentence
-    return " ".join(words[:_MAX_SENTENCE_WORDS]).rstrip(",;:") + "."
+    head = words[:_MAX_SENTENCE_WORDS]
+    ends = [i for i in range(_MIN_CLAUSE_WORDS - 1, len(head) - 1) if head[i].endswith((",", ";"))]
+    before_clause = [i for i in ends if head[i + 1].lower() in _CLAUSE_WORDS]
+    cut = (before_clause or ends or [None])[-1]
+    if cut is not None:
+        return " ".join(head[: cut + 1]).rstrip(",;") + "."
+    if len(words) <= 2 * _MAX_SENTENCE_WORDS:
+        return sentence
+    return " ".join(head).rstrip(",;:") + "."
 
 
 def fit_scene_count(drafts: list[Draft]) -> list[Draft]:

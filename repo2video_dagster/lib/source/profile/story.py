@@ -15,8 +15,12 @@ from repo2video_dagster.lib.source.profile.readme import sections_under
 
 __all__ = ["readme_features", "readme_problem"]
 
+# "Why", "Why repo2video?", "Why use it" name the project's reason to exist; a longer
+# "Why X is done with Y" heading explains one technical choice, not the problem.
 _PROBLEM_HEAD = re.compile(
-    r"^\s*(why\b|motivation|the problem|problem\b|background|rationale|what problem)", re.I
+    r"^\s*(why(\s+\S+){0,3}\s*\??\s*$|motivation|the problem|problem\b|background|rationale"
+    r"|what problem)",
+    re.I,
 )
 _FEATURES_HEAD = re.compile(r"^\s*(key\s+)?(features|highlights|what it does)\b", re.I)
 MAX_FEATURES = 5
