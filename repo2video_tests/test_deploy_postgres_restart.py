@@ -151,11 +151,19 @@ def test_postgres_restart_under_webhook_load(
                 finally:
                     log.close()
 
+                last: list[object] = []
+
                 def healthy() -> bool:
-                    status, _ = request(port, "GET", "/health", timeout=10)
+                    status, body = request(port, "GET", "/health", timeout=10)
+                    last[:] = [status, body]
                     return status == 200
 
-                wait_for(healthy, 180, "the daemon's heartbeat after the restart", stack.tails)
+                wait_for(
+                    healthy,
+                    180,
+                    "the daemon's heartbeat after the restart",
+                    lambda: f"last /health answer: {last}\n{stack.tails()}",
+                )
                 for name, proc in stack.procs.items():
                     assert proc.poll() is None, f"{name} exited"
                 print(
