@@ -17,7 +17,6 @@ uploads hosts, and never into a message.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from repo2video_dagster.lib.core.reuse import file_digest
 from repo2video_dagster.lib.publish.errors import PublishError, PublishServiceError
 
 log = logging.getLogger(__name__)
@@ -157,14 +157,6 @@ def _message(raw: bytes) -> str:
     return f": {message}" if message else ""
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def release_assets(
     client: GitHubClient, repo: str, tag: str, files: dict[str, Path]
 ) -> list[dict[str, Any]]:
@@ -181,7 +173,7 @@ def release_assets(
     upload_base = release["upload_url"].split("{", 1)[0]
     out = []
     for name, path in files.items():
-        sha = _sha256(path)
+        sha = file_digest(path)
         old = by_name.get(name)
         if old and old.get("digest") == f"sha256:{sha}":
             out.append({"name": name, "url": old["browser_download_url"], "action": "kept"})

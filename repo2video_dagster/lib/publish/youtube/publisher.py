@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from repo2video_dagster.lib.core.reuse import file_digest
 from repo2video_dagster.lib.publish.errors import PublishError, PublishServiceError
 from repo2video_dagster.lib.publish.youtube.auth import AUTH_HINT
 from repo2video_dagster.lib.publish.youtube.metadata import VideoMetadata
 from repo2video_dagster.lib.publish.youtube.quota import Deferred, QuotaLedger
-from repo2video_dagster.lib.publish.youtube.store import UploadRecord, UploadStore, file_sha256
+from repo2video_dagster.lib.publish.youtube.store import UploadRecord, UploadStore
 from repo2video_dagster.lib.publish.youtube.upload import (
     Backoff,
     QuotaExceeded,
@@ -98,7 +99,7 @@ class YouTubePublisher:
                 calls["videos.insert"] += 1
         elif record.metadata_digest != job.metadata.digest():
             calls["videos.update"] += 1
-        if job.thumbnail_path and record.thumbnail_sha256 != file_sha256(job.thumbnail_path):
+        if job.thumbnail_path and record.thumbnail_sha256 != file_digest(job.thumbnail_path):
             calls["thumbnails.set"] += 1
         for track in job.captions:
             if track.language not in record.captions:
@@ -108,7 +109,7 @@ class YouTubePublisher:
         return calls
 
     def publish(self, job: VideoJob) -> VideoResult:
-        record = self.store.load(job.key, job.format, file_sha256(job.video_path))
+        record = self.store.load(job.key, job.format, file_digest(job.video_path))
         result = VideoResult(format=job.format, status="published")
         deferred = self.ledger.check(self.plan(job, record))
         if deferred is not None:
@@ -179,7 +180,7 @@ class YouTubePublisher:
 
         if not job.thumbnail_path:
             return
-        sha = file_sha256(job.thumbnail_path)
+        sha = file_digest(job.thumbnail_path)
         if record.thumbnail_sha256 == sha:
             return
         self.ledger.spend("thumbnails.set")
