@@ -21,7 +21,7 @@ __all__ = [
 
 MAX_HEADING_CHARS = 60
 
-_MONTHS = [
+MONTHS = (
     "January",
     "February",
     "March",
@@ -34,7 +34,7 @@ _MONTHS = [
     "October",
     "November",
     "December",
-]
+)
 
 
 def format_count(n: int, *, approx: bool = True) -> str:
@@ -66,13 +66,13 @@ def _parse_date(value: str | None) -> date | None:
 def month_year(value: str | None) -> str | None:
     """``2021-03-14T10:00:00+00:00`` -> ``March 2021`` (for narration)."""
     parsed = _parse_date(value)
-    return f"{_MONTHS[parsed.month - 1]} {parsed.year}" if parsed else None
+    return f"{MONTHS[parsed.month - 1]} {parsed.year}" if parsed else None
 
 
 def short_date(value: str | None) -> str | None:
     """``2021-03-14...`` -> ``Mar 2021`` (for slides)."""
     parsed = _parse_date(value)
-    return f"{_MONTHS[parsed.month - 1][:3]} {parsed.year}" if parsed else None
+    return f"{MONTHS[parsed.month - 1][:3]} {parsed.year}" if parsed else None
 
 
 def clip_text(text: str, limit: int) -> str:

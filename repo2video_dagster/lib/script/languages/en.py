@@ -4,6 +4,7 @@ words quoted, the story arc); this module holds what the other languages hold to
 
 from __future__ import annotations
 
+from repo2video_dagster.lib.script.formatting import MONTHS
 from repo2video_dagster.lib.script.languages.base import Language, Noun
 
 LANGUAGE = Language(
@@ -12,20 +13,7 @@ LANGUAGE = Language(
     english_name="English",
     espeak_voice="en-us",
     and_word="and",
-    months=(
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),  # fmt: skip
+    months=MONTHS,
     month_pattern="{month} {year}",
     about="about",
     thousand="thousand",
