@@ -409,7 +409,9 @@ def health(
     event log consumer that launches run retries, backfills, asset automation,
     freshness). A daemon is judged by
     its last heartbeat: ``missing`` (never ran), ``stale`` (older than
-    ``max_heartbeat_age_s``) or ``failing`` (it reported errors in the last minutes).
+    ``max_heartbeat_age_s``) or ``failing`` (it reported errors in the last five minutes: Dagster keeps each error in
+    the daemon's heartbeats for that long, so a daemon stays ``failing`` that long after a
+    short database outage).
     ``problems`` names each component that is not ok, one line each. Every check is one
     indexed query or less, so the answer stays cheap enough for a liveness probe.
     """
