@@ -181,6 +181,7 @@ def _copy_outputs(out: dict[str, Any], dest: Path) -> dict[str, Any]:
 
 def cmd_render(args: argparse.Namespace) -> int:
     from repo2video_dagster.lib.core.manifest import read_manifest
+    from repo2video_dagster.lib.core.retry import call_with_retries
     from repo2video_dagster.lib.core.settings import parse_formats
     from repo2video_dagster.lib.source.checkout import remote_head
     from repo2video_dagster.lib.source.targets import parse_target
@@ -194,7 +195,12 @@ def cmd_render(args: argparse.Namespace) -> int:
     policy = resources["source"].policy()
     layout = resources["storage"].layout
     source = parse_target(args.target, policy)
-    head = remote_head(source, policy)
+
+    def say_retry(err: UserError, wait_s: float) -> None:
+        print(f"{err.problem}; trying again in {wait_s:.0f} s", file=sys.stderr)
+
+    # Outside any run, so not under the steps' RetryPolicy: the same retries here.
+    head = call_with_retries(lambda: remote_head(source, policy), on_retry=say_retry)
 
     manifest = read_manifest(layout.output(source.key))
     if not args.force and _is_cached(manifest, head, resources):

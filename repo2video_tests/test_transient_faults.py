@@ -128,3 +128,49 @@ def test_repository_without_readme_is_not_retried(tmp_path: Path) -> None:
 def test_malformed_llm_answer_is_not_retried(tmp_path: Path) -> None:
     case = transient.malformed_llm_answer(tmp_path)
     assert_failed_once(case, "LLM script invalid")
+
+
+# ---- outside a run: the CLI's remote HEAD lookup ---------------------------------------------
+
+
+@needs_tools
+def test_remote_head_lookup_before_a_cli_render_is_retried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``repo2video render`` resolves HEAD before any run exists (to answer "cached"):
+    a git host's passing 500 there is retried like inside a run; a missing repository
+    (permanent) is not."""
+    import re
+
+    from repo2video_dagster.lib.core.errors import SourceError, is_transient
+    from repo2video_dagster.lib.core.retry import call_with_retries
+    from repo2video_dagster.lib.source.checkout import remote_head
+    from repo2video_dagster.lib.source.policy import SourcePolicy
+    from repo2video_dagster.lib.source.targets import parse_target
+    from repo2video_devtools.reliability import repos
+    from repo2video_devtools.reliability.git_http_server import serve_git, trusting
+
+    monkeypatch.setenv("REPO2VIDEO_RETRY_DELAY_S", "0.01")
+    with serve_git(tmp_path / "git") as server, trusting(server):
+        url = server.publish(repos.tiny_repo(tmp_path / "tiny"), "tiny")
+        policy = SourcePolicy(**transient.loopback_source(server), clone_timeout_s=30)
+        server.faults.append(Fault("/info/refs", "500"))
+        told: list[tuple[str, float]] = []
+        head = call_with_retries(
+            lambda: remote_head(parse_target(url, policy), policy),
+            on_retry=lambda err, wait: told.append((err.problem, wait)),
+        )
+        assert re.fullmatch(r"[0-9a-f]{40}", head)
+        assert server.requests[0] == "GET /tiny.git/info/refs 500"
+        assert len(told) == 1 and told[0][1] == pytest.approx(0.01), told
+        assert "\n" not in told[0][0]
+
+        missing = url.replace("tiny.git", "missing.git")
+        told.clear()
+        with pytest.raises(SourceError) as refused:
+            call_with_retries(
+                lambda: remote_head(parse_target(missing, policy), policy),
+                on_retry=lambda err, wait: told.append((err.problem, wait)),
+            )
+        assert told == [] and not is_transient(refused.value)
+        assert server.requests[-1] == "GET /missing.git/info/refs 404"

@@ -12,17 +12,8 @@ from dagster import Backoff, Failure, Jitter, MetadataValue, RetryPolicy
 
 from repo2video_dagster.launch import CLI_ERROR_KEY
 from repo2video_dagster.lib.core.errors import CLI, UI, UserError, disk_full_error, is_transient
+from repo2video_dagster.lib.core.retry import MAX_RETRIES, retry_delay_s
 from repo2video_dagster.lib.core.reuse import source_version
-from repo2video_dagster.lib.core.settings import env_number
-
-MAX_RETRIES = 2
-
-
-def retry_delay_s() -> float:
-    """Base delay between attempts (``REPO2VIDEO_RETRY_DELAY_S``, default 2 s), read when
-    the code location loads; tests set it small so retried steps finish quickly."""
-    return max(0.0, env_number("RETRY_DELAY_S", 2.0))
-
 
 # Every stage can meet a transient failure (a network, an engine process, a full disk),
 # so every stage has this policy: 2 retries, exponential backoff with jitter (about
