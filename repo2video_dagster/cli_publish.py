@@ -89,9 +89,9 @@ def cmd_publish(args: argparse.Namespace) -> int:
     from repo2video_dagster.lib.core.settings import DataLayout
     from repo2video_dagster.lib.publish.record import read_publication
     from repo2video_dagster.partitions import REPOSITORIES_PARTITIONS_NAME
-    from repo2video_dagster.publish_automation import PUBLISH_JOB_NAME
     from repo2video_dagster.resources import PublishResource, default_resources
     from repo2video_dagster.run_tags import TAG_REPO, TAG_TRIGGER, TRIGGER_CLI
+    from repo2video_dagster.sensors.publication import PUBLISH_JOB_NAME
 
     resources = default_resources()
     if not isinstance(resources["publish"], PublishResource) or not resources["publish"].targets:

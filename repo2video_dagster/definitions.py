@@ -21,22 +21,22 @@ from repo2video_dagster.assets.script import video_script
 from repo2video_dagster.assets.source import repo_profile, repo_snapshot
 from repo2video_dagster.assets.speech import captions, narration
 from repo2video_dagster.assets.stats import render_stats
-from repo2video_dagster.notify_sensors import NotifyResource, build_notify_sensors
 from repo2video_dagster.partitions import RENDER_JOB_NAME
 from repo2video_dagster.progress import stage_progress_logger
-from repo2video_dagster.publish_automation import (
+from repo2video_dagster.repository_jobs import add_repository_job, retire_repository_job
+from repo2video_dagster.resources import default_resources, with_overrides
+from repo2video_dagster.run_tags import RENDER_JOB_TAGS
+from repo2video_dagster.schedules import refresh_schedule
+from repo2video_dagster.sensors.github_events import github_events_sensor
+from repo2video_dagster.sensors.notifications import NotifyResource, build_notify_sensors
+from repo2video_dagster.sensors.owner_watch import WatchResource, github_owner_watcher
+from repo2video_dagster.sensors.publication import (
     deferred_publications,
     publish_after_render,
     publish_repository_job,
 )
-from repo2video_dagster.repository_jobs import add_repository_job, retire_repository_job
-from repo2video_dagster.resources import default_resources, with_overrides
-from repo2video_dagster.run_sensors import build_run_sensors
-from repo2video_dagster.run_tags import RENDER_JOB_TAGS
-from repo2video_dagster.schedules import refresh_schedule
-from repo2video_dagster.sensors import github_events_sensor
-from repo2video_dagster.status_sensor import refresh_status_page
-from repo2video_dagster.watch_sensors import WatchResource, github_owner_watcher
+from repo2video_dagster.sensors.run_status import build_run_sensors
+from repo2video_dagster.sensors.status_page import refresh_status_page
 
 PARTITIONED_ASSETS = [
     repo_snapshot,

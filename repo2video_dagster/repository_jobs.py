@@ -7,7 +7,7 @@ URL, ``owner/name``, another allowed git URL or (with
 the CLI does (parse, allow list, ``git ls-remote``), registers the partition and its
 source (``launch.register_repository``) and tags its run with the key and commit. The
 ``render_added_repository`` sensor then queues the render of that partition, through
-the run queue like every other run (``run_sensors.py``).
+the run queue like every other run (``sensors/run_status.py``).
 
 ``retire_repository`` removes a repository again (``retire.py``).
 """

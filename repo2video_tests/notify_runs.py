@@ -19,9 +19,9 @@ from dagster import (
 )
 
 from repo2video_dagster.definitions import notify_sensors
-from repo2video_dagster.notify_sensors import NotifyResource
 from repo2video_dagster.partitions import RENDER_JOB_NAME
 from repo2video_dagster.run_tags import TAG_DELIVERY, TRIGGER_WEBHOOK, render_tags
+from repo2video_dagster.sensors.notifications import NotifyResource
 
 REASON = "repository octo/empty has no README. Add a README.md"
 

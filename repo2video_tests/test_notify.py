@@ -34,7 +34,7 @@ from repo2video_dagster.lib.notify.webhook import (
     NotifyError,
     post_json,
 )
-from repo2video_dagster.notify_sensors import TAG_NOTIFIED, NotifyResource
+from repo2video_dagster.sensors.notifications import TAG_NOTIFIED, NotifyResource
 from repo2video_tests.git_https import LoopbackCA, make_test_ca
 from repo2video_tests.notify_runs import REASON, evaluate, finished_run
 from repo2video_tests.notify_servers import HttpSink, serve_http_sink, serve_smtp

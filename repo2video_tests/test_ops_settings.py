@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from repo2video_dagster.notify_sensors import NotifyResource
 from repo2video_dagster.priorities import DEFAULT_PRIORITIES
-from repo2video_dagster.watch_sensors import WatchResource
+from repo2video_dagster.sensors.notifications import NotifyResource
+from repo2video_dagster.sensors.owner_watch import WatchResource
 
 FIELDS = {
     "REPO2VIDEO_NOTIFY_SUCCESS": (NotifyResource, "on_success", "1", True),

@@ -28,7 +28,7 @@ from repo2video_dagster.lib.core.registry import SourceRegistry
 from repo2video_dagster.priorities import DEFAULT_PRIORITIES, PRIORITY_TAG
 from repo2video_dagster.resources import StorageResource
 from repo2video_dagster.run_tags import TAG_TRIGGER
-from repo2video_dagster.watch_sensors import WatchResource, github_owner_watcher
+from repo2video_dagster.sensors.owner_watch import WatchResource, github_owner_watcher
 
 TOKEN = "ghp_WATCHERTOKEN0a1b"
 

@@ -20,7 +20,6 @@ import pytest
 from dagster import DagsterInstance, DagsterRun, DagsterRunStatus, RunsFilter
 
 from repo2video_dagster.lib.core.errors import UserError
-from repo2video_dagster.notify_sensors import TAG_NOTIFIED
 from repo2video_dagster.partitions import RENDER_JOB_NAME
 from repo2video_dagster.priorities import DEFAULT_PRIORITIES, PRIORITY_TAG, priority_for
 from repo2video_dagster.receiver.event_storage import sqlite_url
@@ -35,6 +34,7 @@ from repo2video_dagster.run_tags import (
     TRIGGER_WEBHOOK,
     render_tags,
 )
+from repo2video_dagster.sensors.notifications import TAG_NOTIFIED
 from repo2video_devtools.reliability.procs import (
     Service,
     instance_home,

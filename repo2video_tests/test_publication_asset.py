@@ -35,13 +35,13 @@ from repo2video_dagster.lib.core.records import (
 from repo2video_dagster.lib.publish.record import read_publication
 from repo2video_dagster.lib.publish.youtube import auth
 from repo2video_dagster.partitions import RENDER_JOB_NAME, REPOSITORIES_PARTITIONS_NAME
-from repo2video_dagster.publish_automation import (
+from repo2video_dagster.resources import GitHubApiResource, PublishResource, StorageResource
+from repo2video_dagster.run_tags import PARTITION_TAG, TAG_EVENT
+from repo2video_dagster.sensors.publication import (
     deferred_publications,
     deferred_requests,
     publish_after_render,
 )
-from repo2video_dagster.resources import GitHubApiResource, PublishResource, StorageResource
-from repo2video_dagster.run_tags import PARTITION_TAG, TAG_EVENT
 from repo2video_devtools.fakes.youtube import FakeYouTube, serve_youtube
 
 KEY = "acme__widget"
@@ -215,7 +215,7 @@ def _success_event(run):
 def test_a_release_delivery_gives_its_render_run_the_tag_ref() -> None:
     from repo2video_dagster.receiver.event_records import EventRow
     from repo2video_dagster.run_tags import TAG_REF
-    from repo2video_dagster.sensors import plan_tick
+    from repo2video_dagster.sensors.github_events import plan_tick
 
     row = EventRow(
         id=1,

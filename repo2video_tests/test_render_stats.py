@@ -46,7 +46,7 @@ from repo2video_dagster.partitions import RENDER_JOB_NAME
 from repo2video_dagster.priorities import PRIORITY_TAG
 from repo2video_dagster.resources import StorageResource
 from repo2video_dagster.run_tags import TAG_REPO, TAG_TRIGGER
-from repo2video_dagster.status_sensor import refresh_status_page
+from repo2video_dagster.sensors.status_page import refresh_status_page
 
 REASON = "repository stats/broken has no README. Add a README.md"
 CHROMIUM = Path("/usr/bin/chromium")

@@ -262,7 +262,7 @@ def test_notification_secrets_are_used_but_never_stored_logged_or_reported(
     also when the webhook fails once and the SMTP login is refused."""
     from dagster import instance_for_test
 
-    from repo2video_dagster.notify_sensors import NotifyResource
+    from repo2video_dagster.sensors.notifications import NotifyResource
     from repo2video_tests.git_https import make_test_ca
     from repo2video_tests.notify_runs import evaluate, finished_run
     from repo2video_tests.notify_servers import HttpSink, serve_http_sink, serve_smtp

@@ -45,7 +45,7 @@ from repo2video_dagster.run_tags import (
     TAG_REPO,
     TAG_TRIGGER,
 )
-from repo2video_dagster.sensors import (
+from repo2video_dagster.sensors.github_events import (
     build_github_events_sensor,
     github_events_sensor,
 )
@@ -288,7 +288,7 @@ _DEFS = """
 from dagster import Definitions, asset, define_asset_job
 from repo2video_dagster.partitions import RENDER_JOB_NAME, repositories_partitions
 from repo2video_dagster.resources import StorageResource
-from repo2video_dagster.sensors import build_github_events_sensor
+from repo2video_dagster.sensors.github_events import build_github_events_sensor
 
 @asset(partitions_def=repositories_partitions)
 def video():

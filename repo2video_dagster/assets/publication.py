@@ -3,7 +3,7 @@
 Off unless ``REPO2VIDEO_PUBLISH`` names targets (the asset then records ``off``
 and calls nothing). Its own job (``publish_repository``) runs it after a
 successful render and again for deferred publications after the daily quota reset
-(``publish_automation.py``), so a render never waits for, or fails because of, an
+(``sensors/publication.py``), so a render never waits for, or fails because of, an
 upload. Idempotent: a retried step or a re-run resumes or reuses what the upload
 records hold, and never uploads the same video twice.
 """

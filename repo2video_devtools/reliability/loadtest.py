@@ -85,7 +85,7 @@ def sensor_sweep(
     from repo2video_dagster.receiver.event_storage import default_events_url
     from repo2video_dagster.receiver.eventlog import EventLog
     from repo2video_dagster.resources import StorageResource
-    from repo2video_dagster.sensors import build_github_events_sensor
+    from repo2video_dagster.sensors.github_events import build_github_events_sensor
 
     storage = StorageResource(data_dir=str(data_dir))
     sensor = build_github_events_sensor(events_url=events_url)
