@@ -188,7 +188,7 @@ as a slideshow; the busiest slides (stats, overview) measure 35-45 %.
 
 def _sparse_specs(picture: Path) -> dict[str, VisualSpec]:
     """Every kind with as little as a small real repository gives the script: one badge,
-    one command, a one-line snippet, two languages, two parts, no install command."""
+    one command, a one-line snippet, one language, two parts, no install command."""
     return {
         "title": VisualSpec("title", {"title": "tiny", "subtitle": "Says hello.", "badges": ["C"]}),
         "overview": VisualSpec(
@@ -205,7 +205,7 @@ def _sparse_specs(picture: Path) -> dict[str, VisualSpec]:
             "languages",
             {
                 "heading": "Languages",
-                "languages": [{"name": "C", "share": 0.9}, {"name": "Makefile", "share": 0.1}],
+                "languages": [{"name": "Python", "share": 1.0}],  # one card, not one strip
             },
         ),
         "stats": VisualSpec(

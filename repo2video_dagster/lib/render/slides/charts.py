@@ -135,8 +135,9 @@ def layout_languages(ctx: DrawContext, data: dict[str, Any]) -> float:
     return y - round(size * 0.55)
 
 
-REEL_ROW_MAX = 190
-"""A language card on the reel grows into free height up to this, no further."""
+REEL_ROW_MAX = {0: 190, 1: 360, 2: 280}
+"""How tall a language card on the reel may grow into free height, by the number of
+cards (0: any other count): one or two languages get large cards, not thin strips."""
 
 
 def _language_cards(ctx: DrawContext, items: list[tuple[str, float]], top: float) -> float:
@@ -155,9 +156,14 @@ def _language_cards(ctx: DrawContext, items: list[tuple[str, float]], top: float
             break
     while len(items) > 1 and natural * len(items) + gap * (len(items) - 1) > avail:
         items = items[:-1]
-    row_h = max(natural, min(REEL_ROW_MAX, (avail - gap * (len(items) - 1)) / len(items)))
-    row_h = round(min(row_h, (avail - gap * (len(items) - 1)) / len(items)))
-    extra = max(0, row_h - natural) // 2
+    share_h = (avail - gap * (len(items) - 1)) / len(items)
+    row_max = REEL_ROW_MAX.get(len(items), REEL_ROW_MAX[0])
+    row_h = round(max(natural, min(row_max, share_h)))
+    # a short list gets taller cards: the type and the bar grow with them
+    grow = max(0, row_h - natural)
+    size = min(lay.heading_size + 8, size + grow // 3)
+    bar_h = min(72, bar_h + grow // 4)
+    extra = max(0, row_h - (2 * pad + block_height(1, size) + 14 + bar_h)) // 2
     y = top
     for i, (name, share) in enumerate(items):
         color = _language_color(name, i)
