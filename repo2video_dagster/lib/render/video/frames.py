@@ -31,7 +31,7 @@ from repo2video_dagster.lib.render.caption_bands import (
     highlight_patch,
     render_caption_band,
 )
-from repo2video_dagster.lib.render.slides.canvas import render_background
+from repo2video_dagster.lib.render.slides.canvas import background_crop
 from repo2video_dagster.lib.render.slides.picture import load_picture, zoomed
 from repo2video_dagster.lib.render.theme import Box, hex_to_rgb
 from repo2video_dagster.lib.render.video.yuv import (
@@ -169,8 +169,8 @@ class FrameRenderer:
             if "fill" in step:
                 image.paste(tuple(step["fill"]), (x0 - rx, y0 - ry, x1 - rx, y1 - ry))
             else:
-                background = render_background((self.width, self.height), accent)
-                image.paste(background.crop((x0, y0, x1, y1)), (x0 - rx, y0 - ry))
+                hidden = background_crop((self.width, self.height), accent, (x0, y0, x1, y1))
+                image.paste(hidden, (x0 - rx, y0 - ry))
         for index, step in enumerate(steps):
             if not meets(step["box"]):
                 continue
