@@ -229,3 +229,25 @@ def test_a_long_tail_gets_one_more_change(scene: SceneFrames) -> None:
     assert last.stage == len(scene.reel_steps) + len(tail), "the tail steps happened"
     assert tail[0]["box"] == scene.reel_steps[-1]["box"], "the last item lights up first"
     assert len(scene.reel_steps) == 3, "the slide's own steps are not changed"
+
+
+def test_blending_only_the_rows_that_differ_equals_blending_everything() -> None:
+    """A step's fade changes one card: ``blend_frames`` computes only the differing rows
+    of each I420 plane, and must give the bytes of the whole-frame blend."""
+    from repo2video_dagster.lib.render.video.yuv import blend_frames
+
+    def everything(a: np.ndarray, b: np.ndarray, alpha: float) -> np.ndarray:
+        w = round(alpha * 256)
+        acc = np.multiply(a, 256 - w, dtype=np.uint16) + np.multiply(b, w, dtype=np.uint16)
+        return ((acc + 128) >> 8).astype(np.uint8)
+
+    rng = np.random.default_rng(7)
+    a = rng.integers(0, 256, (1920 * 3 // 2, 1080), dtype=np.uint8)
+    card = a.copy()
+    card[500:700, 100:900] = 40  # luma rows of a card
+    card[1920 + 130 : 1920 + 170] = 90  # and rows of the U and V planes
+    card[2400:2410, :540] = 200
+    other = rng.integers(0, 256, a.shape, dtype=np.uint8)
+    for b in (card, other, a):
+        for alpha in (1 / 6, 0.5, 5 / 6):
+            assert np.array_equal(blend_frames(a, b, alpha), everything(a, b, alpha))

@@ -89,6 +89,11 @@ def test_readme_becomes_plain_sentences() -> None:
         ("Made in the U.S. by us", "Made in the US by us."),
         ("Run setup.py. Then example.com works", "Run setup dot py. Then example dot com works."),
         ("I/O at 3.5x on Python 3.11", "I O at 3.5x on Python 3.11."),
+        # shapes said "by" (a voice reads "16:9" as "16 colon 9"); times stay as written
+        ("A 9:16 reel and a 16:9 cut at 10:30", "A 9 by 16 reel and a 16 by 9 cut at 10:30."),
+        # acronyms joined by a slash are a list, unless the pair is one name
+        ("SRT/VTT subtitles over TCP/IP", "SRT and VTT subtitles over TCP IP."),
+        ("JSON/YAML/TOML files", "JSON, YAML and TOML files."),
     ],
 )
 def test_symbols_and_identifiers_are_spoken(raw: str, spoken: str) -> None:

@@ -112,3 +112,13 @@ def test_a_long_sentence_is_cut_at_a_clause_not_mid_phrase() -> None:
     assert _limit_words(short) == short
     no_boundary = " ".join(["word"] * 40) + "."
     assert _limit_words(no_boundary) == no_boundary  # whole, not cut mid-phrase
+
+
+def test_module_names_that_are_acronyms_are_said_as_letters() -> None:
+    """A part named ``cli`` said as a word is heard "client" (tiny.en, the demo's graph
+    scene); said "CLI" it is recognised, and it still names the slide's box."""
+    from repo2video_dagster.lib.script.template.phrasing import spoken_module
+
+    assert spoken_module("pkg/cli.py") == "CLI"
+    assert spoken_module("api") == "API"
+    assert spoken_module("notify_sensors") == "notify sensors"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from PIL import Image, ImageDraw
 from repo2video_dagster.lib.core.errors import EngineError
 from repo2video_dagster.lib.core.records import VisualSpec
 from repo2video_dagster.lib.render import fonts, slides
+from repo2video_dagster.lib.render.slides.coverage import safe_area_coverage
 from repo2video_dagster.lib.render.theme import (
     REEL_BOTTOM_KEEPOUT,
     REEL_RIGHT_KEEPOUT,
@@ -172,6 +174,88 @@ def test_landscape_leaves_the_caption_band_empty(kind: str) -> None:
     ys, xs = np.nonzero(drawn)
     assert xs.min() >= lay.safe.x and xs.max() < lay.safe.right
     assert ys.min() >= lay.safe.y and ys.max() < lay.safe.bottom
+
+
+MIN_REEL_COVERAGE = 0.20
+"""Least share of the reel's safe area a slide covers with content (cards, pictures, text).
+
+The content box (between the chrome strip and the caption band) is about 63 % of the
+safe area, so 20 % means at least a third of the space a slide may use carries
+something. The old title and outro cards (a few lines of text) measured 4-7 % and read
+as a slideshow; the busiest slides (stats, overview) measure 35-45 %.
+"""
+
+
+def _sparse_specs(picture: Path) -> dict[str, VisualSpec]:
+    """Every kind with as little as a small real repository gives the script: one badge,
+    one command, a one-line snippet, one language, two parts, no install command."""
+    return {
+        "title": VisualSpec("title", {"title": "tiny", "subtitle": "Says hello.", "badges": ["C"]}),
+        "overview": VisualSpec(
+            "overview",
+            {"heading": "What it does", "bullets": ["Written in C", "3 files · 120 lines", "MIT"]},
+        ),
+        "command": VisualSpec("command", {"heading": "Install", "commands": ["make"]}),
+        "code": VisualSpec(
+            "code",
+            {"heading": "Usage", "code": "hello --name you", "language": "text", "source": "x"},
+        ),
+        "tree": VisualSpec("tree", {"heading": "Layout", "lines": ["src/", "README.md"]}),
+        "languages": VisualSpec(
+            "languages",
+            {
+                "heading": "Languages",
+                "languages": [{"name": "Python", "share": 1.0}],  # one card, not one strip
+            },
+        ),
+        "stats": VisualSpec(
+            "stats", {"heading": "Activity", "stats": [{"label": "Commits", "value": "3"}]}
+        ),
+        "outro": VisualSpec(
+            "outro",
+            {
+                "heading": "Try it",
+                "lines": ["octo-org/hello-world", "C", "MIT"],
+                "url": "https://github.com/octo-org/hello-world",
+            },
+        ),
+        "image": VisualSpec(
+            "image", {"heading": "A look", "image": picture.name, "image_file": str(picture)}
+        ),
+        "graph": VisualSpec(
+            "graph",
+            {
+                "heading": "Parts",
+                "root": "tiny",
+                "nodes": ["cli", "core"],
+                "edges": [["cli", "core"]],
+            },
+        ),
+    }
+
+
+@pytest.fixture(scope="module")
+def sparse(tmp_path_factory: pytest.TempPathFactory) -> dict[str, VisualSpec]:
+    picture = tmp_path_factory.mktemp("picture") / "banner.png"
+    Image.new("RGB", (1200, 400), (240, 240, 240)).save(picture)  # a wide 3:1 banner
+    return _sparse_specs(picture)
+
+
+@pytest.mark.parametrize("kind", sorted(slides.scene.LAYOUTS))
+def test_reel_content_fills_the_safe_area_and_stays_out_of_the_ui(
+    kind: str, sparse: dict[str, VisualSpec]
+) -> None:
+    lay = layout("reel")
+    for spec in (sparse[kind], SPECS.get(kind)):
+        if spec is None:
+            continue
+        img = slides.render_slide(spec, "reel", repo_name=REPO, scene_index=1, scene_count=9)
+        share = safe_area_coverage(img, "reel", accent_for(REPO))
+        assert share >= MIN_REEL_COVERAGE, f"{kind}: {share:.1%} of the safe area"
+        drawn = _drawn(img, "reel")
+        cap = lay.caption
+        assert not drawn[cap.y :].any(), "drawn in the caption band or the bottom UI"
+        assert not drawn[:REEL_TOP_KEEPOUT].any() and not drawn[:, lay.safe.right :].any()
 
 
 @pytest.mark.parametrize("fmt", ["reel", "landscape"])

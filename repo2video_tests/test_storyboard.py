@@ -15,6 +15,7 @@ from repo2video_dagster.lib.render.storyboard import (
     LANDSCAPE_STILL,
     REEL_STILL,
     contact_sheet,
+    still,
 )
 
 SPECS = [
@@ -58,3 +59,25 @@ def test_contact_sheet_has_each_scene_in_both_formats(tmp_path: Path) -> None:
     # a label under each still: text pixels in the label strip
     label = sheet[head + REEL_STILL[1] + 4 : head + REEL_STILL[1] + LABEL_H, GAP : GAP + 120]
     assert (label.max(axis=2) > 100).any()
+
+
+def test_stills_made_while_drawing_give_the_same_sheet(tmp_path: Path) -> None:
+    """The visuals asset hands over stills made from the slides it just drew; the sheet
+    must be the one made by reading the slide files back (PNG is lossless)."""
+    frames, made = [], {}
+    for i, (sid, spec) in enumerate(SPECS):
+        paths = {}
+        for fmt in ("reel", "landscape"):
+            img = slides.render_slide(
+                spec, fmt, repo_name="acme/mdtoc", scene_index=i, scene_count=len(SPECS)
+            )
+            paths[fmt] = str(tmp_path / f"{sid}-{fmt}.png")
+            slides.save_png(img, paths[fmt])
+            if i != 1:  # one scene "reused": its stills come from the files
+                made[paths[fmt]] = still(img, fmt)
+        frames.append(SceneFrames(sid, paths["reel"], paths["landscape"]))
+    titles = ["Intro", "What", "Try it"]
+    read = contact_sheet(frames, titles, tmp_path / "read.png", title="mdtoc")
+    handed = contact_sheet(frames, titles, tmp_path / "handed.png", title="mdtoc", stills=made)
+    with Image.open(read) as a, Image.open(handed) as b:
+        assert np.array_equal(np.asarray(a), np.asarray(b))

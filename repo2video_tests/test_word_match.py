@@ -64,6 +64,11 @@ def test_number_to_words(n: int, words: str) -> None:
         ("repo2video", ["repo", "two", "video"]),
         ("mp4", ["mp", "four"]),
         ("-5", ["minus", "five"]),
+        ("9x16", ["nine", "by", "sixteen"]),  # how a recogniser writes "9 by 16"
+        (
+            "1920\u00d71080",
+            ["one", "thousand", "nine", "hundred", "twenty", "by", "one", "thousand", "eighty"],
+        ),
         ("\u2014", []),
         ("...", []),
     ],

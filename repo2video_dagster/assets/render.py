@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dagster import (
     AssetCheckResult,
@@ -44,6 +45,7 @@ from repo2video_dagster.lib.render.media import integrated_loudness, video_info
 from repo2video_dagster.lib.render.slides import render_slide_motion, render_thumbnail
 from repo2video_dagster.lib.render.slides.picture import load_picture
 from repo2video_dagster.lib.render.storyboard import contact_sheet
+from repo2video_dagster.lib.render.storyboard import still as storyboard_still
 from repo2video_dagster.lib.render.video import ENCODE_SOURCES, encode_stats, render_video
 from repo2video_dagster.lib.script.slide_data import fill_visual
 from repo2video_dagster.lib.speech import music as music_module
@@ -51,6 +53,9 @@ from repo2video_dagster.lib.speech.music import mix_music, music_source
 from repo2video_dagster.lib.speech.subtitles import group_cues
 from repo2video_dagster.partitions import repositories_partitions
 from repo2video_dagster.resources import RenderResource, StorageResource
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 VISUALS_CODE_VERSION = code_version(__name__, slides, theme, fonts, storyboard_module)
 VIDEO_CODE_VERSION = code_version(__name__, *ENCODE_SOURCES, music_module)
@@ -90,6 +95,7 @@ def visuals(
     name = repo_profile.full_name
     count = len(video_script.scenes)
     frames: list[SceneFrames] = []
+    stills: dict[str, Image.Image] = {}  # storyboard stills of the slides drawn now
     rendered = 0
     with user_errors():
         for index, scene in enumerate(video_script.scenes):
@@ -113,6 +119,7 @@ def visuals(
                         scene.visual, fmt, repo_name=name, scene_index=index, scene_count=count
                     )
                     _save_png(img, path)
+                    stills[str(path)] = storyboard_still(img, fmt)  # no re-read for the sheet
                     return str(path), steps
 
                 (paths[fmt], steps[fmt]), reused = memoized(
@@ -146,6 +153,7 @@ def visuals(
             [scene.title for scene in video_script.scenes],
             out_dir / "storyboard.png",
             title=f"{name}: {count} scenes",
+            stills=stills,
         )
     context.log.info(f"{rendered} slides drawn, {2 * count - rendered} reused")
     links = storage.links

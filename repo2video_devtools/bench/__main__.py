@@ -26,6 +26,7 @@ from typing import Any
 from repo2video_dagster.definitions import STAGES
 from repo2video_devtools.bench.motion import motion_figures
 from repo2video_devtools.bench.sample import make_bench_repo
+from repo2video_devtools.bench.soundtrack import soundtrack_figures
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -129,7 +130,7 @@ def cold_render(root: Path, repo: Path, fmt: str, index: int) -> Render:
 def load_outputs(render: Render) -> dict[str, Any]:
     key = render.summary["partition"]
     out = {}
-    for asset in ("visuals", "narration", "captions"):
+    for asset in ("visuals", "narration", "captions", "video_script"):
         with open(render.home / "storage" / asset / key, "rb") as fh:
             out[asset] = pickle.load(fh)
     return out
@@ -349,6 +350,7 @@ def main(argv: list[str] | None = None) -> int:
         fig.update(encode_ratio(last, repeats=args.runs))
         outputs = load_outputs(last)
         fig.update(motion_figures(outputs["visuals"], outputs["narration"], outputs["captions"]))
+        fig.update(soundtrack_figures(last.data_dir, outputs["video_script"], outputs["captions"]))
         # A yardstick of this machine's speed right now (x264 alone, the same frames):
         # absolute times from different days compare only through it.
         fig["ffmpeg_ms_per_frame"] = 1000 * fig["encode_ffmpeg_s"] / (fig["video_s"] * 30)

@@ -7,7 +7,7 @@ slides (every motion step shown), so the sheet shows what each scene ends on.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -16,7 +16,7 @@ from repo2video_dagster.lib.core.records import SceneFrames
 from repo2video_dagster.lib.render import fonts
 from repo2video_dagster.lib.render.theme import BG_BOTTOM, MUTED, TEXT
 
-__all__ = ["contact_sheet"]
+__all__ = ["contact_sheet", "still"]
 
 REEL_STILL = (180, 320)
 LANDSCAPE_STILL = (320, 180)
@@ -25,18 +25,39 @@ LABEL_H = 34
 MAX_PER_ROW = 9
 
 
-def _still(path: str, size: tuple[int, int]) -> Image.Image:
+def still(img: Image.Image, fmt: str) -> Image.Image:
+    """The sheet's still of a slide of ``fmt`` (``reel`` or ``landscape``).
+
+    The ``visuals`` asset makes it right after drawing the slide, so a cold render's
+    sheet does not decode every slide PNG again (18 decodes, about 0.6 s of CPU)."""
+    size = REEL_STILL if fmt == "reel" else LANDSCAPE_STILL
+    factor = max(1, min(img.width // size[0], img.height // size[1]))
+    rgb = img if img.mode == "RGB" else img.convert("RGB")
+    small = rgb.reduce(factor) if factor > 1 else rgb
+    return small.resize(size, Image.Resampling.BILINEAR)
+
+
+def _still(path: str, fmt: str, stills: Mapping[str, Image.Image]) -> Image.Image:
+    made = stills.get(path)
+    if made is not None:
+        return made
     with Image.open(path) as img:
-        factor = max(1, min(img.width // size[0], img.height // size[1]))
-        small = img.convert("RGB").reduce(factor) if factor > 1 else img.convert("RGB")
-        return small.resize(size, Image.Resampling.BILINEAR)
+        img.load()
+        return still(img, fmt)
 
 
 def contact_sheet(
-    scenes: Sequence[SceneFrames], titles: Sequence[str], out_path: Path, *, title: str = ""
+    scenes: Sequence[SceneFrames],
+    titles: Sequence[str],
+    out_path: Path,
+    *,
+    title: str = "",
+    stills: Mapping[str, Image.Image] | None = None,
 ) -> Path:
     """Write the sheet (PNG): a row of reel stills, then the landscape stills, each labelled
-    with its number and chapter title. Returns ``out_path``."""
+    with its number and chapter title. ``stills`` maps slide paths to stills already made
+    (:func:`still`); other slides are read from their files. Returns ``out_path``."""
+    made = stills or {}
     n = len(scenes)
     per_row = max(1, min(n, MAX_PER_ROW))
     reel_w = per_row * REEL_STILL[0] + (per_row + 1) * GAP
@@ -62,7 +83,7 @@ def contact_sheet(
         row, col = divmod(i, cols)
         x = GAP + col * (size[0] + GAP)
         y = top + row * (size[1] + LABEL_H + GAP)
-        sheet.paste(_still(getattr(frame, f"{fmt}_path"), size), (x, y))
+        sheet.paste(_still(getattr(frame, f"{fmt}_path"), fmt, made), (x, y))
         label = f"{i + 1}. {titles[i] if i < len(titles) else frame.scene_id}"
         label = fonts.ellipsize(label, "sans", 18, size[0])
         fonts.draw_text(draw, (x, y + size[1] + 6), label, "sans", 18, MUTED)

@@ -172,7 +172,7 @@ def fill_visual(
             "title",
             {
                 "title": profile.name,
-                "subtitle": clip_text(profile.description or profile.full_name, 120),
+                "subtitle": clip_text(profile.description or profile.full_name, 160),
                 "badges": badges[:3],
             },
         )

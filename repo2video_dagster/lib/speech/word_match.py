@@ -136,6 +136,10 @@ def _number_run(run: str) -> list[str]:
     return [_ONES[int(ch)] if ch.isdigit() else "point" for ch in run if ch.isdigit() or ch == "."]
 
 
+_BY_RE = re.compile(r"^(\d+)[x\u00d7](\d+)\W*$")
+"""Dimensions and shapes written ``9x16`` / ``1920×1080``."""
+
+
 def _strip_accents(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
@@ -153,6 +157,8 @@ def normalize_token(tok: str) -> list[str]:
     text = text.replace("\u2019", "'").replace("\u2018", "'")
     # Apostrophes inside a word ("don't", "repo's") vanish; a number's plural keeps it.
     text = re.sub(r"(?<=[^\W\d_])'(?=[^\W\d_])", "", text)
+    if match := _BY_RE.match(text):  # "9x16" is read "nine by sixteen"
+        return [*normalize_token(match.group(1)), "by", *normalize_token(match.group(2))]
     currency = next((name for sym, name in _CURRENCY.items() if sym in text), None)
     tokens: list[str] = []
     if re.match(r"^[-\u2212]\d", text):

@@ -184,6 +184,16 @@ def render_background(size: tuple[int, int], accent: RGB) -> Image.Image:
     return Image.fromarray(_background_array(size[0], size[1], accent)).copy()
 
 
+def background_crop(
+    size: tuple[int, int], accent: RGB, box: tuple[int, int, int, int]
+) -> Image.Image:
+    """``box`` (x0, y0, x1, y1) of the empty slide: what a hidden reveal shows. Copies
+    only the box, not the whole frame (the compositor asks for it per motion stage)."""
+    x0, y0, x1, y1 = box
+    array = _background_array(size[0], size[1], accent)
+    return Image.fromarray(np.ascontiguousarray(array[y0:y1, x0:x1]))
+
+
 def draw_chrome(ctx: DrawContext, repo_name: str, scene_index: int, scene_count: int) -> None:
     """Repository name and a segmented progress bar, in the layout's chrome strip."""
     box = ctx.lay.chrome

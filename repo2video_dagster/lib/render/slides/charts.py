@@ -101,6 +101,8 @@ def layout_languages(ctx: DrawContext, data: dict[str, Any]) -> float:
     items = _language_items(data_list(data.get("languages")))
     if not items:
         return y
+    if lay.fmt == "reel":
+        return _language_cards(ctx, items, y)
     avail = box.bottom - y
     size = lay.body_size
     bar_h = 26 if lay.fmt == "reel" else 16
@@ -131,6 +133,69 @@ def layout_languages(ctx: DrawContext, data: dict[str, Any]) -> float:
             )
         y += row_h
     return y - round(size * 0.55)
+
+
+REEL_ROW_MAX = {0: 190, 1: 360, 2: 280}
+"""How tall a language card on the reel may grow into free height, by the number of
+cards (0: any other count): one or two languages get large cards, not thin strips."""
+
+
+def _language_cards(ctx: DrawContext, items: list[tuple[str, float]], top: float) -> float:
+    """The reel's languages: one card per language (name, share, a thick bar), the cards
+    sharing the height under the heading so a short list still fills the frame.
+    Returns the bottom edge."""
+    lay = ctx.lay
+    box = lay.content
+    avail = box.bottom - top
+    gap, pad, bar_h = 22, 26, 34
+    size = lay.body_size + 4
+    natural = 0
+    for size in size_steps(lay.body_size + 4, lay.body_min, 2):
+        natural = 2 * pad + block_height(1, size) + 14 + bar_h
+        if natural * len(items) + gap * (len(items) - 1) <= avail:
+            break
+    while len(items) > 1 and natural * len(items) + gap * (len(items) - 1) > avail:
+        items = items[:-1]
+    share_h = (avail - gap * (len(items) - 1)) / len(items)
+    row_max = REEL_ROW_MAX.get(len(items), REEL_ROW_MAX[0])
+    row_h = round(max(natural, min(row_max, share_h)))
+    # a short list gets taller cards: the type and the bar grow with them
+    grow = max(0, row_h - natural)
+    size = min(lay.heading_size + 8, size + grow // 3)
+    bar_h = min(72, bar_h + grow // 4)
+    extra = max(0, row_h - (2 * pad + block_height(1, size) + 14 + bar_h)) // 2
+    y = top
+    for i, (name, share) in enumerate(items):
+        color = _language_color(name, i)
+        mark_step(
+            ctx, "reveal", (box.x - 2, y - 2, box.right + 3, y + row_h + 3), keywords_of(name)
+        )
+        ctx.draw.rounded_rectangle(
+            (box.x, y, box.right, y + row_h),
+            radius=lay.radius // 2,
+            fill=CARD,
+            outline=CARD_BORDER,
+            width=2,
+        )
+        ctx.draw.rounded_rectangle((box.x, y, box.x + 12, y + row_h), radius=6, fill=color)
+        x0, x1 = box.x + 12 + pad, box.right - pad
+        ty = y + pad + extra
+        pct = format_share(share)
+        pct_w = fonts.text_width(pct, "bold", size)
+        label = fonts.ellipsize(name, "bold", size, x1 - x0 - pct_w - 24)
+        fonts.draw_text(ctx.draw, (x0, ty), label, "bold", size, TEXT)
+        fonts.draw_text(ctx.draw, (x1 - pct_w, ty), pct, "bold", size, SUBTLE)
+        by = ty + block_height(1, size) + 14
+        ctx.draw.rounded_rectangle(
+            (x0, by, x1, by + bar_h), radius=bar_h // 2, fill=mix(CARD, (0, 0, 0), 0.35)
+        )
+        fill_w = max(bar_h, round((x1 - x0) * min(1.0, share))) if share > 0 else 0
+        if fill_w:
+            ctx.draw.rounded_rectangle(
+                (x0, by, x0 + fill_w, by + bar_h), radius=bar_h // 2, fill=color
+            )
+        y += row_h + gap
+    return y - gap
 
 
 _STAT_WORDS = {

@@ -17,7 +17,7 @@ from repo2video_dagster.lib.render import fonts
 from repo2video_dagster.lib.render.slides.canvas import DrawContext, keywords_of, mark_step
 from repo2video_dagster.lib.render.slides.data import data_list
 from repo2video_dagster.lib.render.slides.text import draw_heading
-from repo2video_dagster.lib.render.theme import CARD, CARD_BORDER, MUTED, TEXT, mix
+from repo2video_dagster.lib.render.theme import BG_BOTTOM, CARD, CARD_BORDER, MUTED, TEXT, mix
 
 __all__ = ["graph_layers", "layout_graph"]
 
@@ -128,17 +128,31 @@ def layout_graph(ctx: DrawContext, data: dict[str, Any]) -> float:
     area_top, area_h = y, box.bottom - y
     positions: dict[str, tuple[float, float, float, float]] = {}
     if reel:
+        # On a board that takes the height under the heading: the diagram's space is
+        # visible even for three parts, and the rows spread over it.
+        board_pad = 28
+        ctx.draw.rounded_rectangle(
+            (box.x, area_top, box.right, box.bottom),
+            radius=lay.radius,
+            fill=mix(BG_BOTTOM, CARD, 0.55),
+            outline=CARD_BORDER,
+            width=2,
+        )
+        box_h = round(size * 2.3)
         rows = _wrap(layers, 3)
-        gap = (area_h - len(rows) * box_h) / max(1, len(rows))
-        gap = max(24.0, min(gap, 130.0))
+        inner_top, inner_h = area_top + board_pad, area_h - 2 * board_pad
+        gap = (inner_h - len(rows) * box_h) / max(1, len(rows))
+        gap = max(24.0, min(gap, 150.0))
+        inner_top += max(0.0, (inner_h - len(rows) * (box_h + gap) + gap) / 2)
+        inner_w = box.w - 2 * board_pad
         for r, row in enumerate(rows):
-            cell = box.w / len(row)
-            top = area_top + r * (box_h + gap)
+            cell = inner_w / len(row)
+            top = inner_top + r * (box_h + gap)
             for c, name in enumerate(row):
-                w = min(cell - 12, fonts.text_width(name, "bold", size) + 2 * pad_x)
-                cx = box.x + cell * (c + 0.5)
+                w = min(cell - 20, max(200, fonts.text_width(name, "bold", size) + 2 * pad_x))
+                cx = box.x + board_pad + cell * (c + 0.5)
                 positions[name] = (cx - w / 2, top, cx + w / 2, top + box_h)
-        bottom = area_top + len(rows) * (box_h + gap) - gap
+        bottom = box.bottom
     else:
         cols = _wrap(layers, 4)
         col_w = box.w / len(cols)

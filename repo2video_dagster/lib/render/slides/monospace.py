@@ -41,6 +41,9 @@ from repo2video_dagster.lib.render.theme import (
 CODE_STYLE = "monokai"
 MAX_CODE_LINES = 16
 MAX_TREE_LINES = 18
+REEL_TERMINAL_MIN = 0.55
+"""The reel's terminal, editor and tree cards take at least this share of the height under
+the heading: a one-line snippet in a strip leaves the tall frame bare."""
 
 
 def _wrap_mono(text: str, cols: int, max_lines: int) -> list[str]:
@@ -88,6 +91,8 @@ def layout_command(ctx: DrawContext, data: dict[str, Any]) -> float:
     while len(wrapped) > 1 and height(wrapped) > inner_h_max:
         wrapped.pop()
     card_h = round(height(wrapped)) + bar_h + 2 * pad + 8
+    if lay.fmt == "reel":  # a terminal of some height, not a strip, in the tall frame
+        card_h = max(card_h, round(card.h * REEL_TERMINAL_MIN))
     card = Box(card.x, card.y, card.w, min(card.h, card_h))
     inner = draw_window(ctx, card, TERMINAL_BG)
     ty = inner.y
@@ -109,6 +114,12 @@ def layout_command(ctx: DrawContext, data: dict[str, Any]) -> float:
                 fonts.draw_text(ctx.draw, (inner.x, ty), line, "mono", size, color)
             ty += lh
         ty += round(size * 0.5)
+    if ty + lh <= inner.bottom:  # a fresh prompt waiting for the viewer
+        w = fonts.draw_text(ctx.draw, (inner.x, ty), "$ ", "mono_bold", size, ctx.accent)
+        cw = fonts.char_width("mono", size)
+        ctx.draw.rectangle(
+            (inner.x + w, ty + 4, inner.x + w + cw, ty + round(size * 1.17) - 2), fill=MUTED
+        )
     return card.bottom
 
 
@@ -230,7 +241,10 @@ def layout_code(ctx: DrawContext, data: dict[str, Any]) -> float:
     fit_lines = max(1, int((inner_h - round(size * 1.17)) // lh) + 1)
     n = min(n, fit_lines)
     code_h = block_height(n, size, 1.36)
-    card = Box(card.x, card.y, card.w, min(card.h, code_h + bar_h + 2 * pad + 8))
+    card_h = code_h + bar_h + 2 * pad + 8
+    if lay.fmt == "reel":  # an editor of some height even for a one-line snippet
+        card_h = max(card_h, round(card.h * REEL_TERMINAL_MIN))
+    card = Box(card.x, card.y, card.w, min(card.h, card_h))
     inner = draw_window(ctx, card, CODE_BG, title=source)
     tokens = highlight_lines("\n".join(raw), language, source)
     cw = fonts.char_width("mono", size)
@@ -318,6 +332,8 @@ def layout_tree(ctx: DrawContext, data: dict[str, Any]) -> float:
         hidden += len(lines) - fit_lines + 1
         lines = lines[: fit_lines - 1] + [f"… {hidden} more"]
     card_h = block_height(len(lines), size, 1.36) + 2 * pad
+    if lay.fmt == "reel":  # a listing panel of some height even for two entries
+        card_h = min(card.h, max(card_h, round(card.h * REEL_TERMINAL_MIN)))
     ctx.draw.rounded_rectangle(
         (card.x, card.y, card.right, card.y + card_h),
         radius=lay.radius,

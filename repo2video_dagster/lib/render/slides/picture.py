@@ -95,7 +95,7 @@ def layout_image(ctx: DrawContext, data: dict[str, Any]) -> float:
     picture = load_picture(str(data.get("image_file") or "")) if data.get("image_file") else None
     if picture is None:
         return y
-    avail_w, avail_h = box.w, box.bottom - round(y)
+    avail_w, avail_h = box.w - 6, box.bottom - round(y) - 3  # the frame stays inside the box
     scale = min(avail_w / picture.width, avail_h / picture.height)
     size = (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
     x = box.x + (box.w - size[0]) // 2

@@ -103,12 +103,17 @@ def badges_height(rows: list[list[tuple[str, float]]], size: int) -> int:
 
 def layout_title(ctx: DrawContext, data: dict[str, Any]) -> float:
     """Title card: the name (largest size that fits), an accent rule, subtitle and badges;
-    shrinks step by step until the block fits. Returns the bottom edge."""
+    shrinks step by step until the block fits. Returns the bottom edge.
+
+    The reel gets its own poster layout (:func:`layout_title_reel`): a left-aligned
+    block of three short lines would leave most of the tall frame empty."""
     lay = ctx.lay
     box = lay.content
     title = str(data.get("title") or "").strip() or "untitled"
     subtitle = str(data.get("subtitle") or "").strip()
     badges = [str(b) for b in data_list(data.get("badges")) if str(b).strip()][:6]
+    if lay.fmt == "reel":
+        return layout_title_reel(ctx, title, subtitle, badges)
 
     b_size = lay.small_size + 2
     pad_x = round(b_size * 0.8)
@@ -161,4 +166,122 @@ def layout_title(ctx: DrawContext, data: dict[str, Any]) -> float:
             keywords_of(*badges) + ["tour", "minute", "look", "know"],
         )
         return draw_badges(ctx, rows, box.x, y, b_size, pad_x)
+    return y - gap
+
+
+REEL_NAME_MAX = 168
+"""The reel's largest name size: a short name fills the panel's width (``repo2video`` at
+168 px is about 760 px wide)."""
+REEL_PANEL_MAX = 600
+"""The name panel grows into free space up to this height, no further: beyond it a one-line
+name floats in an empty box."""
+
+
+def _fit_name_whole(name: str, sizes: list[int], max_width: float) -> tuple[int, list[str]]:
+    """The largest size at which ``name`` takes at most three lines with no part of it cut
+    inside a word (``repo2vide`` / ``o`` at a huge size reads worse than one smaller line);
+    :func:`fit_name` when no size manages that."""
+    tokens = name_tokens(name.strip())
+    for size in sizes:
+        if max(fonts.text_width(t, "bold", size) for t in tokens) > max_width:
+            continue
+        lines = fonts.wrap_tokens(tokens, "bold", size, max_width)
+        if len(lines) <= 3:
+            return size, lines
+    return fit_name(name, sizes, max_width, 4)
+
+
+def layout_title_reel(ctx: DrawContext, title: str, subtitle: str, badges: list[str]) -> float:
+    """The reel's title as a poster filling the content box top to bottom: the name large
+    and centred in an accent-tinted panel (which grows into the free height), the
+    description centred under it, then the badges as large pills. Returns the bottom edge."""
+    lay = ctx.lay
+    box = lay.content
+    pad = 52
+    inner_w = box.w - 2 * pad
+    rule_h, rule_w = 12, 180
+    s_size = lay.body_size + 4
+    b_size = lay.small_size + 8
+    b_pad = round(b_size * 0.8)
+    b_gap = round(b_size * 0.45)
+    gap = 48
+    attempts = [(REEL_NAME_MAX, 5, 2), (REEL_NAME_MAX, 4, 1), (lay.title_size, 3, 1)]
+    attempts += [(lay.title_min + 8, 2, 1), (lay.title_min, 2, 1)]
+    for t_max, s_max, b_max in attempts:
+        t_size, t_lines = _fit_name_whole(title, size_steps(t_max, lay.title_min, 6), inner_w)
+        s_lines = fonts.clamp_lines(
+            fonts.wrap_text(subtitle, "sans", s_size, box.w), s_max, "sans", s_size, box.w
+        )
+        rows = badge_rows(badges, b_size, box.w, b_pad, b_gap)[:b_max]
+        name_h = block_height(len(t_lines), t_size, 1.05) + gap // 2 + rule_h
+        parts = [name_h + 2 * pad, block_height(len(s_lines), s_size, 1.3)]
+        parts.append(badges_height(rows, b_size))
+        used = [p for p in parts if p]
+        total = sum(used) + gap * (len(used) - 1)
+        if total <= box.h:
+            break
+    panel_h = min(max(parts[0], REEL_PANEL_MAX), parts[0] + max(0, box.h - total))
+    y: float = box.y
+    ctx.draw.rounded_rectangle(
+        (box.x, y, box.right, y + panel_h),
+        radius=lay.radius,
+        fill=mix(CARD, ctx.accent, 0.14),
+        outline=mix(CARD, ctx.accent, 0.55),
+        width=3,
+    )
+    ny = y + (panel_h - name_h) / 2
+    ny = (
+        draw_lines(
+            ctx,
+            t_lines,
+            box.x + pad,
+            ny,
+            "bold",
+            t_size,
+            TEXT,
+            width=inner_w,
+            align="center",
+            spacing=1.05,
+        )
+        + gap // 2
+    )
+    rx = box.x + (box.w - rule_w) / 2
+    ctx.draw.rounded_rectangle((rx, ny, rx + rule_w, ny + rule_h), radius=6, fill=ctx.accent)
+    y += panel_h + gap
+    if s_lines:
+        s_lh = line_height(s_size, 1.3)
+        for i, line in enumerate(s_lines):
+            ly = y + i * s_lh
+            mark_step(
+                ctx, "reveal", (box.x - 4, ly - 4, box.right + 4, ly + s_lh + 2), keywords_of(line)
+            )
+        y = (
+            draw_lines(
+                ctx,
+                s_lines,
+                box.x,
+                y,
+                "sans",
+                s_size,
+                SUBTLE,
+                width=box.w,
+                align="center",
+                spacing=1.3,
+            )
+            + gap
+        )
+    if rows:
+        b_h = badges_height(rows, b_size)
+        mark_step(
+            ctx,
+            "reveal",
+            (box.x - 4, y - 4, box.right + 4, y + b_h + 6),
+            keywords_of(*badges) + ["tour", "minute", "look", "know"],
+        )
+        pill_h = round(b_size * 1.9)
+        for row in rows:  # each row centred
+            row_w = sum(w for _, w in row) + b_gap * (len(row) - 1)
+            draw_badges(ctx, [row], box.x + (box.w - row_w) / 2, y, b_size, b_pad)
+            y += pill_h + b_gap
+        return y - b_gap
     return y - gap

@@ -31,7 +31,7 @@ from repo2video_dagster.lib.render.caption_bands import (
     highlight_patch,
     render_caption_band,
 )
-from repo2video_dagster.lib.render.slides.canvas import render_background
+from repo2video_dagster.lib.render.slides.canvas import background_crop
 from repo2video_dagster.lib.render.slides.picture import load_picture, zoomed
 from repo2video_dagster.lib.render.theme import Box, hex_to_rgb
 from repo2video_dagster.lib.render.video.yuv import (
@@ -101,6 +101,7 @@ class FrameRenderer:
         self._transition_frames = transition_frames
         self.accent = accent
         self._cue_frames: OrderedDict[tuple[int, int, int], np.ndarray] = OrderedDict()
+        self._word_frames: OrderedDict[tuple[int, int, int, int | None], np.ndarray] = OrderedDict()
         self._plain_bands: OrderedDict[int, Image.Image] = OrderedDict()
         self.renders = 0
         self.prepare_s = 0.0
@@ -169,8 +170,8 @@ class FrameRenderer:
             if "fill" in step:
                 image.paste(tuple(step["fill"]), (x0 - rx, y0 - ry, x1 - rx, y1 - ry))
             else:
-                background = render_background((self.width, self.height), accent)
-                image.paste(background.crop((x0, y0, x1, y1)), (x0 - rx, y0 - ry))
+                hidden = background_crop((self.width, self.height), accent, (x0, y0, x1, y1))
+                image.paste(hidden, (x0 - rx, y0 - ry))
         for index, step in enumerate(steps):
             if not meets(step["box"]):
                 continue
@@ -312,7 +313,15 @@ class FrameRenderer:
         return frame
 
     def _word_frame(self, state: FrameState) -> np.ndarray:
-        """The cue frame with the active word's highlight: only the pill's box is redone."""
+        """The cue frame with the active word's highlight: only the pill's box is redone.
+
+        Kept for a few states: a motion step's fade blends the same two word frames
+        (the stage before and after) on each of its frames."""
+        key = (state.scene, state.stage, state.cue, state.active)
+        cached = self._word_frames.get(key)
+        if cached is not None:
+            self._word_frames.move_to_end(key)
+            return cached
         plain = self._cue_frame(state)
         highlight = self._highlight(state)
         if highlight is None:
@@ -323,6 +332,10 @@ class FrameRenderer:
         )
         frame = plain.copy()
         self._paste(frame, state, rect, highlight)
+        frame.flags.writeable = False
+        self._word_frames[key] = frame
+        if len(self._word_frames) > 4:
+            self._word_frames.popitem(last=False)
         return frame
 
     def render(self, state: FrameState) -> np.ndarray:

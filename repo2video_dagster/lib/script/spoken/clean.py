@@ -31,6 +31,7 @@ from repo2video_dagster.lib.script.spoken.symbols import (
     drop_arrows_and_dashes,
     drop_emoji,
     expand_abbreviations,
+    speak_ratios,
     speak_symbols,
     speak_versions,
 )
@@ -49,6 +50,7 @@ def _speak_inline(text: str) -> str:
     text = expand_abbreviations(text)
     text = speak_language_names(text)
     text = speak_versions(text)
+    text = speak_ratios(text)
     text = drop_arrows_and_dashes(text)
     text = speak_code_words(text)
     return speak_symbols(text)

@@ -103,10 +103,20 @@ def _speak_code_span(match: re.Match[str]) -> str:
     return " ".join(w for w in words if w)
 
 
+_ACRONYM_PAIR = re.compile(r"[A-Z][A-Z0-9]{1,5}(?:/[A-Z][A-Z0-9]{1,5}){1,3}")
+SLASHED_NAMES = frozenset({"TCP/IP", "CI/CD", "UDP/IP", "PL/SQL"})
+"""Slash-joined acronyms that are one name, said without an "and"."""
+
+
 def _speak_path(match: re.Match[str]) -> str:
     path = match.group(0)
     if "://" in path or not re.search(r"[A-Za-z]", path):
         return path
+    if _ACRONYM_PAIR.fullmatch(path) and path not in SLASHED_NAMES:
+        # "SRT/VTT" is "SRT and VTT": run together ("SRT VTT") a recogniser hears one
+        # garbled word
+        parts = path.split("/")
+        return ", ".join(parts[:-1]) + " and " + parts[-1]
     parts = [p for p in re.split(r"/+", path) if p and p not in (".", "..", "~")]
     spoken = []
     for part in parts:

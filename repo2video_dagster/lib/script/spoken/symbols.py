@@ -39,6 +39,10 @@ _HASH_NUMBER = re.compile(r"(?<!\w)#(\d+)\b")
 _DOLLAR = re.compile(r"\$(\d+(?:[.,]\d+)*)")
 _PERCENT = re.compile(r"(\d)\s?%")
 _AMP = re.compile(r"\s*&&?\s*")
+_RATIO = re.compile(r"(?<![\w:.])(\d{1,2}):(\d{1,2})(?![\w:]|\.\d)")
+ASPECT_RATIOS = frozenset({"16:9", "9:16", "4:3", "3:4", "1:1", "21:9", "4:5", "3:2", "2:3"})
+"""Screen and picture shapes, said "16 by 9": a voice reads "16:9" as "16 colon 9" or
+runs it into "916". Other ``n:m`` (times, scores) are left alone."""
 _AT = re.compile(r"(?<!\w)@(?=[A-Za-z])")
 _UNSPEAKABLE = re.compile(r"[`*^\\|<>{}\[\]~=#$_]")
 
@@ -81,6 +85,15 @@ def drop_arrows_and_dashes(text: str) -> str:
     """Arrows become a space, a dash between words a comma."""
     text = _ARROWS.sub(" ", text)
     return _DASH.sub(", ", text)
+
+
+def speak_ratios(text: str) -> str:
+    """``9:16`` -> ``9 by 16`` for the usual aspect ratios (:data:`ASPECT_RATIOS`)."""
+
+    def said(m: re.Match[str]) -> str:
+        return f"{m.group(1)} by {m.group(2)}" if m.group(0) in ASPECT_RATIOS else m.group(0)
+
+    return _RATIO.sub(said, text)
 
 
 def speak_symbols(text: str) -> str:

@@ -15,6 +15,7 @@ from repo2video_dagster.lib.core.records import RepoProfile, dependency_name
 from repo2video_dagster.lib.script.formatting import format_count
 from repo2video_dagster.lib.script.spoken.clean import speak_phrase
 from repo2video_dagster.lib.script.spoken.identifiers import speak_identifier
+from repo2video_dagster.lib.script.spoken.vocabulary import ACRONYMS
 
 __all__ = [
     "count_noun",
@@ -93,6 +94,8 @@ def count_noun(n: int, noun: str, *, approx: bool = True) -> str:
 def spoken_module(path: str) -> str:
     """A module path said by its name: ``csv_wrangler/join.py`` -> ``join``."""
     stem = PurePosixPath(path.rstrip("/")).stem or path
+    if stem.lower() in ACRONYMS:  # "cli" said "C L I": said as a word it is heard "client"
+        return stem.upper()
     return speak_identifier(stem) if re.fullmatch(r"[\w.-]+", stem) else speak_phrase(stem)
 
 

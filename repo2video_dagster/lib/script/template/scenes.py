@@ -330,7 +330,7 @@ def _architecture_graph(profile: RepoProfile, graph: dict) -> Draft:
         hub = max(imported, key=lambda n: (imported[n], n))
         if imported[hub] >= 2:
             draft.say(
-                f"{spoken_module(hub)} is at the centre: "
+                f"{spoken_module(hub)} is at the center: "
                 f"{count_noun(imported[hub], 'other part', approx=False)} import it.",
                 priority=1,
             )
