@@ -28,6 +28,7 @@ def run_checks() -> Iterator[Check]:
         ("git", "apt-get install git"),
         ("ffprobe", "apt-get install ffmpeg"),
         ("espeak-ng", "apt-get install espeak-ng"),
+        ("rsvg-convert", "apt-get install librsvg2-bin (SVG pictures of a repository)"),
     ]:
         found = shutil.which(tool)
         yield tool, bool(found), found or hint

@@ -89,13 +89,40 @@ def test_profile_keeps_pictures_and_drops_badges_icons_and_remote(checkout: Path
     assert profile.images[0].alt == "Report page with two charts"
 
 
+def test_a_local_clone_finds_pictures_its_readme_gives_by_github_address(
+    tmp_path: Path,
+) -> None:
+    """A local clone of a GitHub project (its README links pictures by raw GitHub address,
+    as rich's does): the manifest's homepage names the repository, so those are files."""
+    root = tmp_path / "clone"
+    (root / "imgs").mkdir(parents=True)
+    (root / "imgs" / "features.png").write_bytes(_png((900, 560), (20, 90, 200)))
+    (root / "README.md").write_text(
+        "# clone\n\nA library for pretty terminal output in Python programs.\n\n"
+        "![Features](https://github.com/acme/clone/raw/master/imgs/features.png)\n"
+        "![Other](https://github.com/someone/else/raw/master/imgs/features.png)\n",
+        encoding="utf-8",
+    )
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "clone"\nversion = "1"\n'
+        'urls = {Homepage = "https://github.com/Acme/clone"}\n',
+        encoding="utf-8",
+    )
+    (root / "clone").mkdir()
+    (root / "clone" / "__init__.py").write_text("X = 1\n", encoding="utf-8")
+    source = RepoSource(target=str(root), kind="local", url=str(root), key="local__c", name="clone")
+    snap = RepoSnapshot(source, str(root), "0" * 40, "main", "2024-01-01T00:00:00+00:00", 0, 0)
+    profile = build_profile(snap)
+    assert [(i.path, i.alt) for i in profile.images] == [("imgs/features.png", "Features")]
+
+
 def test_github_addresses_of_the_same_repository_are_checkout_files() -> None:
     url = "https://raw.githubusercontent.com/acme/proj/main/docs/shot.png"
-    assert _local_path(url, "", "acme/proj") == "docs/shot.png"
-    assert _local_path("https://github.com/acme/proj/blob/v1/a/b.png?raw=true", "", "acme/proj")
-    assert _local_path(url, "", "other/repo") is None
-    assert _local_path("../outside.png", "", "acme/proj") is None
-    assert _local_path("img/x.png", "docs", "acme/proj") == "docs/img/x.png"
+    assert _local_path(url, "", {"acme/proj"}) == "docs/shot.png"
+    assert _local_path("https://github.com/acme/proj/blob/v1/a/b.png?raw=true", "", {"acme/proj"})
+    assert _local_path(url, "", {"other/repo"}) is None
+    assert _local_path("../outside.png", "", {"acme/proj"}) is None
+    assert _local_path("img/x.png", "docs", {"acme/proj"}) == "docs/img/x.png"
 
 
 def test_first_frame_of_a_gif_and_unusable_svg(checkout: Path) -> None:

@@ -14,6 +14,8 @@ command -v espeak-ng >/dev/null || need+=(espeak-ng)
 command -v git >/dev/null || need+=(git)
 command -v chromium >/dev/null || need+=(chromium chromium-driver)
 command -v openssl >/dev/null || need+=(openssl)
+# Rasterises the repositories' SVG pictures (logos, diagrams) for the picture slide.
+command -v rsvg-convert >/dev/null || need+=(librsvg2-bin)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 [ -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || need+=(fonts-droid-fallback)
 # Validates deploy/compose.yaml in the tests (Debian's docker-compose; no Docker engine needed).

@@ -208,6 +208,9 @@ def final_audio(
     return Path(result), name
 
 
+FALLBACK_HEADING = "At a glance"
+
+
 def with_picture(scene: Scene, profile: RepoProfile, checkout: Path, context) -> Scene:
     """An ``image`` scene with its picture's file resolved inside the checkout; a picture
     that cannot be shown (outside the checkout, undecodable, an icon, an SVG without
@@ -219,9 +222,11 @@ def with_picture(scene: Scene, profile: RepoProfile, checkout: Path, context) ->
     path = (root / rel).resolve()
     usable = path.is_relative_to(root) and path.is_file() and load_picture(path) is not None
     if not usable:
+        # The scene's heading named the picture ("The logo"): the overview gets its own.
         context.log.info(f"picture {rel!r} not shown (unusable); overview slide instead")
-        heading = str(scene.visual.data.get("heading") or scene.title)
-        return replace(scene, visual=fill_visual("overview", heading, profile, scene_id=scene.id))
+        return replace(
+            scene, visual=fill_visual("overview", FALLBACK_HEADING, profile, scene_id=scene.id)
+        )
     data = {**scene.visual.data, "image_file": str(path)}
     return replace(scene, visual=VisualSpec("image", data))
 

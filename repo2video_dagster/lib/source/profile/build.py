@@ -10,7 +10,7 @@ from repo2video_dagster.lib.source.policy import launchpad_key
 from repo2video_dagster.lib.source.profile.code_sample import code_sample
 from repo2video_dagster.lib.source.profile.files import CheckoutScan, dedupe, display_name
 from repo2video_dagster.lib.source.profile.history import read_history
-from repo2video_dagster.lib.source.profile.images import repo_images
+from repo2video_dagster.lib.source.profile.images import github_name, repo_images
 from repo2video_dagster.lib.source.profile.imports import import_graph
 from repo2video_dagster.lib.source.profile.languages import language_shares
 from repo2video_dagster.lib.source.profile.licenses import LICENSE_RE, detect_license
@@ -104,10 +104,16 @@ def build_profile(
     profile.problem = readme_problem(blocks)
     profile.features = readme_features(blocks)
     profile.architecture = import_graph(scan, profile.modules, profile.primary_language)
+    # A local clone of a GitHub project: its README gives pictures by GitHub address.
+    own_names = {profile.full_name, github_name(manifests.homepage) or profile.full_name}
     profile.images = [
         RepoImage(path, alt)
         for path, alt in repo_images(
-            scan, readme_rel, readme_text, profile.full_name, profile.notes
+            scan,
+            readme_rel,
+            readme_text,
+            own_names,
+            profile.notes,
         )
     ]
     return profile

@@ -5,8 +5,9 @@ references (relative paths, or GitHub raw/blob addresses of this very repository
 then images kept in the repository whose names say what they are (screenshot,
 demo, logo, diagram, architecture). Badges and tiny icons are not pictures of the
 project: badge-like names and hosts, and rasters under :data:`MIN_SIDE` pixels on a
-side (read from the header), are dropped. SVGs are kept here and rasterised, or
-skipped, when the slide is drawn (``lib/render/slides/picture.py``).
+side (read from the header), are dropped. SVGs are rasterised when the slide is drawn
+(``lib/render/slides/picture.py``, with ``rsvg-convert``); without that tool they are
+skipped here, with a note, so the script never announces a picture it cannot show.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+import shutil
+from collections.abc import Collection
 
 from repo2video_dagster.lib.source.profile.files import CheckoutScan
 
-__all__ = ["IMAGE_SUFFIXES", "MAX_IMAGES", "MAX_IMAGE_BYTES", "repo_images"]
+__all__ = ["IMAGE_SUFFIXES", "MAX_IMAGES", "MAX_IMAGE_BYTES", "github_name", "repo_images"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")
 MAX_IMAGES = 3
@@ -62,12 +65,22 @@ def _readme_refs(readme_text: str) -> list[tuple[str, str]]:
     return [(target, alt) for _, target, alt in sorted(refs)]
 
 
-def _local_path(target: str, readme_dir: str, full_name: str) -> str | None:
-    """The checkout path an image reference points at, or None (remote, or outside)."""
+def github_name(url: str | None) -> str | None:
+    """``owner/name`` of a ``https://github.com/owner/name`` address (a manifest's
+    homepage or repository link), else None."""
+    m = re.match(r"^https?://(?:www\.)?github\.com/([\w.-]+)/([\w.-]+?)(?:\.git)?/?$", url or "")
+    return f"{m.group(1)}/{m.group(2)}" if m else None
+
+
+def _local_path(target: str, readme_dir: str, own: Collection[str]) -> str | None:
+    """The checkout path an image reference points at, or None (remote, or outside).
+
+    ``own``: this repository's GitHub names (``owner/name``), whose raw/blob addresses
+    are files of this checkout."""
     target = target.strip()
     if m := _GITHUB_FILE.match(target):
         owner, name = m.group(1) or m.group(3), m.group(2) or m.group(4)
-        if f"{owner}/{name}".lower() != full_name.lower():
+        if f"{owner}/{name}".lower() not in {n.lower() for n in own}:
             return None
         target = "/" + m.group(5)
     elif re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) or target.startswith("//"):
@@ -86,10 +99,13 @@ def repo_images(
     scan: CheckoutScan,
     readme_rel: str | None,
     readme_text: str | None,
-    full_name: str,
+    own: Collection[str],
     notes: list[str],
 ) -> list[tuple[str, str]]:
-    """Up to :data:`MAX_IMAGES` ``(path, alt)`` pictures of the project, README ones first."""
+    """Up to :data:`MAX_IMAGES` ``(path, alt)`` pictures of the project, README ones first.
+
+    ``own``: the repository's GitHub names (its own, and the one its manifest links to:
+    a local clone of a GitHub project references its pictures by GitHub address)."""
     files = {f.rel: f for f in scan.files if not f.link and not f.skipped_dir}
     chosen: list[tuple[str, str]] = []
 
@@ -106,6 +122,9 @@ def repo_images(
             return
         if "icon" in posixpath.basename(path).lower() and why == "repo":
             return
+        if path.lower().endswith(".svg") and shutil.which("rsvg-convert") is None:
+            notes.append(f"image {path} skipped: SVG pictures need rsvg-convert (librsvg2-bin)")
+            return
         if not path.lower().endswith(".svg"):
             size = _raster_size(os.path.join(scan.root, path))
             if size is None:
@@ -120,7 +139,7 @@ def repo_images(
         for target, alt in _readme_refs(readme_text):
             if _BADGE.search(target) or _BADGE.search(alt):
                 continue
-            path = _local_path(target, readme_dir, full_name)
+            path = _local_path(target, readme_dir, own)
             if path:
                 consider(path, alt, "readme")
     named = sorted(
