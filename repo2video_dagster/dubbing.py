@@ -13,7 +13,6 @@ from pathlib import Path
 from repo2video_dagster.lib.core.errors import UserError
 from repo2video_dagster.lib.dub.dub import DubResult, dub_video
 from repo2video_dagster.lib.script.llm import LlmWriter
-from repo2video_dagster.lib.speech.asr import make_asr
 from repo2video_dagster.lib.speech.voices import (
     VoiceChoice,
     make_voice,
@@ -60,12 +59,7 @@ def dub_with(
         video,
         choice.language,
         out,
-        asr=make_asr(
-            speech.asr_engine,
-            model=speech.asr_multilingual_model,
-            device=speech.asr_device,
-            cache_dir=models_dir,
-        ),
+        asr=speech.multilingual_asr(models_dir),
         tts=make_voice(choice, speech.tts_length_scale),
         writer=writer,
         source_language=source_language,
