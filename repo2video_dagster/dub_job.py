@@ -55,7 +55,10 @@ def dub_repository_op(
 ) -> Output[str]:
     layout = storage.layout
     with user_errors():
-        language = get_language(config.to)
+        try:
+            language = get_language(config.to)
+        except UserError as err:  # its hint names REPO2VIDEO_LANGUAGES, not this launchpad
+            raise UserError(err.problem, hint="set ops.dub.config.to to one of them") from None
         if config.cut not in CUTS:
             raise UserError(f"cut {config.cut!r} is not one of {', '.join(CUTS)}")
         key = resolve_key(context.instance, layout.root, config.repository)

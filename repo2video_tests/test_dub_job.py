@@ -70,14 +70,14 @@ def test_the_job_dubs_the_rendered_video(instance: DagsterInstance, tmp_path: Pa
         for e in result.all_events
         if e.event_type_value == "STEP_OUTPUT"
     )
-    assert meta["language"].value == "es" and meta["voice"].value == "espeak-ng es"
+    assert meta["language"].value == "es" and meta["voice"].value == "espeak-ng es+klatt3"
     assert meta["coverage"].value >= 0.8
 
 
 @pytest.mark.parametrize(
     ("config", "render", "needles"),
     [
-        ({"to": "tlh"}, False, ["'tlh' is not supported"]),
+        ({"to": "tlh"}, False, ["'tlh' is not supported", "set ops.dub.config.to"]),
         ({"to": "es"}, False, ["acme__tool has no rendered landscape video yet",
                                "materialize video for partition acme__tool"]),
         ({"to": "es", "cut": "square"}, True, ["cut 'square' is not one of landscape, reel"]),
