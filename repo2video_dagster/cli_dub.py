@@ -15,12 +15,9 @@ from pathlib import Path
 
 
 def cmd_dub(args: argparse.Namespace) -> int:
+    from repo2video_dagster.dubbing import dub_with
     from repo2video_dagster.lib.core.settings import default_data_dir
-    from repo2video_dagster.lib.dub.dub import dub_video
     from repo2video_dagster.lib.script.languages import get_language
-    from repo2video_dagster.lib.script.llm import LlmWriter
-    from repo2video_dagster.lib.speech.asr import make_asr
-    from repo2video_dagster.lib.speech.voices import make_voice, parse_piper_voices, voice_for
     from repo2video_dagster.resources import ScriptWriterResource, SpeechResource
 
     language = get_language(args.to)
@@ -30,25 +27,13 @@ def cmd_dub(args: argparse.Namespace) -> int:
         if args.out
         else video.with_name(f"{video.stem}.{language.code}.mp4")
     )
-    speech, cfg = SpeechResource(), ScriptWriterResource()
-    choice = voice_for(language.code, parse_piper_voices(speech.piper_voices), speech.tts_engine)
-    result = dub_video(
+    result, choice = dub_with(
         video,
         language.code,
         out,
-        asr=make_asr(
-            speech.asr_engine,
-            model=speech.asr_multilingual_model,
-            device=speech.asr_device,
-            cache_dir=default_data_dir() / "cache" / "models",
-        ),
-        tts=make_voice(choice, speech.tts_length_scale),
-        writer=LlmWriter(
-            base_url=cfg.llm_base_url,
-            model=cfg.llm_model,
-            api_key=cfg.api_key(),
-            timeout_s=cfg.llm_timeout_s,
-        ),
+        speech=SpeechResource(),
+        script_writer=ScriptWriterResource(),
+        models_dir=default_data_dir() / "cache" / "models",
         source_language=None if args.source == "auto" else args.source,
     )
     if args.json:

@@ -21,6 +21,7 @@ from repo2video_dagster.assets.script import video_script
 from repo2video_dagster.assets.source import repo_profile, repo_snapshot
 from repo2video_dagster.assets.speech import captions, narration
 from repo2video_dagster.assets.stats import render_stats
+from repo2video_dagster.dub_job import dub_repository_job
 from repo2video_dagster.partitions import RENDER_JOB_NAME
 from repo2video_dagster.progress import stage_progress_logger
 from repo2video_dagster.repository_jobs import add_repository_job, retire_repository_job
@@ -93,6 +94,7 @@ def build_definitions(resources: Mapping[str, Any] | None = None) -> Definitions
             retire_repository_job,
             refresh_catalog_job,
             publish_repository_job,
+            dub_repository_job,
         ],
         sensors=[
             github_events_sensor,

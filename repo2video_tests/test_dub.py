@@ -33,10 +33,10 @@ class Translator(FakeLlm):
         return super().body_for(Reply(content=json.dumps({"translations": out})), request)
 
 
-@pytest.fixture(scope="module")
-def english_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("dub")
-    wav, video = root / "en.wav", root / "talk.mp4"
+def spoken_video(root: Path, name: str = "talk.mp4") -> Path:
+    """A short mp4 whose soundtrack is espeak-ng saying :data:`ENGLISH`."""
+    root.mkdir(parents=True, exist_ok=True)
+    wav, video = root / "en.wav", root / name
     subprocess.run(
         ["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(wav), "--stdin"],
         input=" ... ".join(ENGLISH).encode(),
@@ -48,7 +48,13 @@ def english_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
          "-pix_fmt", "yuv420p", "-c:a", "aac", str(video)],
         check=True,
     )  # fmt: skip
+    wav.unlink()
     return video
+
+
+@pytest.fixture(scope="module")
+def english_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return spoken_video(tmp_path_factory.mktemp("dub"))
 
 
 @pytest.mark.slow

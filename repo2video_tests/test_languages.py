@@ -28,6 +28,7 @@ from repo2video_dagster.lib.speech.number_words import number_speller
 from repo2video_dagster.lib.speech.subtitle_tracks import subtitle_cues, write_subtitle_track
 from repo2video_dagster.lib.speech.tts import bundled_piper_voice
 from repo2video_dagster.lib.speech.voices import parse_piper_voices, voice_for
+from repo2video_dagster.resources import SpeechResource
 from repo2video_tests import profiles
 
 OTHER = ["es", "de", "fr", "pt"]
@@ -116,10 +117,10 @@ def test_a_repository_may_have_its_own_languages(tmp_path: Path) -> None:
 
 def test_each_language_gets_a_voice_and_a_way_to_a_better_one(tmp_path: Path) -> None:
     spanish = voice_for("es", {}, "piper")
-    assert (spanish.engine, spanish.voice) == ("espeak", "es")
+    assert (spanish.engine, spanish.voice) == ("espeak", "es+klatt3")
     assert "REPO2VIDEO_PIPER_VOICES=es=" in (spanish.better or "")
     assert voice_for("en", {}, "piper").engine == "piper"
-    assert voice_for("fr", {}, "piper").voice == "fr-fr"
+    assert voice_for("fr", {}, "piper").voice == "fr+klatt3"
     onnx = bundled_piper_voice()  # any real Piper voice file stands in for a Spanish one
     piper = voice_for("es", parse_piper_voices(f"es={onnx}"), "piper")
     assert (piper.engine, piper.voice, piper.better) == ("piper", str(onnx), None)
@@ -129,6 +130,21 @@ def test_each_language_gets_a_voice_and_a_way_to_a_better_one(tmp_path: Path) ->
         voice_for("es", {"es": str(tmp_path / "missing.onnx")})
     with pytest.raises(UserError, match="not code=voice"):
         parse_piper_voices("es")
+
+
+@pytest.mark.parametrize("code", OTHER)
+def test_the_espeak_variant_is_really_used(code: str) -> None:
+    """espeak-ng ignores a variant after a regional name (``fr-fr+m3`` is plain ``fr``):
+    each language's voice must sound different from its language without the variant."""
+    from repo2video_dagster.lib.speech.tts import EspeakTts
+
+    voice = LANGUAGES[code].espeak_voice
+    if "+" not in voice:
+        pytest.skip(f"{code} uses espeak-ng's plain voice")
+    text = "Voici ledgerd, un projet en Go."
+    plain = EspeakTts(voice.split("+")[0]).synthesize(text)
+    varied = EspeakTts(voice).synthesize(text)
+    assert len(plain) != len(varied) or float(abs(plain - varied).max()) > 0.01
 
 
 def test_the_llm_is_asked_to_write_in_the_language() -> None:
@@ -147,6 +163,15 @@ def test_numbers_are_compared_in_the_language() -> None:
     assert spell("1.234").split() == spell("1234").split()
     assert spell("14.000").split() == spell("14 mil").split()
     assert "por ciento" in spell("86%")
+
+
+def test_elisions_are_two_words_as_whisper_writes_them() -> None:
+    from repo2video_dagster.lib.speech.localized import language_wer
+
+    script = ["L'historique", "est", "à", "l'écran."]
+    assert language_wer(script, ["L", "'historique", "est", "à", "l", "'écran."], "fr") == 0
+    # A misheard word after an elision is one error in six words, not two in four.
+    assert language_wer(script, ["L", "'histoire", "est", "à", "l", "'écran."], "fr") == 1 / 6
 
 
 # --- captions and subtitle tracks ----------------------------------------------------
@@ -233,19 +258,18 @@ def test_unknown_language_code_is_one_line() -> None:
 SAMPLE_SCENES = ("hook", "activity")
 BAR_WER, BAR_COVERAGE = 0.30, 0.95
 """The issue's bars for espeak-ng voices."""
-WER_BOUND = {"es": BAR_WER, "de": BAR_WER, "pt": 0.50, "fr": 0.70}
-COVERAGE_BOUND = {"es": BAR_COVERAGE, "de": BAR_COVERAGE, "fr": 0.80, "pt": 0.70}
-"""Spanish and German meet both bars. With espeak-ng and Whisper base, French misses
-the WER bar (63 %) and Portuguese too (45 %). Their words timed from speech vary
-between runs (fr 82-97 %, pt 70-100 %: the scene-by-scene second pass is not
-bit-exact on shared cores; the whole-track pass alone gave fr 82 %, pt 70 %, and the
-better of the two is kept), so their bounds are regression guards at the whole-track
-level, not the bar (see the README's table); a Piper voice is the fix the doctor names."""
+WER_BOUND = {"de": BAR_WER, "pt": BAR_WER, "fr": 0.35, "es": 0.40}
+COVERAGE_BOUND = dict.fromkeys(OTHER, BAR_COVERAGE)
+"""All four languages have every word timed from speech, and German and Portuguese meet
+the WER bar on this sample. French (34.0 %) and Spanish (38.3 %) miss it here; their
+bounds are regression guards at the measured level (decoding at temperature 0 is
+repeatable). On the whole go_service script Spanish meets the bar (24.5 %) and French
+does not (about 50-58 %): the README's table has both measures and every setting
+tried. A Piper voice is the fix the doctor names."""
 
 
 @pytest.fixture(scope="module")
 def spoken(tmp_path_factory: pytest.TempPathFactory):
-    from repo2video_dagster.lib.speech.asr import make_asr
     from repo2video_dagster.lib.speech.localized import language_wer, speak_language
     from repo2video_dagster.lib.speech.voices import make_voice
     from repo2video_dagster.lib.speech.word_match import words_of
@@ -254,7 +278,10 @@ def spoken(tmp_path_factory: pytest.TempPathFactory):
     profile = profiles.go_service()
     base = TemplateWriter().write(profile)
     base = replace(base, scenes=[s for s in base.scenes if s.id in SAMPLE_SCENES])
-    asr = make_asr("faster-whisper", model="base", cache_dir=root / "models")
+    # What a render uses: Whisper base, beam 5, temperature 0 (REPO2VIDEO_ASR_MULTILINGUAL_*).
+    asr = SpeechResource(
+        asr_engine="faster-whisper", asr_multilingual_model="base"
+    ).multilingual_asr(root / "models")
     results = {}
     for code in OTHER:
         started = time.process_time()

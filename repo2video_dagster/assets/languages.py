@@ -61,7 +61,6 @@ from repo2video_dagster.lib.script.languages.localize import localize_script
 from repo2video_dagster.lib.script.llm import LlmWriter, language_rule
 from repo2video_dagster.lib.speech import align, number_words, subtitle_tracks, voices
 from repo2video_dagster.lib.speech import localized as speech_localized
-from repo2video_dagster.lib.speech.asr import make_asr
 from repo2video_dagster.lib.speech.localized import speak_language
 from repo2video_dagster.lib.speech.subtitle_tracks import subtitle_cues, write_subtitle_track
 from repo2video_dagster.lib.speech.subtitles import group_cues
@@ -120,12 +119,7 @@ def _spoken(
     out_dir = layout.output(key) / "lang" / language.code
     choice = voice_for(language.code, parse_piper_voices(speech.piper_voices), speech.tts_engine)
     tts = make_voice(choice, speech.tts_length_scale)
-    asr = make_asr(
-        speech.asr_engine,
-        model=speech.asr_multilingual_model,
-        device=speech.asr_device,
-        cache_dir=layout.cache / "models",
-    )
+    asr = speech.multilingual_asr(layout.cache / "models")
     context.log.info(f"{language.code}: {choice.describe()}, recognised with {asr.model}")
     spoken = speak_language(
         script,

@@ -29,12 +29,7 @@ from repo2video_dagster.lib.speech.align import align_words, word_error_rate
 from repo2video_dagster.lib.speech.asr import make_asr
 from repo2video_dagster.lib.speech.narrate import narrate
 from repo2video_dagster.lib.speech.scene_words import recognize_scenes
-from repo2video_dagster.lib.speech.subtitles import (
-    group_cues,
-    write_srt,
-    write_vtt,
-    write_words_json,
-)
+from repo2video_dagster.lib.speech.subtitles import write_caption_set
 from repo2video_dagster.lib.speech.tts import make_tts
 from repo2video_dagster.lib.speech.word_match import words_of
 from repo2video_dagster.partitions import repositories_partitions
@@ -165,26 +160,13 @@ def captions(
         )
         timed, coverage = align_words(script_words, recognized, spans)
         wer = word_error_rate([w for w, _ in script_words], [r.text for r in recognized])
-        cues = group_cues(timed, track_end=narration.duration_s)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        srt, vtt, words_json = (
-            out_dir / "captions.srt",
-            out_dir / "captions.vtt",
-            out_dir / "words.json",
-        )
-        write_srt(cues, srt)
-        write_vtt(cues, vtt)
-        write_words_json(timed, words_json)
-        return Captions(
-            words=timed,
-            srt_path=str(srt),
-            vtt_path=str(vtt),
-            words_json_path=str(words_json),
+        return write_caption_set(
+            timed,
+            out_dir,
+            track_end=narration.duration_s,
             wer=wer,
             coverage=coverage,
-            engine=asr.name,
-            model=asr.model,
-            device=asr.device,
+            asr=asr,
         )
 
     with user_errors():

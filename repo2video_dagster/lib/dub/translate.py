@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from repo2video_dagster.lib.core.errors import ScriptError
+from repo2video_dagster.lib.core.errors import ScriptError, ScriptServiceError
 from repo2video_dagster.lib.script.languages import Language
 from repo2video_dagster.lib.script.llm import LlmWriter
 
@@ -31,7 +31,16 @@ def translate_sentences(texts: list[str], language: Language, writer: LlmWriter)
         {"role": "system", "content": SYSTEM.replace("{language}", language.english_name)},
         {"role": "user", "content": json.dumps({"sentences": texts}, ensure_ascii=False)},
     ]
-    answer = writer.ask_json(messages)
+    try:
+        answer = writer.ask_json(messages)
+    except ScriptServiceError as err:
+        # The writer's hint offers the template writer, which cannot translate.
+        raise ScriptServiceError(
+            f"translation failed: {err.problem}",
+            hint="start an OpenAI-compatible server or set REPO2VIDEO_LLM_BASE_URL to one",
+            ui_hint="start an OpenAI-compatible server or set "
+            "resources.script_writer.config.llm_base_url to one in the launchpad",
+        ) from None
     out = answer.get("translations") if isinstance(answer, dict) else None
     if (
         not isinstance(out, list)

@@ -216,6 +216,7 @@ class FasterWhisperAsr:
         cache_dir: Path | None = None,
         beam_size: int = 1,
         cpu_threads: int = 0,
+        temperature: float | None = None,
     ) -> None:
         self.model = model
         self.model_dir = resolve_faster_whisper_model(model, cache_dir)
@@ -227,6 +228,9 @@ class FasterWhisperAsr:
         self.compute_type = compute_type
         self.beam_size = int(beam_size)
         self.cpu_threads = int(cpu_threads)
+        self.temperature = temperature
+        """``None``: faster-whisper's fallback schedule (0.0 .. 1.0, sampled, so not
+        repeatable); a number: that temperature only."""
 
     def load_model(self) -> Any:
         """The faster-whisper model, loaded once per process and shared by equal engines."""
@@ -271,6 +275,7 @@ class FasterWhisperAsr:
                 vad_filter=False,
                 condition_on_previous_text=False,
                 initial_prompt=initial_prompt or None,
+                **({} if self.temperature is None else {"temperature": self.temperature}),
             )
             raw = [
                 RecognizedWord(w.word, w.start, w.end, w.probability)

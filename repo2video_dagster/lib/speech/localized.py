@@ -17,12 +17,7 @@ from repo2video_dagster.lib.speech.asr import AsrEngine
 from repo2video_dagster.lib.speech.narrate import narrate
 from repo2video_dagster.lib.speech.number_words import number_speller
 from repo2video_dagster.lib.speech.scene_words import recognize_scenes
-from repo2video_dagster.lib.speech.subtitles import (
-    group_cues,
-    write_srt,
-    write_vtt,
-    write_words_json,
-)
+from repo2video_dagster.lib.speech.subtitles import write_caption_set
 from repo2video_dagster.lib.speech.tts import TtsEngine
 from repo2video_dagster.lib.speech.word_match import words_of
 
@@ -79,21 +74,12 @@ def speak_language(
         if coverage2 > coverage:
             recognition, timed, coverage = again, timed2, coverage2
     wer = language_wer([w for w, _ in script_words], [r.text for r in recognition.words], code)
-    cues = group_cues(timed, track_end=narration.duration_s)
-    cap_dir = out_dir / "captions"
-    cap_dir.mkdir(parents=True, exist_ok=True)
-    srt = write_srt(cues, cap_dir / "captions.srt")
-    vtt = write_vtt(cues, cap_dir / "captions.vtt")
-    words_json = write_words_json(timed, cap_dir / "words.json")
-    captions = Captions(
-        words=timed,
-        srt_path=str(srt),
-        vtt_path=str(vtt),
-        words_json_path=str(words_json),
+    captions = write_caption_set(
+        timed,
+        out_dir / "captions",
+        track_end=narration.duration_s,
         wer=wer,
         coverage=coverage,
-        engine=asr.name,
-        model=asr.model,
-        device=asr.device,
+        asr=asr,
     )
     return SpokenLanguage(code, narration, captions)

@@ -14,8 +14,12 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from repo2video_dagster.lib.core.records import TimedWord
+from repo2video_dagster.lib.core.records import Captions, TimedWord
+
+if TYPE_CHECKING:
+    from repo2video_dagster.lib.speech.asr import AsrEngine
 
 _SENTENCE_END = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*$")
 _CLAUSE_END = re.compile(r"[,;:\u2014][\"'\u201d\u2019)\]]*$")
@@ -188,3 +192,32 @@ def write_words_json(words: Sequence[TimedWord], path: Path | str) -> Path:
         for w in words
     ]
     return _atomic_write(path, json.dumps(payload, ensure_ascii=False, indent=1) + "\n")
+
+
+def write_caption_set(
+    timed: list[TimedWord],
+    out_dir: Path,
+    *,
+    track_end: float,
+    wer: float,
+    coverage: float,
+    asr: AsrEngine,
+) -> Captions:
+    """``out_dir/captions.srt``, ``captions.vtt`` and ``words.json`` for ``timed``, and
+    the :class:`Captions` record naming them: the same set for every narrated language."""
+    cues = group_cues(timed, track_end=track_end)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    srt = write_srt(cues, out_dir / "captions.srt")
+    vtt = write_vtt(cues, out_dir / "captions.vtt")
+    words_json = write_words_json(timed, out_dir / "words.json")
+    return Captions(
+        words=timed,
+        srt_path=str(srt),
+        vtt_path=str(vtt),
+        words_json_path=str(words_json),
+        wer=wer,
+        coverage=coverage,
+        engine=asr.name,
+        model=asr.model,
+        device=asr.device,
+    )

@@ -136,7 +136,7 @@ def voice_checks(languages: str, piper_voices: str, default_engine: str):
         if choice.engine == "piper":
             yield name, True, choice.describe()
             continue
-        ok = choice.voice.lower() in known
+        ok = choice.voice.split("+")[0].lower() in known
         detail = f"{choice.describe()} (robotic); better: {choice.better}"
         yield (
             name,

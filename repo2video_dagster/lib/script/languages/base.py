@@ -37,7 +37,10 @@ class Language:
     """The language's own name (``Español``), for the site's language list."""
     english_name: str
     espeak_voice: str
-    """espeak-ng's voice for it (offline fallback when no Piper voice is configured)."""
+    """espeak-ng's voice for it (offline fallback when no Piper voice is configured):
+    the language and a variant (``fr+klatt3``), chosen by what Whisper base recognised
+    best (the README's language table). The variant follows the language's own name:
+    espeak-ng 1.51 silently ignores it after ``fr-fr`` (``fr-fr+m3`` is plain ``fr``)."""
     and_word: str
     months: tuple[str, ...]
     month_pattern: str

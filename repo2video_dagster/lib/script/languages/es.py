@@ -151,7 +151,7 @@ LANGUAGE = Language(
     code="es",
     name="Español",
     english_name="Spanish",
-    espeak_voice="es",
+    espeak_voice="es+klatt3",
     and_word="y",
     months=(
         "enero",

@@ -151,7 +151,7 @@ LANGUAGE = Language(
     code="fr",
     name="Français",
     english_name="French",
-    espeak_voice="fr-fr",
+    espeak_voice="fr+klatt3",
     and_word="et",
     months=(
         "janvier",

@@ -148,7 +148,7 @@ LANGUAGE = Language(
     code="pt",
     name="Português",
     english_name="Portuguese",
-    espeak_voice="pt-br",
+    espeak_voice="pt-br+klatt3",
     and_word="e",
     months=(
         "janeiro",
