@@ -71,7 +71,7 @@ def test_graph_slide_and_narration(checkout: Path, fmt: str) -> None:
     script = TemplateWriter().write(profile)
     scene = next(s for s in script.scenes if s.id == "architecture")
     assert scene.visual.kind == "graph"
-    assert "db is at the centre: 3 other parts import it." in scene.narration.lower()
+    assert "db is at the center: 3 other parts import it." in scene.narration.lower()
     img, steps = slides.render_slide_motion(
         VisualSpec("graph", scene.visual.data), fmt, repo_name="shop", scene_index=2, scene_count=8
     )
