@@ -57,7 +57,10 @@ bench-throughput: $(STAMP) ## 20 repositories queued at once through receiver + 
 check-reliability: $(STAMP) ## hostile inputs, 200 req/s webhook load, kill -9 of receiver/daemon/worker (~7-10 min)
 	@$(BIN)/python -m repo2video_devtools.reliability
 
-.PHONY: check-deploy bench-receiver bench-throughput-postgres
+.PHONY: check-deploy check-heavy bench-receiver bench-throughput-postgres
+
+check-heavy: $(STAMP) ## tests kept out of `make test` for its 15-minute budget: a dead daemon's /health, kill -9 of the receiver under load (~2-3 min)
+	@REPO2VIDEO_HEAVY=1 $(BIN)/python -m pytest $(PYTEST_ARGS) -m heavy
 
 check-deploy: $(STAMP) ## the Docker deployment (deploy/) as local processes on PostgreSQL: runs via DockerRunLauncher, kill -9, PostgreSQL restart under load (~10-15 min)
 	@REPO2VIDEO_DEPLOY_CHECKS=1 $(BIN)/python -m pytest $(PYTEST_ARGS) repo2video_tests/test_deploy_service.py repo2video_tests/test_deploy_postgres_restart.py

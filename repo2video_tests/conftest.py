@@ -15,6 +15,20 @@ import pytest
 os.environ.setdefault("REPO2VIDEO_RETRY_DELAY_S", "0.05")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``@pytest.mark.heavy`` tests run only with ``REPO2VIDEO_HEAVY=1`` (``make
+    check-heavy``, which CI runs after ``make test``): they keep ``make test`` inside its
+    15-minute budget on 2 cores."""
+    from repo2video_devtools.reliability import HEAVY_ENV
+
+    if os.environ.get(HEAVY_ENV):
+        return
+    skip = pytest.mark.skip(reason=f"heavy: make check-heavy (or {HEAVY_ENV}=1)")
+    for item in items:
+        if "heavy" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture
 def instance():
     """A throw-away Dagster instance (SQLite storage in a temp dir), closed afterwards."""

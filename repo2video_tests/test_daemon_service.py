@@ -288,6 +288,7 @@ def test_run_over_its_max_runtime_is_stopped(deployment: Deployment) -> None:
     wait_for(lambda: not running(worker["pid"]), 30, "the overrunning worker to stop")
 
 
+@pytest.mark.heavy  # waits out a heartbeat age (over 30 s) and a daemon restart: ~80 s
 def test_health_names_a_dead_daemon_and_a_render_outlives_it(deployment: Deployment) -> None:
     d = deployment
     d.quiet()

@@ -33,7 +33,7 @@ import pytest
 from repo2video_dagster.lib.core.manifest import MANIFEST_NAME
 from repo2video_dagster.lib.render.media import video_info
 from repo2video_dagster.receiver.jobs import step_attempts
-from repo2video_devtools.reliability import HEAVY_ENV, faults, repos
+from repo2video_devtools.reliability import faults, repos
 from repo2video_devtools.reliability.render import RenderOutcome, render_in_process
 
 pytestmark = pytest.mark.slow
@@ -166,12 +166,7 @@ def test_worker_killed_mid_encode_leaves_the_previous_good_video(stage: Stage) -
         assert video_info(chunk).frame_count > 0, chunk.name
 
 
-heavy = pytest.mark.skipif(
-    not os.environ.get(HEAVY_ENV), reason=f"heavy: set {HEAVY_ENV}=1 or run the reliability runner"
-)
-
-
-@heavy
+@pytest.mark.heavy
 def test_kill_9_receiver_under_load_loses_nothing(tmp_path: Path) -> None:
     from repo2video_devtools.reliability.loadtest import receiver_kill_test
 
