@@ -59,7 +59,7 @@ check-reliability: $(STAMP) ## hostile inputs, 200 req/s webhook load, kill -9 o
 
 .PHONY: check-deploy check-heavy bench-receiver bench-throughput-postgres
 
-check-heavy: $(STAMP) ## tests kept out of `make test` for its 15-minute budget: a dead daemon's /health, kill -9 of the receiver under load (~2-3 min)
+check-heavy: $(STAMP) ## tests kept out of `make test` for its 15-minute budget: the UI in chromium, a dead daemon's /health, kill -9 of the receiver under load (~3 min)
 	@REPO2VIDEO_HEAVY=1 $(BIN)/python -m pytest $(PYTEST_ARGS) -m heavy
 
 check-deploy: $(STAMP) ## the Docker deployment (deploy/) as local processes on PostgreSQL: runs via DockerRunLauncher, kill -9, PostgreSQL restart under load (~10-15 min)

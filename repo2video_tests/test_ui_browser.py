@@ -178,6 +178,7 @@ def browser_page() -> Iterator:
             browser.close()
 
 
+@pytest.mark.heavy  # a whole `make dev` stack, a render and chromium: ~80 s (make check-heavy)
 @pytest.mark.skipif(not CHROMIUM.exists() and not shutil.which("chromium"), reason="no chromium")
 def test_add_render_open_and_explain_from_the_ui(dev: dict[str, str], tmp_path: Path) -> None:
     shots = screenshots_dir()
