@@ -16,7 +16,7 @@ from repo2video_dagster.lib.render.slides.text import (
     line_height,
     size_steps,
 )
-from repo2video_dagster.lib.render.theme import CARD, TEXT, mix
+from repo2video_dagster.lib.render.theme import CARD, TEXT, Box, mix
 
 _NAME_BREAK_RE = re.compile(r"[^/_\-.\s]*[/_\-.]+|\s+|[^/_\-.\s]+")
 _CAMEL_RE = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])|[^A-Za-z0-9]+")
@@ -158,13 +158,7 @@ def layout_title(ctx: DrawContext, data: dict[str, Any]) -> float:
             mark_step(ctx, "reveal", box_xyxy, keywords_of(line))
         y = draw_lines(ctx, s_lines, box.x, y, "sans", s_size, SUBTLE, spacing=1.3) + gap
     if rows:
-        b_h = badges_height(rows, b_size)
-        mark_step(
-            ctx,
-            "reveal",
-            (box.x - 4, y - 4, box.right + 4, y + b_h + 6),
-            keywords_of(*badges) + ["tour", "minute", "look", "know"],
-        )
+        _mark_badges_reveal(ctx, box, y, badges_height(rows, b_size), badges)
         return draw_badges(ctx, rows, box.x, y, b_size, pad_x)
     return y - gap
 
@@ -271,13 +265,7 @@ def layout_title_reel(ctx: DrawContext, title: str, subtitle: str, badges: list[
             + gap
         )
     if rows:
-        b_h = badges_height(rows, b_size)
-        mark_step(
-            ctx,
-            "reveal",
-            (box.x - 4, y - 4, box.right + 4, y + b_h + 6),
-            keywords_of(*badges) + ["tour", "minute", "look", "know"],
-        )
+        _mark_badges_reveal(ctx, box, y, badges_height(rows, b_size), badges)
         pill_h = round(b_size * 1.9)
         for row in rows:  # each row centred
             row_w = sum(w for _, w in row) + b_gap * (len(row) - 1)
@@ -285,3 +273,16 @@ def layout_title_reel(ctx: DrawContext, title: str, subtitle: str, badges: list[
             y += pill_h + b_gap
         return y - b_gap
     return y - gap
+
+
+def _mark_badges_reveal(
+    ctx: DrawContext, box: Box, y: float, height: float, badges: Sequence[str]
+) -> None:
+    """The badge row appears when the narration names a badge or says the hook's
+    closing words ("a quick tour", "in a minute"), on both title layouts."""
+    mark_step(
+        ctx,
+        "reveal",
+        (box.x - 4, y - 4, box.right + 4, y + height + 6),
+        keywords_of(*badges) + ["tour", "minute", "look", "know"],
+    )
